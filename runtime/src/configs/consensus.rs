@@ -1,0 +1,37 @@
+//! Block production (Aura), finality (GRANDPA) and the timestamp that drives Aura's slots.
+
+use frame_support::traits::{ConstBool, ConstU32, ConstU64};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+
+use crate::{time::SLOT_DURATION, Aura, Runtime, RuntimeEvent};
+
+/// At most this many validators author blocks and vote on finality.
+pub type MaxAuthorities = ConstU32<32>;
+
+impl pallet_timestamp::Config for Runtime {
+	/// Milliseconds since the Unix epoch.
+	type Moment = u64;
+	type OnTimestampSet = Aura;
+	/// Half the slot: Aura's slot duration is twice this value.
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = AuraId;
+	type DisabledValidators = ();
+	type MaxAuthorities = MaxAuthorities;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = MaxAuthorities;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	// Equivocation reports need a session history; validators are set by governance for now.
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}

@@ -1,0 +1,50 @@
+# Shared by the scripts: installs what a fresh Debian/Ubuntu machine lacks and sets the build directory.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# One build directory outside the clone, so that every clone on this machine (and CI) reuses it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
+
+install_system_packages() {
+	local missing=()
+	command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+	command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(build-essential)
+	command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+	if [ "${#missing[@]}" -gt 0 ]; then
+		echo "==> installing ${missing[*]}"
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo="sudo"
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+	fi
+	if ! command -v cargo >/dev/null 2>&1; then
+		echo "Rust is not installed: install rustup (https://rustup.rs); rust-toolchain.toml selects the rest." >&2
+		exit 1
+	fi
+	command -v rustup >/dev/null 2>&1 && ensure_toolchain
+}
+
+# Makes the toolchain that rust-toolchain.toml pins available with its WebAssembly targets.
+ensure_toolchain() {
+	local want stable_version stable_dir
+	want="$(sed -n 's/^channel = "\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")"
+	if ! (cd / && rustup toolchain list | grep -q "^$want-"); then
+		# A machine whose `stable` is already this release can use it as is, without a download.
+		stable_version="$(cd / && rustc +stable --version 2>/dev/null | cut -d' ' -f2 || true)"
+		if [ "$stable_version" = "$want" ]; then
+			stable_dir="$(cd / && dirname "$(dirname "$(rustup +stable which rustc)")")"
+			rustup toolchain link "$want" "$stable_dir" 2>/dev/null ||
+				ln -s "$stable_dir" "$(dirname "$stable_dir")/$want-$(basename "$stable_dir" | sed 's/^stable-//')"
+		else
+			(cd / && rustup toolchain install "$want" --profile minimal)
+		fi
+	fi
+	# rustup adds the targets of rust-toolchain.toml only when it installs the toolchain itself.
+	(cd "$ROOT" && rustup target add wasm32v1-none wasm32-unknown-unknown >/dev/null &&
+		rustup component add rust-src >/dev/null)
+}
+
+build_node() {
+	echo "==> building openledger-node (release) into $CARGO_TARGET_DIR"
+	(cd "$ROOT" && cargo build --locked --release -p openledger-node)
+}

@@ -1,0 +1,86 @@
+// Helpers to submit transactions and read OPEN amounts through @polkadot/api.
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+
+/** 10^18: one OPEN in units. */
+export const OPEN = 10n ** 18n;
+
+/** An sr25519 keyring with the well-known development accounts and a fresh, unfunded account. */
+export async function accounts() {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  return {
+    keyring,
+    alice: keyring.addFromUri('//Alice'),
+    bob: keyring.addFromUri('//Bob'),
+    charlie: keyring.addFromUri('//Charlie'),
+    dave: keyring.addFromUri('//Dave'),
+    eve: keyring.addFromUri('//Eve'),
+    team: keyring.addFromUri('//Two'),
+    fresh: () => keyring.addFromMnemonic(mnemonicGenerate()),
+  };
+}
+
+/** The free and held (reserved) balance of an account, in units, as BigInts. */
+export async function balances(api, address) {
+  const { data } = await api.query.system.account(address);
+  return { free: data.free.toBigInt(), held: data.reserved.toBigInt() };
+}
+
+/** The free balance of an account, in units, as a BigInt. */
+export async function free(api, address) {
+  const { data } = await api.query.system.account(address);
+  return data.free.toBigInt();
+}
+
+/**
+ * Signs and submits `tx`, and resolves when it is in a block (`until: 'inBlock'`) or finalized
+ * (the default) with the block hash, its events and the fee paid. Rejects with the module error's
+ * name (`section.Name`) if the call failed; that error carries the block hash, events and fee too.
+ */
+export function submit(api, tx, signer, { until = 'finalized', timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    const timer = setTimeout(() => {
+      if (unsubscribe) unsubscribe();
+      reject(new Error(`transaction not ${until} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (fn, value) => {
+      clearTimeout(timer);
+      if (unsubscribe) unsubscribe();
+      fn(value);
+    };
+    tx.signAndSend(signer, (result) => {
+      const { status, events, dispatchError } = result;
+      if (status.isInvalid || status.isDropped || status.isUsurped) {
+        finish(reject, new Error(`transaction ${status.type}`));
+        return;
+      }
+      const done = until === 'inBlock' ? status.isInBlock || status.isFinalized : status.isFinalized;
+      if (!done) return;
+      const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+      const outcome = {
+        blockHash: (status.isInBlock ? status.asInBlock : status.asFinalized).toHex(),
+        events,
+        fee: paid ? paid.event.data.actualFee.toBigInt() : 0n,
+      };
+      if (dispatchError) {
+        let message = dispatchError.toString();
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          message = `${section}.${name}`;
+        } else if (dispatchError.isToken) {
+          message = `Token.${dispatchError.asToken.type}`;
+        }
+        // The failed transaction is still in a block and paid its fee: the error carries both.
+        finish(reject, Object.assign(new Error(message), outcome));
+        return;
+      }
+      finish(resolve, outcome);
+    })
+      .then((u) => {
+        unsubscribe = u;
+      })
+      .catch((error) => finish(reject, error));
+  });
+}
