@@ -8,7 +8,10 @@ use frame_support::{
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
-use sp_core::{crypto::KeyTypeId, OpaqueMetadata};
+use pallet_datanets::{
+	ContributionId, ContributorRecord, DatanetId, Reputation, VersionEntry, VersionId,
+};
+use sp_core::{crypto::KeyTypeId, OpaqueMetadata, H256};
 use sp_runtime::{
 	traits::{Block as BlockT, NumberFor},
 	transaction_validity::{TransactionSource, TransactionValidity},
@@ -17,7 +20,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
+	genesis_config_presets, AccountId, Aura, Balance, Block, Datanets, Executive, Grandpa, InherentDataExt,
 	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	VERSION,
 };
@@ -172,6 +175,44 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_datanets::runtime_api::DatanetsApi<
+		Block,
+		AccountId,
+		pallet_datanets::DatanetOf<Runtime>,
+		pallet_datanets::ContributionOf<Runtime>,
+		pallet_datanets::VersionOf<Runtime>,
+	> for Runtime {
+		fn datanet(datanet: DatanetId) -> Option<pallet_datanets::DatanetOf<Runtime>> {
+			pallet_datanets::Datanets::<Runtime>::get(datanet)
+		}
+		fn contribution(
+			datanet: DatanetId,
+			contribution: ContributionId,
+		) -> Option<pallet_datanets::ContributionOf<Runtime>> {
+			pallet_datanets::Contributions::<Runtime>::get(datanet, contribution)
+		}
+		fn version(datanet: DatanetId, version: VersionId) -> Option<pallet_datanets::VersionOf<Runtime>> {
+			pallet_datanets::Versions::<Runtime>::get(datanet, version)
+		}
+		fn version_contributions(
+			datanet: DatanetId,
+			version: VersionId,
+			start: u32,
+			limit: u32,
+		) -> Vec<VersionEntry> {
+			Datanets::version_page(datanet, version, start, limit)
+		}
+		fn contribution_proof(datanet: DatanetId, version: VersionId, position: u32) -> Option<Vec<H256>> {
+			Datanets::version_proof(datanet, version, position)
+		}
+		fn contributor(account: AccountId) -> ContributorRecord {
+			pallet_datanets::Contributors::<Runtime>::get(account)
+		}
+		fn contributor_in(datanet: DatanetId, account: AccountId) -> Reputation {
+			pallet_datanets::DatanetReputation::<Runtime>::get(datanet, account)
 		}
 	}
 

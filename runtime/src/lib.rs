@@ -2,7 +2,7 @@
 //!
 //! The state transition function of the OpenLedger appchain: the native OPEN token and its fees,
 //! Aura block production with GRANDPA finality, vesting of the investor and team allocations,
-//! batching and multisig accounts. The pallets of the AI data economy join it under `pallets/`.
+//! batching and multisig accounts, and the pallets of the AI data economy from `pallets/`: datanets.
 //!
 //! - [`constants`]: units of OPEN and of time, and the genesis token allocation.
 //! - [`configs`]: the `Config` of every pallet.
@@ -169,6 +169,10 @@ mod runtime {
 	// Governance: 30-49. The sudo key stands in until OPEN governance (referenda) replaces it.
 	#[runtime::pallet_index(30)]
 	pub type Sudo = pallet_sudo;
+
+	// The AI data economy: 50-69.
+	#[runtime::pallet_index(50)]
+	pub type Datanets = pallet_datanets;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -182,5 +186,6 @@ mod benches {
 		[pallet_utility, Utility]
 		[pallet_multisig, Multisig]
 		[pallet_sudo, Sudo]
+		[pallet_datanets, Datanets]
 	);
 }

@@ -1,0 +1,280 @@
+//! Benchmarks of every call, each in its most expensive case: the longest metadata, the most
+//! curators, and for reviews the verdict that settles the contribution.
+
+use super::*;
+use crate::pallet::{Datanets as DatanetStore, Pallet as Datanets};
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::RawOrigin;
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Bounded, Zero},
+	Saturating,
+};
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	let amount = BalanceOf::<T>::max_value() / 1_000u32.into();
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+fn max_metadata<T: Config>() -> MetadataInput {
+	let bytes = |n: u32| vec![b'x'; n as usize];
+	MetadataInput {
+		name: bytes(T::MaxNameLength::get()),
+		description: bytes(T::MaxDescriptionLength::get()),
+		tags: (0..T::MaxTags::get()).map(|_| bytes(T::MaxTagLength::get())).collect(),
+		kind: DataKind::Text,
+		licence: bytes(T::MaxLicenceLength::get()),
+	}
+}
+
+fn curators<T: Config>() -> Vec<T::AccountId> {
+	(0..T::MaxCurators::get()).map(|i| funded::<T>("curator", i)).collect()
+}
+
+fn max_rules<T: Config>(curators: Vec<T::AccountId>) -> RulesInputOf<T> {
+	let needed = curators.len() as u32;
+	let formats = [
+		DataFormat::PlainText,
+		DataFormat::JsonLines,
+		DataFormat::Csv,
+		DataFormat::Json,
+		DataFormat::Parquet,
+		DataFormat::Png,
+		DataFormat::Jpeg,
+		DataFormat::Wav,
+		DataFormat::Flac,
+	];
+	RulesInput {
+		contribution_deposit: T::MinContributionDeposit::get(),
+		max_contribution_size: T::MaxContributionSize::get(),
+		accepted_formats: formats.into_iter().take(T::MaxFormats::get() as usize).collect(),
+		curators,
+		approvals_needed: needed,
+	}
+}
+
+/// A datanet with the longest metadata and the most curators, all needed to accept.
+fn datanet<T: Config>() -> (T::AccountId, Vec<T::AccountId>) {
+	let owner = funded::<T>("owner", 0);
+	let curators = curators::<T>();
+	assert!(Datanets::<T>::create(
+		RawOrigin::Signed(owner.clone()).into(),
+		max_metadata::<T>(),
+		max_rules::<T>(curators.clone()),
+	)
+	.is_ok());
+	(owner, curators)
+}
+
+fn content(n: u32) -> H256 {
+	H256(sp_io::hashing::blake2_256(&n.to_le_bytes()))
+}
+
+fn submit_contribution<T: Config>(who: &T::AccountId, n: u32) {
+	assert!(Datanets::<T>::contribute(
+		RawOrigin::Signed(who.clone()).into(),
+		0,
+		content(n),
+		1,
+		DataFormat::PlainText,
+	)
+	.is_ok());
+}
+
+/// Every curator but the last accepts contribution `id`; the last verdict is left to the caller.
+fn all_but_one_accept<T: Config>(curators: &[T::AccountId], id: ContributionId) {
+	for curator in curators.iter().take(curators.len().saturating_sub(1)) {
+		assert!(Datanets::<T>::review(
+			RawOrigin::Signed(curator.clone()).into(),
+			0,
+			id,
+			Verdict::Accept
+		)
+		.is_ok());
+	}
+}
+
+fn accept<T: Config>(curators: &[T::AccountId], id: ContributionId) {
+	all_but_one_accept::<T>(curators, id);
+	let last = curators.last().cloned().unwrap_or_else(|| account("none", 0, 0));
+	assert!(Datanets::<T>::review(RawOrigin::Signed(last).into(), 0, id, Verdict::Accept).is_ok());
+}
+
+/// A contribution that every curator but the last has accepted; returns the last curator, whose
+/// verdict settles it, so that the review benchmarks measure the most votes to count.
+fn awaiting_last_verdict<T: Config>() -> T::AccountId {
+	let (_, curators) = datanet::<T>();
+	let who = funded::<T>("contributor", 0);
+	submit_contribution::<T>(&who, 0);
+	all_but_one_accept::<T>(&curators, 0);
+	curators.last().cloned().unwrap_or_else(|| account("none", 0, 0))
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create() {
+		let owner = funded::<T>("owner", 0);
+		let rules = max_rules::<T>(curators::<T>());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), max_metadata::<T>(), rules);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.owner), Some(owner));
+	}
+
+	#[benchmark]
+	fn update_metadata() {
+		let (owner, _) = datanet::<T>();
+		let mut metadata = max_metadata::<T>();
+		metadata.description = vec![b'y'; 1];
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0, metadata);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.metadata.description.len()), Some(1));
+	}
+
+	#[benchmark]
+	fn update_rules() {
+		let (owner, curators) = datanet::<T>();
+		let mut rules = max_rules::<T>(curators);
+		rules.approvals_needed = 1;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0, rules);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.rules.approvals_needed), Some(1));
+	}
+
+	#[benchmark]
+	fn offer_ownership() {
+		let (owner, _) = datanet::<T>();
+		let to = funded::<T>("heir", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0, Some(to.clone()));
+
+		assert_eq!(DatanetStore::<T>::get(0).and_then(|d| d.pending_owner), Some(to));
+	}
+
+	#[benchmark]
+	fn accept_ownership() {
+		let (owner, _) = datanet::<T>();
+		let to = funded::<T>("heir", 0);
+		assert!(Datanets::<T>::offer_ownership(RawOrigin::Signed(owner).into(), 0, Some(to.clone()))
+			.is_ok());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(to.clone()), 0);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.owner), Some(to));
+	}
+
+	#[benchmark]
+	fn close() {
+		let (owner, _) = datanet::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.status), Some(DatanetStatus::Closed));
+	}
+
+	#[benchmark]
+	fn contribute() {
+		let _ = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 0, content(0), T::MaxContributionSize::get(), DataFormat::Flac);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.pending), Some(1));
+	}
+
+	#[benchmark]
+	fn review_accept() {
+		let last = awaiting_last_verdict::<T>();
+
+		#[extrinsic_call]
+		review(RawOrigin::Signed(last), 0, 0, Verdict::Accept);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.accepted), Some(1));
+	}
+
+	#[benchmark]
+	fn review_reject() {
+		// With every curator needed, the first rejection settles it.
+		let last = awaiting_last_verdict::<T>();
+
+		#[extrinsic_call]
+		review(RawOrigin::Signed(last), 0, 0, Verdict::Reject(RejectReason::LowQuality));
+
+		assert!(Contributions::<T>::get(0, 0).is_none());
+	}
+
+	#[benchmark]
+	fn publish_version() {
+		let (owner, curators) = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		// The root always climbs all 32 levels, so one accepted contribution is the worst case.
+		submit_contribution::<T>(&who, 0);
+		accept::<T>(&curators, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0);
+
+		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.versions), Some(1));
+	}
+
+	#[benchmark]
+	fn withdraw_stake() {
+		let (_, curators) = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		accept::<T>(&curators, 0);
+		let now = frame_system::Pallet::<T>::block_number();
+		frame_system::Pallet::<T>::set_block_number(now.saturating_add(T::StakeCoolDown::get()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 0, 0);
+
+		assert_eq!(Contributions::<T>::get(0, 0).map(|c| c.deposit), Some(Zero::zero()));
+	}
+
+	#[benchmark]
+	fn slash() {
+		let (_, curators) = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		accept::<T>(&curators, 0);
+		let curator = curators.first().cloned().unwrap_or_else(|| account("none", 0, 0));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(curator), 0, 0, RejectReason::Adversarial);
+
+		assert_eq!(DatanetReputation::<T>::get(0, &who).slashed, 1);
+	}
+
+	#[benchmark]
+	fn withdraw_unreviewed() {
+		let _ = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		let now = frame_system::Pallet::<T>::block_number();
+		frame_system::Pallet::<T>::set_block_number(now.saturating_add(T::ReviewTimeout::get()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 0, 0);
+
+		assert!(Contributions::<T>::get(0, 0).is_none());
+	}
+
+	impl_benchmark_test_suite!(Datanets, crate::mock::new_test_ext(), crate::mock::Test);
+}

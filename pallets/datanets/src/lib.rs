@@ -1,0 +1,1173 @@
+//! # Datanets pallet
+//!
+//! Community datasets that models are trained on, recorded exactly enough that every later reward
+//! can flow back along them.
+//!
+//! ## Overview
+//!
+//! A **datanet** is a curated, versioned dataset. Its owner creates it with a deposit (a base plus
+//! a price per byte of its metadata and rules) and sets its rules: the deposit each contribution
+//! carries, the largest contribution, the accepted formats, the curators and how many of them must
+//! accept a contribution.
+//!
+//! A **contribution** is recorded by the blake2-256 hash of its exact bytes, which a storage
+//! provider later serves; the same hash can be pending or accepted only once per datanet. The
+//! datanet's contribution deposit is held from the contributor. Every account may contribute at
+//! most [`Config::MaxContributionsPerPeriod`] items and [`Config::MaxBytesPerPeriod`] bytes in each
+//! period of [`Config::RateLimitPeriod`] blocks, across all datanets.
+//!
+//! **Curators** review pending contributions. Once [`Rules::approvals_needed`] curators accept, the
+//! contribution is accepted: it takes the next position in the datanet's acceptance order and its
+//! deposit stays held as a quality stake, which the contributor may withdraw after
+//! [`Config::StakeCoolDown`] blocks. Once so many curators reject that acceptance is impossible,
+//! it is rejected: [`Config::RejectionSlash`] of its deposit goes to the contributor-rewards pot,
+//! the rest returns, and the record is removed. A contribution left without a verdict for
+//! [`Config::ReviewTimeout`] blocks may be withdrawn by its contributor with its whole deposit. An accepted contribution later found duplicate or
+//! adversarial can be slashed by a curator or [`Config::ForceOrigin`]:
+//! [`Config::AdversarialSlash`] of what is still held goes to the pot.
+//!
+//! A **version** freezes the accepted contributions so far: positions `0..n` in acceptance order,
+//! their total size and a Merkle root over their content hashes ([`merkle`] documents the tree and
+//! ships the proof check). Versions never change, and a closed datanet keeps them readable.
+//!
+//! Reputation (submitted, accepted, rejected, slashed) is kept per account, across datanets and
+//! per datanet.
+//!
+//! ## Dispatchable functions
+//!
+//! - [`Pallet::create`], [`Pallet::update_metadata`], [`Pallet::update_rules`],
+//!   [`Pallet::offer_ownership`], [`Pallet::accept_ownership`], [`Pallet::close`]: the owner's.
+//! - [`Pallet::contribute`], [`Pallet::withdraw_stake`], [`Pallet::withdraw_unreviewed`]: the
+//!   contributor's.
+//! - [`Pallet::review`], [`Pallet::publish_version`], [`Pallet::slash`]: the curators'.
+//!
+//! ## Reading
+//!
+//! [`runtime_api::DatanetsApi`] returns a datanet, a contribution, a version and its contribution
+//! list in pages, a contributor's record and Merkle proofs, so that clients need not scan storage.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod merkle;
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use codec::Encode;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{Saturating, UniqueSaturatedInto, Zero},
+		Perbill,
+	};
+
+	/// The balance type of the currency deposits are held in.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A datanet's stored metadata.
+	pub type MetadataOf<T> = Metadata<
+		<T as Config>::MaxNameLength,
+		<T as Config>::MaxDescriptionLength,
+		<T as Config>::MaxTagLength,
+		<T as Config>::MaxTags,
+		<T as Config>::MaxLicenceLength,
+	>;
+	/// A datanet's stored rules.
+	pub type RulesOf<T> = Rules<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::MaxCurators,
+		<T as Config>::MaxFormats,
+	>;
+	/// The rules as a call supplies them.
+	pub type RulesInputOf<T> = RulesInput<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+	/// A stored datanet.
+	pub type DatanetOf<T> = Datanet<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		MetadataOf<T>,
+		RulesOf<T>,
+	>;
+	/// Where a contribution stands.
+	pub type ContributionStatusOf<T> = ContributionStatus<
+		<T as frame_system::Config>::AccountId,
+		BlockNumberFor<T>,
+		<T as Config>::MaxCurators,
+	>;
+	/// A stored contribution.
+	pub type ContributionOf<T> = Contribution<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		ContributionStatusOf<T>,
+	>;
+	/// A stored version.
+	pub type VersionOf<T> = Version<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+	/// The most entries one page of a version's contribution list holds.
+	pub const MAX_PAGE: u32 = 1_000;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The currency deposits are held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// May close any datanet and slash any accepted contribution (governance).
+		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The contributor-rewards pot, which receives slashed deposits.
+		#[pallet::constant]
+		type RewardsPot: Get<Self::AccountId>;
+
+		/// The part of a datanet's deposit that does not depend on its size.
+		#[pallet::constant]
+		type DatanetDepositBase: Get<BalanceOf<Self>>;
+
+		/// The part of a datanet's deposit per byte of its encoded metadata and rules.
+		#[pallet::constant]
+		type DatanetDepositPerByte: Get<BalanceOf<Self>>;
+
+		/// The least contribution deposit a datanet may set: it pays for the contribution's storage.
+		#[pallet::constant]
+		type MinContributionDeposit: Get<BalanceOf<Self>>;
+
+		/// The largest contribution size in bytes a datanet may allow.
+		#[pallet::constant]
+		type MaxContributionSize: Get<u64>;
+
+		/// The share of a rejected contribution's deposit that goes to the rewards pot.
+		#[pallet::constant]
+		type RejectionSlash: Get<Perbill>;
+
+		/// The share of a slashed contribution's held stake that goes to the rewards pot.
+		#[pallet::constant]
+		type AdversarialSlash: Get<Perbill>;
+
+		/// How long an accepted contribution's stake stays held before it can be withdrawn.
+		#[pallet::constant]
+		type StakeCoolDown: Get<BlockNumberFor<Self>>;
+
+		/// How long a contribution may wait for its verdict before its contributor may withdraw it
+		/// with the whole deposit.
+		#[pallet::constant]
+		type ReviewTimeout: Get<BlockNumberFor<Self>>;
+
+		/// The length in blocks of a rate-limit period.
+		#[pallet::constant]
+		type RateLimitPeriod: Get<BlockNumberFor<Self>>;
+
+		/// How many contributions an account may submit in one period.
+		#[pallet::constant]
+		type MaxContributionsPerPeriod: Get<u32>;
+
+		/// How many bytes of contributions an account may submit in one period.
+		#[pallet::constant]
+		type MaxBytesPerPeriod: Get<u64>;
+
+		/// The longest datanet name in bytes.
+		#[pallet::constant]
+		type MaxNameLength: Get<u32>;
+
+		/// The longest datanet description in bytes.
+		#[pallet::constant]
+		type MaxDescriptionLength: Get<u32>;
+
+		/// The longest tag in bytes.
+		#[pallet::constant]
+		type MaxTagLength: Get<u32>;
+
+		/// The most tags a datanet has.
+		#[pallet::constant]
+		type MaxTags: Get<u32>;
+
+		/// The longest licence identifier in bytes.
+		#[pallet::constant]
+		type MaxLicenceLength: Get<u32>;
+
+		/// The most curators a datanet has.
+		#[pallet::constant]
+		type MaxCurators: Get<u32>;
+
+		/// The most formats a datanet accepts.
+		#[pallet::constant]
+		type MaxFormats: Get<u32>;
+
+		/// The weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The owner's deposit for a datanet's storage.
+		DatanetDeposit,
+		/// A contributor's deposit for a pending contribution, then its quality stake.
+		ContributionDeposit,
+	}
+
+	/// The id the next datanet gets.
+	#[pallet::storage]
+	pub type NextDatanetId<T> = StorageValue<_, DatanetId, ValueQuery>;
+
+	/// Every datanet.
+	#[pallet::storage]
+	pub type Datanets<T: Config> = StorageMap<_, Blake2_128Concat, DatanetId, DatanetOf<T>>;
+
+	/// Every pending, accepted or slashed contribution. Rejected ones are removed.
+	#[pallet::storage]
+	pub type Contributions<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		DatanetId,
+		Blake2_128Concat,
+		ContributionId,
+		ContributionOf<T>,
+	>;
+
+	/// The contribution of each content hash in a datanet, so that none is recorded twice.
+	#[pallet::storage]
+	pub type ContentIndex<T> =
+		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Blake2_128Concat, H256, ContributionId>;
+
+	/// The accepted contributions of each datanet by position in acceptance order. Append-only:
+	/// a version is a prefix of it.
+	#[pallet::storage]
+	pub type Accepted<T> =
+		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Twox64Concat, u32, ContributionId>;
+
+	/// The Merkle tree of each datanet's accepted contributions (its frontier only).
+	#[pallet::storage]
+	pub type Trees<T> = StorageMap<_, Blake2_128Concat, DatanetId, merkle::Frontier, ValueQuery>;
+
+	/// The total size in bytes of each datanet's accepted contributions.
+	#[pallet::storage]
+	pub type AcceptedBytes<T> = StorageMap<_, Blake2_128Concat, DatanetId, u64, ValueQuery>;
+
+	/// The published versions of each datanet.
+	#[pallet::storage]
+	pub type Versions<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Twox64Concat, VersionId, VersionOf<T>>;
+
+	/// Each contributor's reputation across datanets and its rate-limit usage.
+	#[pallet::storage]
+	pub type Contributors<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ContributorRecord, ValueQuery>;
+
+	/// Each contributor's reputation within one datanet.
+	#[pallet::storage]
+	pub type DatanetReputation<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		DatanetId,
+		Blake2_128Concat,
+		T::AccountId,
+		Reputation,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A datanet was created and its deposit held from the owner.
+		Created { datanet: DatanetId, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A datanet's metadata changed; `deposit` is what is now held.
+		MetadataUpdated { datanet: DatanetId, deposit: BalanceOf<T> },
+		/// A datanet's rules changed; `deposit` is what is now held.
+		RulesUpdated { datanet: DatanetId, deposit: BalanceOf<T> },
+		/// The owner offered ownership to `to`, or withdrew the offer (`None`).
+		OwnershipOffered { datanet: DatanetId, to: Option<T::AccountId> },
+		/// Ownership and the datanet's deposit passed from `from` to `to`.
+		OwnershipTransferred { datanet: DatanetId, from: T::AccountId, to: T::AccountId },
+		/// A datanet stopped taking contributions.
+		Closed { datanet: DatanetId },
+		/// A contribution was submitted and its deposit held.
+		Contributed {
+			datanet: DatanetId,
+			contribution: ContributionId,
+			contributor: T::AccountId,
+			content_hash: H256,
+			size: u64,
+			deposit: BalanceOf<T>,
+		},
+		/// A curator gave a verdict on a pending contribution.
+		Reviewed {
+			datanet: DatanetId,
+			contribution: ContributionId,
+			curator: T::AccountId,
+			verdict: Verdict,
+		},
+		/// A contribution was accepted at `position` in acceptance order.
+		Accepted { datanet: DatanetId, contribution: ContributionId, position: u32 },
+		/// A contribution was rejected: `slashed` went to the rewards pot, `returned` back.
+		Rejected {
+			datanet: DatanetId,
+			contribution: ContributionId,
+			reason: RejectReason,
+			slashed: BalanceOf<T>,
+			returned: BalanceOf<T>,
+		},
+		/// A version was published.
+		VersionPublished {
+			datanet: DatanetId,
+			version: VersionId,
+			contributions: u32,
+			total_bytes: u64,
+			root: H256,
+		},
+		/// A contributor took back an accepted contribution's stake after the cool-down.
+		StakeWithdrawn { datanet: DatanetId, contribution: ContributionId, amount: BalanceOf<T> },
+		/// A contribution that waited longer than the review timeout was withdrawn, its deposit
+		/// returned.
+		Withdrawn { datanet: DatanetId, contribution: ContributionId, amount: BalanceOf<T> },
+		/// An accepted contribution was slashed: `slashed` went to the rewards pot, `returned` back.
+		Slashed {
+			datanet: DatanetId,
+			contribution: ContributionId,
+			reason: RejectReason,
+			slashed: BalanceOf<T>,
+			returned: BalanceOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No datanet has this id.
+		UnknownDatanet,
+		/// Only the datanet's owner may do this.
+		NotOwner,
+		/// Only a curator of the datanet may do this.
+		NotCurator,
+		/// The datanet is closed.
+		DatanetClosed,
+		/// The name is empty.
+		EmptyName,
+		/// The name is longer than `MaxNameLength`.
+		NameTooLong,
+		/// The description is longer than `MaxDescriptionLength`.
+		DescriptionTooLong,
+		/// A tag is empty or longer than `MaxTagLength`.
+		BadTag,
+		/// More tags than `MaxTags`.
+		TooManyTags,
+		/// The licence is empty or longer than `MaxLicenceLength`.
+		BadLicence,
+		/// The rules name no curator.
+		NoCurators,
+		/// More curators than `MaxCurators`.
+		TooManyCurators,
+		/// A curator is named twice.
+		DuplicateCurator,
+		/// `approvals_needed` is zero or more than the number of curators.
+		InvalidApprovalThreshold,
+		/// The rules accept no format.
+		NoFormats,
+		/// More formats than `MaxFormats`, or one named twice.
+		BadFormats,
+		/// The maximum contribution size is zero or above `MaxContributionSize`.
+		InvalidSizeLimit,
+		/// The contribution deposit is below `MinContributionDeposit`.
+		DepositTooLow,
+		/// No more datanets can be created.
+		TooManyDatanets,
+		/// No ownership offer to the caller is pending.
+		NotOfferedOwnership,
+		/// This content hash is already pending or accepted in the datanet.
+		DuplicateContent,
+		/// The contribution is empty.
+		EmptyContribution,
+		/// The contribution is larger than the datanet allows.
+		ContributionTooLarge,
+		/// The datanet does not accept this format.
+		FormatNotAccepted,
+		/// The account reached its number of contributions for this period.
+		RateLimitedCount,
+		/// The account reached its bytes of contributions for this period.
+		RateLimitedBytes,
+		/// The datanet has no contribution with this id.
+		UnknownContribution,
+		/// The contribution is not pending review.
+		NotPending,
+		/// The curator already reviewed this contribution.
+		AlreadyReviewed,
+		/// The contribution is not accepted (or already slashed).
+		NotAccepted,
+		/// Only the contributor may do this.
+		NotContributor,
+		/// Nothing is held for this contribution any more.
+		NothingHeld,
+		/// The stake's cool-down has not ended.
+		CoolDownNotOver,
+		/// The contribution has not waited for its verdict longer than the review timeout.
+		ReviewNotTimedOut,
+		/// No contribution was accepted since the last version.
+		NothingToPublish,
+		/// A counter would overflow.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::RateLimitPeriod::get().is_zero(), "RateLimitPeriod must not be zero");
+			assert!(T::MaxCurators::get() > 0, "MaxCurators must not be zero");
+			assert!(T::MaxFormats::get() > 0, "MaxFormats must not be zero");
+			assert!(T::MaxContributionSize::get() > 0, "MaxContributionSize must not be zero");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Creates a datanet owned by the caller, holding its deposit.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create())]
+		pub fn create(
+			origin: OriginFor<T>,
+			metadata: MetadataInput,
+			rules: RulesInputOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let metadata = Self::bound_metadata(metadata)?;
+			let rules = Self::bound_rules(rules)?;
+			let id = NextDatanetId::<T>::get();
+			let next = id.checked_add(1).ok_or(Error::<T>::TooManyDatanets)?;
+			let deposit = Self::datanet_deposit(&metadata, &rules);
+			T::Currency::hold(&HoldReason::DatanetDeposit.into(), &owner, deposit)?;
+			Datanets::<T>::insert(
+				id,
+				Datanet {
+					owner: owner.clone(),
+					pending_owner: None,
+					metadata,
+					rules,
+					status: DatanetStatus::Open,
+					deposit,
+					created_at: frame_system::Pallet::<T>::block_number(),
+					contributions: 0,
+					pending: 0,
+					accepted: 0,
+					versions: 0,
+				},
+			);
+			NextDatanetId::<T>::put(next);
+			Self::deposit_event(Event::Created { datanet: id, owner, deposit });
+			Ok(())
+		}
+
+		/// Replaces a datanet's metadata, adjusting the owner's deposit to its new size.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_metadata())]
+		pub fn update_metadata(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			metadata: MetadataInput,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::owned(datanet, &who)?;
+			info.metadata = Self::bound_metadata(metadata)?;
+			Self::adjust_deposit(&mut info)?;
+			let deposit = info.deposit;
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::MetadataUpdated { datanet, deposit });
+			Ok(())
+		}
+
+		/// Replaces a datanet's rules, curators included, adjusting the owner's deposit.
+		///
+		/// Pending contributions keep the deposit they were submitted with; votes of accounts that
+		/// are no longer curators stop counting.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::update_rules())]
+		pub fn update_rules(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			rules: RulesInputOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::owned(datanet, &who)?;
+			info.rules = Self::bound_rules(rules)?;
+			Self::adjust_deposit(&mut info)?;
+			let deposit = info.deposit;
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::RulesUpdated { datanet, deposit });
+			Ok(())
+		}
+
+		/// Offers ownership of a datanet to `to`, or withdraws the offer with `None`. Ownership
+		/// passes only when `to` accepts, since it takes over the deposit.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::offer_ownership())]
+		pub fn offer_ownership(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			to: Option<T::AccountId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::owned(datanet, &who)?;
+			info.pending_owner = to.clone();
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::OwnershipOffered { datanet, to });
+			Ok(())
+		}
+
+		/// Accepts an offer of ownership: the caller's deposit is held and the former owner's
+		/// released.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::accept_ownership())]
+		pub fn accept_ownership(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			ensure!(info.pending_owner.as_ref() == Some(&who), Error::<T>::NotOfferedOwnership);
+			let reason = HoldReason::DatanetDeposit.into();
+			T::Currency::hold(&reason, &who, info.deposit)?;
+			T::Currency::release(&reason, &info.owner, info.deposit, Precision::Exact)?;
+			let from = core::mem::replace(&mut info.owner, who.clone());
+			info.pending_owner = None;
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::OwnershipTransferred { datanet, from, to: who });
+			Ok(())
+		}
+
+		/// Closes a datanet to new contributions. The owner or [`Config::ForceOrigin`] may.
+		///
+		/// Pending contributions can still be reviewed and versions published; the deposit stays
+		/// held, since the datanet's records stay in storage.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::close())]
+		pub fn close(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			if T::ForceOrigin::try_origin(origin.clone()).is_err() {
+				let who = ensure_signed(origin)?;
+				ensure!(info.owner == who, Error::<T>::NotOwner);
+			}
+			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
+			info.status = DatanetStatus::Closed;
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::Closed { datanet });
+			Ok(())
+		}
+
+		/// Submits a contribution by the blake2-256 hash of its bytes, holding the datanet's
+		/// contribution deposit from the caller.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::contribute())]
+		pub fn contribute(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			content_hash: H256,
+			size: u64,
+			format: DataFormat,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
+			ensure!(size > 0, Error::<T>::EmptyContribution);
+			ensure!(size <= info.rules.max_contribution_size, Error::<T>::ContributionTooLarge);
+			ensure!(info.rules.accepted_formats.contains(&format), Error::<T>::FormatNotAccepted);
+			ensure!(
+				!ContentIndex::<T>::contains_key(datanet, content_hash),
+				Error::<T>::DuplicateContent
+			);
+
+			let mut record = Contributors::<T>::get(&who);
+			let period = Self::current_period();
+			if record.usage.period != period {
+				record.usage = Usage { period, count: 0, bytes: 0 };
+			}
+			record.usage.count = record.usage.count.saturating_add(1);
+			record.usage.bytes = record.usage.bytes.saturating_add(size);
+			ensure!(
+				record.usage.count <= T::MaxContributionsPerPeriod::get(),
+				Error::<T>::RateLimitedCount
+			);
+			ensure!(record.usage.bytes <= T::MaxBytesPerPeriod::get(), Error::<T>::RateLimitedBytes);
+			record.reputation.submitted = record.reputation.submitted.saturating_add(1);
+
+			let id = info.contributions;
+			info.contributions = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			info.pending = info.pending.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			let deposit = info.rules.contribution_deposit;
+			T::Currency::hold(&HoldReason::ContributionDeposit.into(), &who, deposit)?;
+
+			Contributions::<T>::insert(
+				datanet,
+				id,
+				Contribution {
+					contributor: who.clone(),
+					content_hash,
+					size,
+					format,
+					deposit,
+					submitted_at: frame_system::Pallet::<T>::block_number(),
+					status: ContributionStatus::Pending {
+						approvals: BoundedVec::new(),
+						rejections: BoundedVec::new(),
+					},
+				},
+			);
+			ContentIndex::<T>::insert(datanet, content_hash, id);
+			Contributors::<T>::insert(&who, record);
+			DatanetReputation::<T>::mutate(datanet, &who, |r| {
+				r.submitted = r.submitted.saturating_add(1)
+			});
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::Contributed {
+				datanet,
+				contribution: id,
+				contributor: who,
+				content_hash,
+				size,
+				deposit,
+			});
+			Ok(())
+		}
+
+		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
+		/// approval threshold accepts it; the one that makes acceptance impossible rejects it, with
+		/// that verdict's reason.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::review_accept().max(T::WeightInfo::review_reject()))]
+		pub fn review(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			contribution: ContributionId,
+			verdict: Verdict,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			ensure!(info.rules.curators.contains(&who), Error::<T>::NotCurator);
+			let mut item = Contributions::<T>::get(datanet, contribution)
+				.ok_or(Error::<T>::UnknownContribution)?;
+			let ContributionStatus::Pending { approvals, rejections } = &mut item.status else {
+				return Err(Error::<T>::NotPending.into());
+			};
+			ensure!(
+				!approvals.contains(&who) && !rejections.contains(&who),
+				Error::<T>::AlreadyReviewed
+			);
+			match verdict {
+				Verdict::Accept => approvals.try_push(who.clone()),
+				Verdict::Reject(_) => rejections.try_push(who.clone()),
+			}
+			.map_err(|_| Error::<T>::Overflow)?;
+			Self::deposit_event(Event::Reviewed {
+				datanet,
+				contribution,
+				curator: who,
+				verdict,
+			});
+
+			let curators = &info.rules.curators;
+			let counted = |votes: &BoundedVec<T::AccountId, T::MaxCurators>| {
+				votes.iter().filter(|v| curators.contains(v)).count()
+			};
+			let needed = info.rules.approvals_needed as usize;
+			let approved = counted(approvals) >= needed;
+			// Rejected once fewer curators are left to accept than the threshold needs.
+			let rejected = counted(rejections) > curators.len().saturating_sub(needed);
+
+			if approved {
+				Self::accept(datanet, &mut info, contribution, &mut item)?;
+			} else if let (true, Verdict::Reject(reason)) = (rejected, verdict) {
+				Self::reject(datanet, &mut info, contribution, item, reason)?;
+				Datanets::<T>::insert(datanet, info);
+				return Ok(());
+			}
+			Contributions::<T>::insert(datanet, contribution, item);
+			Datanets::<T>::insert(datanet, info);
+			Ok(())
+		}
+
+		/// Publishes a version of a datanet: every contribution accepted so far, frozen under a
+		/// Merkle root. The owner or a curator may.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::publish_version())]
+		pub fn publish_version(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			ensure!(
+				info.owner == who || info.rules.curators.contains(&who),
+				Error::<T>::NotCurator
+			);
+			let published = match info.versions.checked_sub(1) {
+				Some(last) => Versions::<T>::get(datanet, last).map_or(0, |v| v.contributions),
+				None => 0,
+			};
+			ensure!(info.accepted > published, Error::<T>::NothingToPublish);
+			let tree = Trees::<T>::get(datanet);
+			let version = info.versions;
+			info.versions = version.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			let record = Version {
+				contributions: tree.count,
+				total_bytes: AcceptedBytes::<T>::get(datanet),
+				root: tree.root(),
+				published_by: who,
+				published_at: frame_system::Pallet::<T>::block_number(),
+			};
+			Self::deposit_event(Event::VersionPublished {
+				datanet,
+				version,
+				contributions: record.contributions,
+				total_bytes: record.total_bytes,
+				root: record.root,
+			});
+			Versions::<T>::insert(datanet, version, record);
+			Datanets::<T>::insert(datanet, info);
+			Ok(())
+		}
+
+		/// Releases an accepted contribution's stake to its contributor once
+		/// [`Config::StakeCoolDown`] blocks have passed since acceptance. The contribution stays
+		/// in the datanet.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::withdraw_stake())]
+		pub fn withdraw_stake(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			contribution: ContributionId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut item = Contributions::<T>::get(datanet, contribution)
+				.ok_or(Error::<T>::UnknownContribution)?;
+			ensure!(item.contributor == who, Error::<T>::NotContributor);
+			let ContributionStatus::Accepted { at, .. } = item.status else {
+				return Err(Error::<T>::NotAccepted.into());
+			};
+			ensure!(!item.deposit.is_zero(), Error::<T>::NothingHeld);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= at.saturating_add(T::StakeCoolDown::get()), Error::<T>::CoolDownNotOver);
+			let amount = core::mem::replace(&mut item.deposit, Zero::zero());
+			T::Currency::release(
+				&HoldReason::ContributionDeposit.into(),
+				&who,
+				amount,
+				Precision::Exact,
+			)?;
+			Contributions::<T>::insert(datanet, contribution, item);
+			Self::deposit_event(Event::StakeWithdrawn { datanet, contribution, amount });
+			Ok(())
+		}
+
+		/// Slashes an accepted contribution found duplicate or adversarial: a curator of the
+		/// datanet or [`Config::ForceOrigin`] may. [`Config::AdversarialSlash`] of what is still
+		/// held goes to the rewards pot, the rest returns; the contributor's reputation records it.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::slash())]
+		pub fn slash(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			contribution: ContributionId,
+			reason: RejectReason,
+		) -> DispatchResult {
+			let info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			if T::ForceOrigin::try_origin(origin.clone()).is_err() {
+				let who = ensure_signed(origin)?;
+				ensure!(info.rules.curators.contains(&who), Error::<T>::NotCurator);
+			}
+			let mut item = Contributions::<T>::get(datanet, contribution)
+				.ok_or(Error::<T>::UnknownContribution)?;
+			let ContributionStatus::Accepted { position, .. } = item.status else {
+				return Err(Error::<T>::NotAccepted.into());
+			};
+			let held = core::mem::replace(&mut item.deposit, Zero::zero());
+			let (slashed, returned) =
+				Self::settle_deposit(&item.contributor, held, T::AdversarialSlash::get())?;
+			item.status = ContributionStatus::Slashed { position, reason };
+			Contributors::<T>::mutate(&item.contributor, |r| {
+				r.reputation.slashed = r.reputation.slashed.saturating_add(1)
+			});
+			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
+				r.slashed = r.slashed.saturating_add(1)
+			});
+			Contributions::<T>::insert(datanet, contribution, item);
+			Self::deposit_event(Event::Slashed { datanet, contribution, reason, slashed, returned });
+			Ok(())
+		}
+
+		/// Withdraws a contribution that curators left pending for longer than
+		/// [`Config::ReviewTimeout`], returning its whole deposit, so that no deposit is held
+		/// forever by a datanet whose curators stopped reviewing.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::withdraw_unreviewed())]
+		pub fn withdraw_unreviewed(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			contribution: ContributionId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
+			let item = Contributions::<T>::get(datanet, contribution)
+				.ok_or(Error::<T>::UnknownContribution)?;
+			ensure!(item.contributor == who, Error::<T>::NotContributor);
+			ensure!(
+				matches!(item.status, ContributionStatus::Pending { .. }),
+				Error::<T>::NotPending
+			);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(
+				now >= item.submitted_at.saturating_add(T::ReviewTimeout::get()),
+				Error::<T>::ReviewNotTimedOut
+			);
+			T::Currency::release(
+				&HoldReason::ContributionDeposit.into(),
+				&who,
+				item.deposit,
+				Precision::Exact,
+			)?;
+			info.pending = info.pending.saturating_sub(1);
+			Contributions::<T>::remove(datanet, contribution);
+			ContentIndex::<T>::remove(datanet, item.content_hash);
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::Withdrawn { datanet, contribution, amount: item.deposit });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The datanet `id` if `who` owns it.
+		fn owned(id: DatanetId, who: &T::AccountId) -> Result<DatanetOf<T>, DispatchError> {
+			let info = Datanets::<T>::get(id).ok_or(Error::<T>::UnknownDatanet)?;
+			ensure!(&info.owner == who, Error::<T>::NotOwner);
+			Ok(info)
+		}
+
+		/// Checks a call's metadata against the bounds and converts it for storage.
+		pub fn bound_metadata(input: MetadataInput) -> Result<MetadataOf<T>, Error<T>> {
+			ensure!(!input.name.is_empty(), Error::<T>::EmptyName);
+			ensure!(!input.licence.is_empty(), Error::<T>::BadLicence);
+			let tags = input
+				.tags
+				.into_iter()
+				.map(|tag| {
+					ensure!(!tag.is_empty(), Error::<T>::BadTag);
+					BoundedVec::try_from(tag).map_err(|_| Error::<T>::BadTag)
+				})
+				.collect::<Result<Vec<_>, _>>()?;
+			Ok(Metadata {
+				name: input.name.try_into().map_err(|_| Error::<T>::NameTooLong)?,
+				description: input
+					.description
+					.try_into()
+					.map_err(|_| Error::<T>::DescriptionTooLong)?,
+				tags: tags.try_into().map_err(|_| Error::<T>::TooManyTags)?,
+				kind: input.kind,
+				licence: input.licence.try_into().map_err(|_| Error::<T>::BadLicence)?,
+			})
+		}
+
+		/// Checks a call's rules and converts them for storage.
+		pub fn bound_rules(input: RulesInputOf<T>) -> Result<RulesOf<T>, Error<T>> {
+			ensure!(!input.curators.is_empty(), Error::<T>::NoCurators);
+			let curators: BoundedVec<_, T::MaxCurators> =
+				input.curators.try_into().map_err(|_| Error::<T>::TooManyCurators)?;
+			for (i, curator) in curators.iter().enumerate() {
+				ensure!(
+					!curators.iter().skip(i.saturating_add(1)).any(|c| c == curator),
+					Error::<T>::DuplicateCurator
+				);
+			}
+			ensure!(
+				input.approvals_needed >= 1 && input.approvals_needed as usize <= curators.len(),
+				Error::<T>::InvalidApprovalThreshold
+			);
+			ensure!(!input.accepted_formats.is_empty(), Error::<T>::NoFormats);
+			let mut formats = input.accepted_formats;
+			formats.sort();
+			let before = formats.len();
+			formats.dedup();
+			ensure!(formats.len() == before, Error::<T>::BadFormats);
+			ensure!(
+				input.max_contribution_size > 0 &&
+					input.max_contribution_size <= T::MaxContributionSize::get(),
+				Error::<T>::InvalidSizeLimit
+			);
+			ensure!(
+				input.contribution_deposit >= T::MinContributionDeposit::get(),
+				Error::<T>::DepositTooLow
+			);
+			Ok(Rules {
+				contribution_deposit: input.contribution_deposit,
+				max_contribution_size: input.max_contribution_size,
+				accepted_formats: formats.try_into().map_err(|_| Error::<T>::BadFormats)?,
+				curators,
+				approvals_needed: input.approvals_needed,
+			})
+		}
+
+		/// The deposit a datanet with this metadata and these rules holds.
+		pub fn datanet_deposit(metadata: &MetadataOf<T>, rules: &RulesOf<T>) -> BalanceOf<T> {
+			let bytes = metadata.encoded_size().saturating_add(rules.encoded_size());
+			let bytes: BalanceOf<T> = (bytes as u32).into();
+			T::DatanetDepositBase::get().saturating_add(T::DatanetDepositPerByte::get().saturating_mul(bytes))
+		}
+
+		/// Holds more from, or releases to, the owner so that the deposit fits the datanet's size.
+		fn adjust_deposit(info: &mut DatanetOf<T>) -> DispatchResult {
+			let new = Self::datanet_deposit(&info.metadata, &info.rules);
+			let reason = HoldReason::DatanetDeposit.into();
+			if new > info.deposit {
+				T::Currency::hold(&reason, &info.owner, new.saturating_sub(info.deposit))?;
+			} else if new < info.deposit {
+				T::Currency::release(
+					&reason,
+					&info.owner,
+					info.deposit.saturating_sub(new),
+					Precision::Exact,
+				)?;
+			}
+			info.deposit = new;
+			Ok(())
+		}
+
+		/// The index of the current rate-limit period.
+		fn current_period() -> u32 {
+			let now = frame_system::Pallet::<T>::block_number();
+			let period = T::RateLimitPeriod::get();
+			if period.is_zero() {
+				return 0;
+			}
+			(now / period).unique_saturated_into()
+		}
+
+		/// Sends `share` of `held` from `who`'s contribution hold to the rewards pot and releases
+		/// the rest. Returns what was slashed and what returned.
+		fn settle_deposit(
+			who: &T::AccountId,
+			held: BalanceOf<T>,
+			share: Perbill,
+		) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+			let reason = HoldReason::ContributionDeposit.into();
+			let slash = share.mul_floor(held);
+			let slashed = if slash.is_zero() {
+				Zero::zero()
+			} else {
+				T::Currency::transfer_on_hold(
+					&reason,
+					who,
+					&T::RewardsPot::get(),
+					slash,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?
+			};
+			let rest = held.saturating_sub(slashed);
+			if !rest.is_zero() {
+				T::Currency::release(&reason, who, rest, Precision::Exact)?;
+			}
+			Ok((slashed, rest))
+		}
+
+		fn accept(
+			datanet: DatanetId,
+			info: &mut DatanetOf<T>,
+			contribution: ContributionId,
+			item: &mut ContributionOf<T>,
+		) -> DispatchResult {
+			let position = info.accepted;
+			info.accepted = position.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			info.pending = info.pending.saturating_sub(1);
+			Trees::<T>::try_mutate(datanet, |tree| tree.append(item.content_hash))
+				.map_err(|_| Error::<T>::Overflow)?;
+			AcceptedBytes::<T>::mutate(datanet, |bytes| *bytes = bytes.saturating_add(item.size));
+			Accepted::<T>::insert(datanet, position, contribution);
+			item.status = ContributionStatus::Accepted {
+				position,
+				at: frame_system::Pallet::<T>::block_number(),
+			};
+			Contributors::<T>::mutate(&item.contributor, |r| {
+				r.reputation.accepted = r.reputation.accepted.saturating_add(1)
+			});
+			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
+				r.accepted = r.accepted.saturating_add(1)
+			});
+			Self::deposit_event(Event::Accepted { datanet, contribution, position });
+			Ok(())
+		}
+
+		fn reject(
+			datanet: DatanetId,
+			info: &mut DatanetOf<T>,
+			contribution: ContributionId,
+			item: ContributionOf<T>,
+			reason: RejectReason,
+		) -> DispatchResult {
+			info.pending = info.pending.saturating_sub(1);
+			let (slashed, returned) =
+				Self::settle_deposit(&item.contributor, item.deposit, T::RejectionSlash::get())?;
+			Contributions::<T>::remove(datanet, contribution);
+			ContentIndex::<T>::remove(datanet, item.content_hash);
+			Contributors::<T>::mutate(&item.contributor, |r| {
+				r.reputation.rejected = r.reputation.rejected.saturating_add(1)
+			});
+			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
+				r.rejected = r.rejected.saturating_add(1)
+			});
+			Self::deposit_event(Event::Rejected { datanet, contribution, reason, slashed, returned });
+			Ok(())
+		}
+
+		/// Up to `limit` (at most [`MAX_PAGE`]) entries of a version's contribution list, from
+		/// position `start`. Empty for an unknown version or a start past its end.
+		pub fn version_page(
+			datanet: DatanetId,
+			version: VersionId,
+			start: u32,
+			limit: u32,
+		) -> Vec<VersionEntry> {
+			let Some(record) = Versions::<T>::get(datanet, version) else { return Vec::new() };
+			let end = start.saturating_add(limit.min(MAX_PAGE)).min(record.contributions);
+			(start..end)
+				.filter_map(|position| {
+					let contribution = Accepted::<T>::get(datanet, position)?;
+					let item = Contributions::<T>::get(datanet, contribution)?;
+					Some(VersionEntry {
+						position,
+						contribution,
+						content_hash: item.content_hash,
+						size: item.size,
+					})
+				})
+				.collect()
+		}
+
+		/// The content hashes of a version's contributions in order: its Merkle leaves.
+		pub fn version_leaves(datanet: DatanetId, version: VersionId) -> Option<Vec<H256>> {
+			let record = Versions::<T>::get(datanet, version)?;
+			(0..record.contributions)
+				.map(|position| {
+					let contribution = Accepted::<T>::get(datanet, position)?;
+					Contributions::<T>::get(datanet, contribution).map(|c| c.content_hash)
+				})
+				.collect()
+		}
+
+		/// The Merkle proof that the contribution at `position` belongs to a version.
+		pub fn version_proof(
+			datanet: DatanetId,
+			version: VersionId,
+			position: u32,
+		) -> Option<Vec<H256>> {
+			merkle::proof(&Self::version_leaves(datanet, version)?, position)
+		}
+
+		/// Checks the pallet's invariants:
+		/// - each datanet's counters match its records: pending, accepted (and the Merkle tree's
+		///   size), versions, with version sizes never decreasing;
+		/// - the content index and the contributions point at each other;
+		/// - what is held from each account for each reason equals the deposits of the datanets it
+		///   owns and of its live contributions.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::BTreeMap;
+			use frame_support::traits::fungible::InspectHold;
+			let mut datanet_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut contribution_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let next = NextDatanetId::<T>::get();
+			for (id, info) in Datanets::<T>::iter() {
+				ensure!(id < next, "datanet id at or above NextDatanetId");
+				let entry = datanet_deposits.entry(info.owner.clone()).or_default();
+				*entry = entry.saturating_add(info.deposit);
+				let mut pending = 0u32;
+				for (cid, item) in Contributions::<T>::iter_prefix(id) {
+					ensure!(cid < info.contributions, "contribution id at or above the counter");
+					ensure!(
+						ContentIndex::<T>::get(id, item.content_hash) == Some(cid),
+						"contribution missing from the content index"
+					);
+					match &item.status {
+						ContributionStatus::Pending { .. } => pending = pending.saturating_add(1),
+						ContributionStatus::Accepted { position, .. } |
+						ContributionStatus::Slashed { position, .. } => ensure!(
+							Accepted::<T>::get(id, position) == Some(cid),
+							"accepted contribution not at its position"
+						),
+					}
+					let entry = contribution_deposits.entry(item.contributor.clone()).or_default();
+					*entry = entry.saturating_add(item.deposit);
+				}
+				ensure!(pending == info.pending, "pending counter differs from the records");
+				ensure!(
+					Accepted::<T>::iter_prefix(id).count() == info.accepted as usize,
+					"accepted counter differs from the acceptance order"
+				);
+				ensure!(Trees::<T>::get(id).count == info.accepted, "tree size differs");
+				for (hash, cid) in ContentIndex::<T>::iter_prefix(id) {
+					ensure!(
+						Contributions::<T>::get(id, cid).map(|c| c.content_hash) == Some(hash),
+						"content index entry without its contribution"
+					);
+				}
+				let mut last = 0u32;
+				ensure!(
+					Versions::<T>::iter_prefix(id).count() == info.versions as usize,
+					"version counter differs from the versions"
+				);
+				for v in 0..info.versions {
+					let version = Versions::<T>::get(id, v).ok_or("missing version")?;
+					ensure!(version.contributions >= last, "a version shrank");
+					ensure!(version.contributions <= info.accepted, "a version exceeds acceptance");
+					last = version.contributions;
+				}
+			}
+			for (who, held) in datanet_deposits {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::DatanetDeposit.into(), &who) == held,
+					"datanet deposits held differ from the datanets owned"
+				);
+			}
+			for (who, held) in contribution_deposits {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who) ==
+						held,
+					"contribution deposits held differ from live contributions"
+				);
+			}
+			Ok(())
+		}
+	}
+}

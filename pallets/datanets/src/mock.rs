@@ -1,0 +1,138 @@
+//! A test runtime with balances and datanets.
+
+use crate as pallet_datanets;
+use crate::{DataFormat, DataKind, MetadataInput, RulesInput};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
+use frame_system::EnsureRoot;
+use sp_runtime::{BuildStorage, Perbill};
+
+pub type AccountId = u64;
+pub type Balance = u64;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Datanets: pallet_datanets,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU64<1>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const POT: AccountId = 99;
+pub const OWNER: AccountId = 1;
+pub const ALICE: AccountId = 2;
+pub const BOB: AccountId = 3;
+pub const CURATOR_A: AccountId = 10;
+pub const CURATOR_B: AccountId = 11;
+pub const CURATOR_C: AccountId = 12;
+pub const POOR: AccountId = 50;
+
+pub const BASE: Balance = 1_000;
+pub const PER_BYTE: Balance = 2;
+pub const MIN_DEPOSIT: Balance = 10;
+pub const DEPOSIT: Balance = 100;
+pub const COOL_DOWN: u64 = 20;
+pub const REVIEW_TIMEOUT: u64 = 30;
+pub const PERIOD: u64 = 100;
+pub const MAX_PER_PERIOD: u32 = 3;
+pub const MAX_BYTES_PER_PERIOD: u64 = 10_000;
+
+parameter_types! {
+	pub const RewardsPot: AccountId = POT;
+	pub const RejectionSlash: Perbill = Perbill::from_percent(10);
+	pub const AdversarialSlash: Perbill = Perbill::from_percent(50);
+}
+
+impl pallet_datanets::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type RewardsPot = RewardsPot;
+	type DatanetDepositBase = ConstU64<BASE>;
+	type DatanetDepositPerByte = ConstU64<PER_BYTE>;
+	type MinContributionDeposit = ConstU64<MIN_DEPOSIT>;
+	type MaxContributionSize = ConstU64<5_000>;
+	type RejectionSlash = RejectionSlash;
+	type AdversarialSlash = AdversarialSlash;
+	type StakeCoolDown = ConstU64<COOL_DOWN>;
+	type ReviewTimeout = ConstU64<REVIEW_TIMEOUT>;
+	type RateLimitPeriod = ConstU64<PERIOD>;
+	type MaxContributionsPerPeriod = ConstU32<MAX_PER_PERIOD>;
+	type MaxBytesPerPeriod = ConstU64<MAX_BYTES_PER_PERIOD>;
+	type MaxNameLength = ConstU32<32>;
+	type MaxDescriptionLength = ConstU32<128>;
+	type MaxTagLength = ConstU32<16>;
+	type MaxTags = ConstU32<4>;
+	type MaxLicenceLength = ConstU32<16>;
+	type MaxCurators = ConstU32<5>;
+	type MaxFormats = ConstU32<9>;
+	type WeightInfo = ();
+}
+
+/// Everyone but `POOR` starts with 1,000,000; `POOR` with 50, less than any deposit.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut balances: Vec<(AccountId, Balance)> =
+		[POT, OWNER, ALICE, BOB, CURATOR_A, CURATOR_B, CURATOR_C, 4, 5]
+			.into_iter()
+			.map(|a| (a, 1_000_000))
+			.collect();
+	balances.push((POOR, 50));
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs a test and then checks the pallet's invariants.
+pub fn test(body: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		body();
+		Datanets::do_try_state().expect("invariants hold");
+	});
+}
+
+pub fn metadata() -> MetadataInput {
+	MetadataInput {
+		name: b"Solidity contracts".to_vec(),
+		description: b"Audited smart contracts".to_vec(),
+		tags: vec![b"code".to_vec(), b"web3".to_vec()],
+		kind: DataKind::Text,
+		licence: b"CC-BY-4.0".to_vec(),
+	}
+}
+
+/// Two of three curators must accept; deposit `DEPOSIT`; text and JSON Lines up to 1,000 bytes.
+pub fn rules() -> RulesInput<AccountId, Balance> {
+	RulesInput {
+		contribution_deposit: DEPOSIT,
+		max_contribution_size: 1_000,
+		accepted_formats: vec![DataFormat::PlainText, DataFormat::JsonLines],
+		curators: vec![CURATOR_A, CURATOR_B, CURATOR_C],
+		approvals_needed: 2,
+	}
+}
+
+pub fn last_event() -> RuntimeEvent {
+	System::events().pop().expect("an event").event
+}

@@ -1,0 +1,843 @@
+//! Unit tests: every call's success and every refusal, each followed by the invariant check.
+
+use crate::{
+	merkle,
+	mock::*,
+	pallet::{
+		Accepted, AcceptedBytes, ContentIndex, Contributions, Contributors, DatanetReputation,
+		Datanets as DatanetStore, Error, Event, HoldReason, NextDatanetId, Versions,
+	},
+	ContributionStatus, DataFormat, DatanetStatus, RejectReason,
+	Reputation, Verdict,
+};
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use sp_core::H256;
+use sp_runtime::{DispatchError, TokenError};
+
+fn hash(n: u8) -> H256 {
+	H256(sp_io::hashing::blake2_256(&[n]))
+}
+
+fn free(who: AccountId) -> Balance {
+	<Balances as Inspect<AccountId>>::balance(&who)
+}
+
+fn held(reason: HoldReason, who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::Datanets(reason), &who)
+}
+
+fn create() -> u32 {
+	let id = NextDatanetId::<Test>::get();
+	assert_ok!(Datanets::create(RuntimeOrigin::signed(OWNER), metadata(), rules()));
+	id
+}
+
+fn contribute(who: AccountId, n: u8) -> u32 {
+	let id = DatanetStore::<Test>::get(0).map_or(0, |d| d.contributions);
+	assert_ok!(Datanets::contribute(RuntimeOrigin::signed(who), 0, hash(n), 100, DataFormat::PlainText));
+	id
+}
+
+fn review(curator: AccountId, contribution: u32, verdict: Verdict) {
+	assert_ok!(Datanets::review(RuntimeOrigin::signed(curator), 0, contribution, verdict));
+}
+
+fn accept(contribution: u32) {
+	review(CURATOR_A, contribution, Verdict::Accept);
+	review(CURATOR_B, contribution, Verdict::Accept);
+}
+
+mod create {
+	use super::*;
+
+	#[test]
+	fn holds_a_deposit_for_the_bytes_stored() {
+		test(|| {
+			let id = create();
+			let info = DatanetStore::<Test>::get(id).unwrap();
+			let bytes = (info.metadata.encoded_size() + info.rules.encoded_size()) as u64;
+			assert_eq!(info.deposit, BASE + PER_BYTE * bytes);
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), info.deposit);
+			assert_eq!(free(OWNER), 1_000_000 - info.deposit);
+			assert_eq!(info.owner, OWNER);
+			assert_eq!(info.status, DatanetStatus::Open);
+			assert_eq!(info.rules.curators.to_vec(), vec![CURATOR_A, CURATOR_B, CURATOR_C]);
+			assert_eq!(
+				last_event(),
+				Event::Created { datanet: id, owner: OWNER, deposit: info.deposit }.into()
+			);
+			assert_eq!(create(), 1);
+		});
+	}
+
+	#[test]
+	fn refuses_bad_metadata() {
+		test(|| {
+			let cases: Vec<(fn(&mut crate::MetadataInput), Error<Test>)> = vec![
+				(|m| m.name = vec![], Error::EmptyName),
+				(|m| m.name = vec![b'n'; 33], Error::NameTooLong),
+				(|m| m.description = vec![b'd'; 129], Error::DescriptionTooLong),
+				(|m| m.tags = vec![vec![]], Error::BadTag),
+				(|m| m.tags = vec![vec![b't'; 17]], Error::BadTag),
+				(|m| m.tags = vec![b"t".to_vec(); 5], Error::TooManyTags),
+				(|m| m.licence = vec![], Error::BadLicence),
+				(|m| m.licence = vec![b'l'; 17], Error::BadLicence),
+			];
+			for (edit, error) in cases {
+				let mut m = metadata();
+				edit(&mut m);
+				assert_noop!(Datanets::create(RuntimeOrigin::signed(OWNER), m, rules()), error);
+			}
+		});
+	}
+
+	#[test]
+	fn refuses_bad_rules() {
+		test(|| {
+			let cases: Vec<(fn(&mut crate::RulesInput<AccountId, Balance>), Error<Test>)> = vec![
+				(|r| r.curators = vec![], Error::NoCurators),
+				(|r| r.curators = (20..26).collect(), Error::TooManyCurators),
+				(|r| r.curators = vec![CURATOR_A, CURATOR_A], Error::DuplicateCurator),
+				(|r| r.approvals_needed = 0, Error::InvalidApprovalThreshold),
+				(|r| r.approvals_needed = 4, Error::InvalidApprovalThreshold),
+				(|r| r.accepted_formats = vec![], Error::NoFormats),
+				(
+					|r| r.accepted_formats = vec![DataFormat::Csv, DataFormat::Csv],
+					Error::BadFormats,
+				),
+				(|r| r.max_contribution_size = 0, Error::InvalidSizeLimit),
+				(|r| r.max_contribution_size = 5_001, Error::InvalidSizeLimit),
+				(|r| r.contribution_deposit = MIN_DEPOSIT - 1, Error::DepositTooLow),
+			];
+			for (edit, error) in cases {
+				let mut r = rules();
+				edit(&mut r);
+				assert_noop!(Datanets::create(RuntimeOrigin::signed(OWNER), metadata(), r), error);
+			}
+		});
+	}
+
+	#[test]
+	fn refuses_an_owner_who_cannot_pay_the_deposit() {
+		test(|| {
+			assert_noop!(
+				Datanets::create(RuntimeOrigin::signed(POOR), metadata(), rules()),
+				TokenError::FundsUnavailable
+			);
+		});
+	}
+}
+
+mod manage {
+	use super::*;
+
+	#[test]
+	fn metadata_updates_adjust_the_deposit_both_ways() {
+		test(|| {
+			create();
+			let before = DatanetStore::<Test>::get(0).unwrap().deposit;
+			let mut longer = metadata();
+			// Under 64 bytes, so the length prefix stays one byte.
+			longer.description = vec![b'd'; 60];
+			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, longer));
+			let after = DatanetStore::<Test>::get(0).unwrap().deposit;
+			let grown = (60 - metadata().description.len()) as u64;
+			assert_eq!(after, before + PER_BYTE * grown);
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), after);
+			assert_eq!(last_event(), Event::MetadataUpdated { datanet: 0, deposit: after }.into());
+
+			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()));
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before);
+			assert_eq!(free(OWNER), 1_000_000 - before);
+		});
+	}
+
+	#[test]
+	fn only_the_owner_updates() {
+		test(|| {
+			create();
+			assert_noop!(
+				Datanets::update_metadata(RuntimeOrigin::signed(ALICE), 0, metadata()),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Datanets::update_rules(RuntimeOrigin::signed(ALICE), 0, rules()),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 7, metadata()),
+				Error::<Test>::UnknownDatanet
+			);
+			let mut bad = metadata();
+			bad.name = vec![b'x'; 40];
+			assert_noop!(
+				Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, bad),
+				Error::<Test>::NameTooLong
+			);
+		});
+	}
+
+	#[test]
+	fn rules_updates_change_curators_and_the_deposit() {
+		test(|| {
+			create();
+			let mut r = rules();
+			r.curators = vec![CURATOR_A];
+			r.approvals_needed = 1;
+			assert_ok!(Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, r));
+			let info = DatanetStore::<Test>::get(0).unwrap();
+			assert_eq!(info.rules.curators.to_vec(), vec![CURATOR_A]);
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), info.deposit);
+			assert_eq!(
+				last_event(),
+				Event::RulesUpdated { datanet: 0, deposit: info.deposit }.into()
+			);
+			// One approval now accepts.
+			contribute(ALICE, 1);
+			review(CURATOR_A, 0, Verdict::Accept);
+			assert!(matches!(
+				Contributions::<Test>::get(0, 0).unwrap().status,
+				ContributionStatus::Accepted { position: 0, .. }
+			));
+			let mut bad = rules();
+			bad.approvals_needed = 9;
+			assert_noop!(
+				Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, bad),
+				Error::<Test>::InvalidApprovalThreshold
+			);
+		});
+	}
+
+	#[test]
+	fn removed_curators_lose_their_vote() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			review(CURATOR_A, 0, Verdict::Accept);
+			let mut r = rules();
+			r.curators = vec![CURATOR_B, CURATOR_C];
+			assert_ok!(Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, r));
+			review(CURATOR_B, 0, Verdict::Accept);
+			// A's approval no longer counts: still pending with one of two.
+			assert!(matches!(
+				Contributions::<Test>::get(0, 0).unwrap().status,
+				ContributionStatus::Pending { .. }
+			));
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(CURATOR_A), 0, 0, Verdict::Accept),
+				Error::<Test>::NotCurator
+			);
+			review(CURATOR_C, 0, Verdict::Accept);
+			assert!(matches!(
+				Contributions::<Test>::get(0, 0).unwrap().status,
+				ContributionStatus::Accepted { .. }
+			));
+		});
+	}
+
+	#[test]
+	fn ownership_passes_with_the_deposit_once_accepted() {
+		test(|| {
+			create();
+			let deposit = DatanetStore::<Test>::get(0).unwrap().deposit;
+			assert_noop!(
+				Datanets::offer_ownership(RuntimeOrigin::signed(ALICE), 0, Some(BOB)),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Datanets::accept_ownership(RuntimeOrigin::signed(BOB), 0),
+				Error::<Test>::NotOfferedOwnership
+			);
+			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(BOB)));
+			assert_eq!(
+				last_event(),
+				Event::OwnershipOffered { datanet: 0, to: Some(BOB) }.into()
+			);
+			assert_noop!(
+				Datanets::accept_ownership(RuntimeOrigin::signed(ALICE), 0),
+				Error::<Test>::NotOfferedOwnership
+			);
+			assert_ok!(Datanets::accept_ownership(RuntimeOrigin::signed(BOB), 0));
+			let info = DatanetStore::<Test>::get(0).unwrap();
+			assert_eq!((info.owner, info.pending_owner), (BOB, None));
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), 0);
+			assert_eq!(free(OWNER), 1_000_000);
+			assert_eq!(held(HoldReason::DatanetDeposit, BOB), deposit);
+			assert_eq!(
+				last_event(),
+				Event::OwnershipTransferred { datanet: 0, from: OWNER, to: BOB }.into()
+			);
+			assert_noop!(
+				Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()),
+				Error::<Test>::NotOwner
+			);
+		});
+	}
+
+	#[test]
+	fn an_offer_can_be_withdrawn() {
+		test(|| {
+			create();
+			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(BOB)));
+			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, None));
+			assert_noop!(
+				Datanets::accept_ownership(RuntimeOrigin::signed(BOB), 0),
+				Error::<Test>::NotOfferedOwnership
+			);
+		});
+	}
+
+	#[test]
+	fn a_new_owner_who_cannot_pay_is_refused() {
+		test(|| {
+			create();
+			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(POOR)));
+			assert_noop!(
+				Datanets::accept_ownership(RuntimeOrigin::signed(POOR), 0),
+				TokenError::FundsUnavailable
+			);
+		});
+	}
+
+	#[test]
+	fn closing_stops_contributions_but_not_reviews_or_versions() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			contribute(ALICE, 2);
+			accept(0);
+			assert_noop!(
+				Datanets::close(RuntimeOrigin::signed(ALICE), 0),
+				Error::<Test>::NotOwner
+			);
+			assert_ok!(Datanets::close(RuntimeOrigin::signed(OWNER), 0));
+			assert_eq!(last_event(), Event::Closed { datanet: 0 }.into());
+			assert_noop!(
+				Datanets::close(RuntimeOrigin::signed(OWNER), 0),
+				Error::<Test>::DatanetClosed
+			);
+			assert_noop!(
+				Datanets::contribute(
+					RuntimeOrigin::signed(BOB),
+					0,
+					hash(3),
+					10,
+					DataFormat::PlainText
+				),
+				Error::<Test>::DatanetClosed
+			);
+			accept(1);
+			assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0));
+			assert_eq!(Versions::<Test>::get(0, 0).unwrap().contributions, 2);
+		});
+	}
+
+	#[test]
+	fn governance_may_close_any_datanet() {
+		test(|| {
+			create();
+			assert_ok!(Datanets::close(RuntimeOrigin::root(), 0));
+			assert_eq!(DatanetStore::<Test>::get(0).unwrap().status, DatanetStatus::Closed);
+			assert_noop!(Datanets::close(RuntimeOrigin::root(), 5), Error::<Test>::UnknownDatanet);
+		});
+	}
+}
+
+mod contribute {
+	use super::*;
+
+	#[test]
+	fn holds_the_deposit_and_records_the_contribution() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			let item = Contributions::<Test>::get(0, 0).unwrap();
+			assert_eq!(item.contributor, ALICE);
+			assert_eq!(item.content_hash, hash(1));
+			assert_eq!((item.size, item.deposit), (100, DEPOSIT));
+			assert_eq!(ContentIndex::<Test>::get(0, hash(1)), Some(0));
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
+			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT);
+			let info = DatanetStore::<Test>::get(0).unwrap();
+			assert_eq!((info.contributions, info.pending), (1, 1));
+			assert_eq!(Contributors::<Test>::get(ALICE).reputation.submitted, 1);
+			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).submitted, 1);
+			assert_eq!(
+				last_event(),
+				Event::Contributed {
+					datanet: 0,
+					contribution: 0,
+					contributor: ALICE,
+					content_hash: hash(1),
+					size: 100,
+					deposit: DEPOSIT,
+				}
+				.into()
+			);
+		});
+	}
+
+	#[test]
+	fn refuses_bad_contributions() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			let c = |who, n, size, format| {
+				Datanets::contribute(RuntimeOrigin::signed(who), 0, hash(n), size, format)
+			};
+			assert_noop!(c(BOB, 1, 100, DataFormat::PlainText), Error::<Test>::DuplicateContent);
+			assert_noop!(c(BOB, 2, 0, DataFormat::PlainText), Error::<Test>::EmptyContribution);
+			assert_noop!(c(BOB, 2, 1_001, DataFormat::PlainText), Error::<Test>::ContributionTooLarge);
+			assert_noop!(c(BOB, 2, 100, DataFormat::Png), Error::<Test>::FormatNotAccepted);
+			assert_noop!(
+				Datanets::contribute(RuntimeOrigin::signed(BOB), 3, hash(2), 1, DataFormat::PlainText),
+				Error::<Test>::UnknownDatanet
+			);
+			assert_noop!(c(POOR, 2, 100, DataFormat::PlainText), TokenError::FundsUnavailable);
+		});
+	}
+
+	#[test]
+	fn the_same_content_may_go_to_another_datanet() {
+		test(|| {
+			create();
+			create();
+			contribute(ALICE, 1);
+			assert_ok!(Datanets::contribute(
+				RuntimeOrigin::signed(ALICE),
+				1,
+				hash(1),
+				100,
+				DataFormat::PlainText
+			));
+		});
+	}
+
+	#[test]
+	fn rate_limits_count_and_bytes_per_period() {
+		test(|| {
+			create();
+			for n in 1..=MAX_PER_PERIOD as u8 {
+				contribute(ALICE, n);
+			}
+			assert_noop!(
+				Datanets::contribute(RuntimeOrigin::signed(ALICE), 0, hash(9), 1, DataFormat::PlainText),
+				Error::<Test>::RateLimitedCount
+			);
+			// Another account is not affected.
+			contribute(BOB, 9);
+			// The next period starts afresh.
+			System::set_block_number(PERIOD);
+			contribute(ALICE, 10);
+
+			// Bytes: 1,000 per contribution against a cap of 10,000 across datanets and periods' fresh start.
+			let mut r = rules();
+			r.max_contribution_size = 5_000;
+			assert_ok!(Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, r));
+			System::set_block_number(2 * PERIOD);
+			assert_ok!(Datanets::contribute(
+				RuntimeOrigin::signed(ALICE),
+				0,
+				hash(20),
+				5_000,
+				DataFormat::PlainText
+			));
+			assert_ok!(Datanets::contribute(
+				RuntimeOrigin::signed(ALICE),
+				0,
+				hash(21),
+				5_000,
+				DataFormat::PlainText
+			));
+			assert_noop!(
+				Datanets::contribute(RuntimeOrigin::signed(ALICE), 0, hash(22), 1, DataFormat::PlainText),
+				Error::<Test>::RateLimitedBytes
+			);
+			let usage = Contributors::<Test>::get(ALICE).usage;
+			assert_eq!((usage.period, usage.count, usage.bytes), (2, 2, 10_000));
+		});
+	}
+}
+
+mod review {
+	use super::*;
+
+	#[test]
+	fn the_threshold_accepts_and_the_stake_stays_held() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			review(CURATOR_A, 0, Verdict::Accept);
+			assert_eq!(
+				last_event(),
+				Event::Reviewed { datanet: 0, contribution: 0, curator: CURATOR_A, verdict: Verdict::Accept }
+					.into()
+			);
+			assert!(matches!(
+				Contributions::<Test>::get(0, 0).unwrap().status,
+				ContributionStatus::Pending { .. }
+			));
+			review(CURATOR_B, 0, Verdict::Accept);
+			assert_eq!(
+				last_event(),
+				Event::Accepted { datanet: 0, contribution: 0, position: 0 }.into()
+			);
+			let item = Contributions::<Test>::get(0, 0).unwrap();
+			assert_eq!(item.status, ContributionStatus::Accepted { position: 0, at: 1 });
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
+			let info = DatanetStore::<Test>::get(0).unwrap();
+			assert_eq!((info.pending, info.accepted), (0, 1));
+			assert_eq!(Accepted::<Test>::get(0, 0), Some(0));
+			assert_eq!(AcceptedBytes::<Test>::get(0), 100);
+			assert_eq!(Contributors::<Test>::get(ALICE).reputation.accepted, 1);
+			assert_eq!(
+				DatanetReputation::<Test>::get(0, ALICE),
+				Reputation { submitted: 1, accepted: 1, rejected: 0, slashed: 0 }
+			);
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(CURATOR_C), 0, 0, Verdict::Accept),
+				Error::<Test>::NotPending
+			);
+		});
+	}
+
+	#[test]
+	fn rejection_slashes_a_share_to_the_pot_and_returns_the_rest() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			let pot = free(POT);
+			let reason = RejectReason::LowQuality;
+			review(CURATOR_A, 0, Verdict::Reject(reason));
+			// One rejection of three with two needed: acceptance still possible.
+			assert!(Contributions::<Test>::get(0, 0).is_some());
+			review(CURATOR_C, 0, Verdict::Reject(RejectReason::OffTopic));
+			let slashed = DEPOSIT / 10;
+			assert_eq!(
+				last_event(),
+				Event::Rejected {
+					datanet: 0,
+					contribution: 0,
+					reason: RejectReason::OffTopic,
+					slashed,
+					returned: DEPOSIT - slashed,
+				}
+				.into()
+			);
+			assert_eq!(free(POT), pot + slashed);
+			assert_eq!(free(ALICE), 1_000_000 - slashed);
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
+			assert!(Contributions::<Test>::get(0, 0).is_none());
+			assert!(ContentIndex::<Test>::get(0, hash(1)).is_none());
+			assert_eq!(DatanetStore::<Test>::get(0).unwrap().pending, 0);
+			assert_eq!(Contributors::<Test>::get(ALICE).reputation.rejected, 1);
+			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).rejected, 1);
+			// Rejected content may be submitted again.
+			contribute(ALICE, 1);
+		});
+	}
+
+	#[test]
+	fn refuses_outsiders_repeat_votes_and_unknown_items() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(ALICE), 0, 0, Verdict::Accept),
+				Error::<Test>::NotCurator
+			);
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(OWNER), 0, 0, Verdict::Accept),
+				Error::<Test>::NotCurator
+			);
+			review(CURATOR_A, 0, Verdict::Accept);
+			assert_noop!(
+				Datanets::review(
+					RuntimeOrigin::signed(CURATOR_A),
+					0,
+					0,
+					Verdict::Reject(RejectReason::Other(7))
+				),
+				Error::<Test>::AlreadyReviewed
+			);
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(CURATOR_A), 0, 5, Verdict::Accept),
+				Error::<Test>::UnknownContribution
+			);
+			assert_noop!(
+				Datanets::review(RuntimeOrigin::signed(CURATOR_A), 4, 0, Verdict::Accept),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+}
+
+mod versions {
+	use super::*;
+
+	#[test]
+	fn a_version_freezes_the_accepted_contributions_under_a_merkle_root() {
+		test(|| {
+			create();
+			for n in 1..=3 {
+				contribute(ALICE, n);
+			}
+			accept(2);
+			accept(0);
+			review(CURATOR_A, 1, Verdict::Reject(RejectReason::WrongFormat));
+			review(CURATOR_B, 1, Verdict::Reject(RejectReason::WrongFormat));
+			assert_noop!(
+				Datanets::publish_version(RuntimeOrigin::signed(ALICE), 0),
+				Error::<Test>::NotCurator
+			);
+			assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(CURATOR_C), 0));
+			let leaves = vec![hash(3), hash(1)];
+			let root = merkle::root(&leaves).unwrap();
+			let v = Versions::<Test>::get(0, 0).unwrap();
+			assert_eq!((v.contributions, v.total_bytes, v.root), (2, 200, root));
+			assert_eq!(
+				last_event(),
+				Event::VersionPublished {
+					datanet: 0,
+					version: 0,
+					contributions: 2,
+					total_bytes: 200,
+					root
+				}
+				.into()
+			);
+			assert_noop!(
+				Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0),
+				Error::<Test>::NothingToPublish
+			);
+
+			// The list comes back in acceptance order, in pages, with proofs that verify.
+			let page = Datanets::version_page(0, 0, 0, 10);
+			let got: Vec<_> = page.iter().map(|e| (e.position, e.contribution, e.content_hash)).collect();
+			assert_eq!(got, vec![(0, 2, hash(3)), (1, 0, hash(1))]);
+			assert_eq!(Datanets::version_page(0, 0, 1, 10).len(), 1);
+			assert!(Datanets::version_page(0, 0, 2, 10).is_empty());
+			assert!(Datanets::version_page(0, 9, 0, 10).is_empty());
+			for entry in &page {
+				let proof = Datanets::version_proof(0, 0, entry.position).unwrap();
+				assert!(merkle::verify(&root, 2, entry.position, &entry.content_hash, &proof));
+			}
+
+			// A later version grows; the first never changes.
+			contribute(BOB, 4);
+			accept(3);
+			assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0));
+			let v1 = Versions::<Test>::get(0, 1).unwrap();
+			assert_eq!(v1.contributions, 3);
+			assert_eq!(v1.root, merkle::root(&[hash(3), hash(1), hash(4)]).unwrap());
+			assert_eq!(Versions::<Test>::get(0, 0).unwrap(), v);
+			assert_eq!(Datanets::version_page(0, 0, 0, 10).len(), 2);
+		});
+	}
+
+	#[test]
+	fn an_empty_datanet_has_nothing_to_publish() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			assert_noop!(
+				Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0),
+				Error::<Test>::NothingToPublish
+			);
+			assert_noop!(
+				Datanets::publish_version(RuntimeOrigin::signed(OWNER), 1),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+}
+
+mod stake {
+	use super::*;
+
+	#[test]
+	fn withdraws_after_the_cool_down_only() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			accept(0);
+			let w = |who| Datanets::withdraw_stake(RuntimeOrigin::signed(who), 0, 0);
+			assert_noop!(w(BOB), Error::<Test>::NotContributor);
+			assert_noop!(w(ALICE), Error::<Test>::CoolDownNotOver);
+			System::set_block_number(1 + COOL_DOWN);
+			assert_ok!(w(ALICE));
+			assert_eq!(
+				last_event(),
+				Event::StakeWithdrawn { datanet: 0, contribution: 0, amount: DEPOSIT }.into()
+			);
+			assert_eq!(free(ALICE), 1_000_000);
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
+			assert_eq!(Contributions::<Test>::get(0, 0).unwrap().deposit, 0);
+			assert_noop!(w(ALICE), Error::<Test>::NothingHeld);
+			assert_noop!(
+				Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 3),
+				Error::<Test>::UnknownContribution
+			);
+		});
+	}
+
+	#[test]
+	fn a_pending_contribution_has_no_stake_to_withdraw() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			assert_noop!(
+				Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0),
+				Error::<Test>::NotAccepted
+			);
+		});
+	}
+
+	#[test]
+	fn slashing_sends_a_share_to_the_pot_and_marks_the_contribution() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			contribute(ALICE, 2);
+			accept(0);
+			let pot = free(POT);
+			assert_noop!(
+				Datanets::slash(RuntimeOrigin::signed(ALICE), 0, 0, RejectReason::Duplicate),
+				Error::<Test>::NotCurator
+			);
+			assert_noop!(
+				Datanets::slash(RuntimeOrigin::signed(CURATOR_A), 0, 1, RejectReason::Duplicate),
+				Error::<Test>::NotAccepted
+			);
+			assert_ok!(Datanets::slash(
+				RuntimeOrigin::signed(CURATOR_A),
+				0,
+				0,
+				RejectReason::Adversarial
+			));
+			let slashed = DEPOSIT / 2;
+			assert_eq!(
+				last_event(),
+				Event::Slashed {
+					datanet: 0,
+					contribution: 0,
+					reason: RejectReason::Adversarial,
+					slashed,
+					returned: DEPOSIT - slashed,
+				}
+				.into()
+			);
+			assert_eq!(free(POT), pot + slashed);
+			// Alice still has the second contribution's deposit held.
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
+			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT - slashed);
+			let item = Contributions::<Test>::get(0, 0).unwrap();
+			assert_eq!(
+				item.status,
+				ContributionStatus::Slashed { position: 0, reason: RejectReason::Adversarial }
+			);
+			assert_eq!(Contributors::<Test>::get(ALICE).reputation.slashed, 1);
+			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).slashed, 1);
+			// Once slashed, neither slashed again nor withdrawn.
+			assert_noop!(
+				Datanets::slash(RuntimeOrigin::root(), 0, 0, RejectReason::Duplicate),
+				Error::<Test>::NotAccepted
+			);
+			assert_noop!(
+				Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0),
+				Error::<Test>::NotAccepted
+			);
+		});
+	}
+
+	#[test]
+	fn governance_may_slash_after_the_stake_was_withdrawn() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			accept(0);
+			System::set_block_number(1 + COOL_DOWN);
+			assert_ok!(Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0));
+			assert_ok!(Datanets::slash(RuntimeOrigin::root(), 0, 0, RejectReason::LicenceViolation));
+			assert_eq!(
+				last_event(),
+				Event::Slashed {
+					datanet: 0,
+					contribution: 0,
+					reason: RejectReason::LicenceViolation,
+					slashed: 0,
+					returned: 0,
+				}
+				.into()
+			);
+			assert_eq!(Contributors::<Test>::get(ALICE).reputation.slashed, 1);
+			assert_noop!(
+				Datanets::slash(RuntimeOrigin::root(), 3, 0, RejectReason::Duplicate),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+}
+
+mod withdraw_unreviewed {
+	use super::*;
+
+	#[test]
+	fn returns_the_whole_deposit_after_the_review_timeout() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			review(CURATOR_A, 0, Verdict::Accept);
+			let w = |who| Datanets::withdraw_unreviewed(RuntimeOrigin::signed(who), 0, 0);
+			assert_noop!(w(BOB), Error::<Test>::NotContributor);
+			System::set_block_number(REVIEW_TIMEOUT);
+			assert_noop!(w(ALICE), Error::<Test>::ReviewNotTimedOut);
+			System::set_block_number(1 + REVIEW_TIMEOUT);
+			assert_ok!(w(ALICE));
+			assert_eq!(
+				last_event(),
+				Event::Withdrawn { datanet: 0, contribution: 0, amount: DEPOSIT }.into()
+			);
+			assert_eq!(free(ALICE), 1_000_000);
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
+			assert!(Contributions::<Test>::get(0, 0).is_none());
+			assert!(ContentIndex::<Test>::get(0, hash(1)).is_none());
+			assert_eq!(DatanetStore::<Test>::get(0).unwrap().pending, 0);
+			assert_noop!(w(ALICE), Error::<Test>::UnknownContribution);
+		});
+	}
+
+	#[test]
+	fn only_pending_contributions_can_be_withdrawn() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			accept(0);
+			System::set_block_number(1 + REVIEW_TIMEOUT);
+			assert_noop!(
+				Datanets::withdraw_unreviewed(RuntimeOrigin::signed(ALICE), 0, 0),
+				Error::<Test>::NotPending
+			);
+			assert_noop!(
+				Datanets::withdraw_unreviewed(RuntimeOrigin::signed(ALICE), 2, 0),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+}
+
+#[test]
+fn unsigned_origins_are_refused() {
+	test(|| {
+		assert_noop!(
+			Datanets::create(RuntimeOrigin::none(), metadata(), rules()),
+			DispatchError::BadOrigin
+		);
+		create();
+		assert_noop!(Datanets::close(RuntimeOrigin::none(), 0), DispatchError::BadOrigin);
+	});
+}

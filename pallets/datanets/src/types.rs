@@ -1,0 +1,333 @@
+//! The records the pallet keeps, and the inputs its calls take.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound,
+};
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+/// A datanet's number, assigned in order of creation from 0.
+pub type DatanetId = u32;
+/// A contribution's number within its datanet, assigned in order of submission from 0.
+pub type ContributionId = u32;
+/// A version's number within its datanet, from 0.
+pub type VersionId = u32;
+
+/// What kind of data a datanet collects.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum DataKind {
+	Text,
+	Image,
+	Audio,
+	Tabular,
+}
+
+/// The file format of one contribution.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DataFormat {
+	/// UTF-8 text.
+	PlainText,
+	/// One JSON value per line.
+	JsonLines,
+	/// Comma-separated values with a header row.
+	Csv,
+	/// One JSON document.
+	Json,
+	Parquet,
+	Png,
+	Jpeg,
+	Wav,
+	Flac,
+}
+
+/// Whether a datanet takes contributions.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum DatanetStatus {
+	Open,
+	/// Takes no contributions; pending ones can still be reviewed, versions stay readable.
+	Closed,
+}
+
+/// Why curators turned a contribution down, or flagged an accepted one.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum RejectReason {
+	LowQuality,
+	WrongFormat,
+	OffTopic,
+	Duplicate,
+	Adversarial,
+	LicenceViolation,
+	/// A reason the datanet's own guidelines define.
+	Other(u8),
+}
+
+/// A curator's verdict on a pending contribution.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum Verdict {
+	Accept,
+	Reject(RejectReason),
+}
+
+/// The descriptive part of a datanet, as a call supplies it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct MetadataInput {
+	/// A human-readable name, UTF-8, not empty.
+	pub name: Vec<u8>,
+	/// A description, UTF-8 (or the hash of a longer document).
+	pub description: Vec<u8>,
+	/// Search tags, each UTF-8 and not empty.
+	pub tags: Vec<Vec<u8>>,
+	pub kind: DataKind,
+	/// The licence of the data, as an SPDX identifier such as `CC-BY-4.0`.
+	pub licence: Vec<u8>,
+}
+
+/// The descriptive part of a datanet, as stored.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(NameLen, DescriptionLen, TagLen, MaxTags, LicenceLen))]
+#[codec(mel_bound())]
+pub struct Metadata<
+	NameLen: Get<u32>,
+	DescriptionLen: Get<u32>,
+	TagLen: Get<u32>,
+	MaxTags: Get<u32>,
+	LicenceLen: Get<u32>,
+> {
+	pub name: BoundedVec<u8, NameLen>,
+	pub description: BoundedVec<u8, DescriptionLen>,
+	pub tags: BoundedVec<BoundedVec<u8, TagLen>, MaxTags>,
+	pub kind: DataKind,
+	pub licence: BoundedVec<u8, LicenceLen>,
+}
+
+/// The rules a datanet sets for its contributions, as a call supplies them.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct RulesInput<AccountId, Balance> {
+	/// Held from each contributor while the contribution is pending and, once accepted, as its
+	/// quality stake until the cool-down ends.
+	pub contribution_deposit: Balance,
+	/// The largest contribution in bytes.
+	pub max_contribution_size: u64,
+	/// The formats contributions may have; not empty.
+	pub accepted_formats: Vec<DataFormat>,
+	/// The accounts that review contributions; not empty, no account twice.
+	pub curators: Vec<AccountId>,
+	/// How many curators must accept a contribution; between 1 and the number of curators.
+	pub approvals_needed: u32,
+}
+
+/// The rules a datanet sets for its contributions, as stored.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCurators, MaxFormats))]
+#[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen))]
+pub struct Rules<
+	AccountId: Clone + PartialEq + core::fmt::Debug,
+	Balance: Clone + PartialEq + core::fmt::Debug,
+	MaxCurators: Get<u32>,
+	MaxFormats: Get<u32>,
+> {
+	pub contribution_deposit: Balance,
+	pub max_contribution_size: u64,
+	pub accepted_formats: BoundedVec<DataFormat, MaxFormats>,
+	pub curators: BoundedVec<AccountId, MaxCurators>,
+	pub approvals_needed: u32,
+}
+
+/// A datanet.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Datanet<AccountId, Balance, BlockNumber, Metadata, Rules> {
+	pub owner: AccountId,
+	/// The account the owner offered ownership to, until it accepts.
+	pub pending_owner: Option<AccountId>,
+	pub metadata: Metadata,
+	pub rules: Rules,
+	pub status: DatanetStatus,
+	/// Held from the owner for the storage the datanet takes: base plus per byte of metadata and rules.
+	pub deposit: Balance,
+	pub created_at: BlockNumber,
+	/// The number of contributions ever submitted: the next contribution's id.
+	pub contributions: u32,
+	/// The number of contributions awaiting review.
+	pub pending: u32,
+	/// The number of contributions accepted: the next accepted contribution's position.
+	pub accepted: u32,
+	/// The number of versions published: the next version's id.
+	pub versions: u32,
+}
+
+/// Where a contribution stands.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCurators))]
+#[codec(mel_bound(AccountId: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
+pub enum ContributionStatus<
+	AccountId: Clone + PartialEq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + core::fmt::Debug,
+	MaxCurators: Get<u32>,
+> {
+	/// Awaiting review; the curators who voted each way so far.
+	Pending { approvals: BoundedVec<AccountId, MaxCurators>, rejections: BoundedVec<AccountId, MaxCurators> },
+	/// Part of the datanet at `position` in acceptance order (and so in every later version).
+	Accepted { position: u32, at: BlockNumber },
+	/// Accepted, then found duplicate or adversarial; it stays in the versions that include it, and
+	/// trainers skip it.
+	Slashed { position: u32, reason: RejectReason },
+}
+
+/// A contribution to a datanet.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Contribution<AccountId, Balance, BlockNumber, Status> {
+	pub contributor: AccountId,
+	/// The blake2-256 hash of the exact bytes of the contribution.
+	pub content_hash: H256,
+	/// Its size in bytes.
+	pub size: u64,
+	pub format: DataFormat,
+	/// What is still held from the contributor for it: the datanet's contribution deposit, or zero
+	/// once the stake was withdrawn or slashed.
+	pub deposit: Balance,
+	pub submitted_at: BlockNumber,
+	pub status: Status,
+}
+
+/// A frozen version of a datanet: the first `contributions` accepted contributions.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Version<AccountId, BlockNumber> {
+	/// How many accepted contributions it holds: positions `0..contributions`.
+	pub contributions: u32,
+	/// Their total size in bytes.
+	pub total_bytes: u64,
+	/// The Merkle root over their content hashes (see [`crate::merkle`]).
+	pub root: H256,
+	pub published_by: AccountId,
+	pub published_at: BlockNumber,
+}
+
+/// How an account's contributions fared.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Reputation {
+	pub submitted: u32,
+	pub accepted: u32,
+	pub rejected: u32,
+	pub slashed: u32,
+}
+
+/// What an account contributed in the current rate-limit period.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Usage {
+	/// The period these counts belong to: the block number divided by the period length.
+	pub period: u32,
+	pub count: u32,
+	pub bytes: u64,
+}
+
+/// An account's record across all datanets.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ContributorRecord {
+	pub reputation: Reputation,
+	pub usage: Usage,
+}
+
+/// One entry of a version's contribution list, as the runtime API returns it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct VersionEntry {
+	/// The position in acceptance order, and so the leaf index in the version's Merkle tree.
+	pub position: u32,
+	pub contribution: ContributionId,
+	pub content_hash: H256,
+	pub size: u64,
+}
