@@ -11,6 +11,7 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use pallet_datanets::{
 	ContributionId, ContributorRecord, DatanetId, Reputation, VersionEntry, VersionId,
 };
+use pallet_grants::{ApplicationId, PotFunds, TierRanges};
 use sp_core::{crypto::KeyTypeId, OpaqueMetadata, H256};
 use sp_runtime::{
 	traits::{Block as BlockT, NumberFor},
@@ -20,9 +21,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Datanets, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	configs, genesis_config_presets, AccountId, Aura, Balance, Block, Datanets, Executive, Grandpa,
+	Grants, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -213,6 +214,26 @@ impl_runtime_apis! {
 		}
 		fn contributor_in(datanet: DatanetId, account: AccountId) -> Reputation {
 			pallet_datanets::DatanetReputation::<Runtime>::get(datanet, account)
+		}
+	}
+
+	impl pallet_grants::runtime_api::GrantsApi<Block, Balance, pallet_grants::ApplicationOf<Runtime>>
+		for Runtime
+	{
+		fn application(application: ApplicationId) -> Option<pallet_grants::ApplicationOf<Runtime>> {
+			pallet_grants::Applications::<Runtime>::get(application)
+		}
+		fn applications(
+			start: ApplicationId,
+			limit: u32,
+		) -> Vec<(ApplicationId, pallet_grants::ApplicationOf<Runtime>)> {
+			Grants::applications_page(start, limit)
+		}
+		fn tier_ranges() -> TierRanges<Balance> {
+			<configs::grants::GovernedTierRanges as frame_support::traits::Get<_>>::get()
+		}
+		fn pot() -> PotFunds<Balance> {
+			Grants::pot_funds()
 		}
 	}
 

@@ -116,7 +116,8 @@ pub mod tokenomics {
 		}
 
 		/// The keyless account that holds a pot, for the allocations held by the protocol rather
-		/// than by named beneficiaries. Only governance (for now the sudo key) can move these funds.
+		/// than by named beneficiaries. Only governance can move these funds: the treasury spends the
+		/// community pot, the grants pallet the ecosystem grants pot, root referenda any of them.
 		pub fn pot_account(self) -> Option<AccountId> {
 			let id = match self {
 				Allocation::ContributorRewards => CONTRIBUTOR_REWARDS_POT,

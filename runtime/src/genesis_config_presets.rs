@@ -1,8 +1,10 @@
 //! Genesis states of the runtime's named networks, and the one place where the OPEN supply is
 //! distributed at genesis.
 //!
-//! - `development` (`--dev`, `--chain dev`): one validator (Alice), sudo key Alice.
-//! - `local_testnet` (`--chain local`): three validators (Alice, Bob, Charlie), sudo key Alice.
+//! - `development` (`--dev`, `--chain dev`): one validator (Alice), sudo key Alice, and governance
+//!   at [`Pace::Fast`], so that a referendum completes in a few blocks.
+//! - `local_testnet` (`--chain local`): three validators (Alice, Bob, Charlie), no sudo key, and
+//!   governance at [`Pace::Standard`]: root actions happen through referenda, as on a live network.
 //!
 //! Both hold the whole supply of [`TOTAL_SUPPLY`] as [`Allocation`] lays it out. The well-known
 //! development accounts receive [`DEV_ENDOWMENT`] each, taken from the community pot, so that
@@ -20,9 +22,10 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use crate::{
 	currency::OPEN,
 	tokenomics::{investor_and_team_vesting, Allocation, TOTAL_SUPPLY},
-	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
-	SudoConfig, VestingConfig,
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, OriginsConfig,
+	RuntimeGenesisConfig, SudoConfig, VestingConfig,
 };
+use pallet_governance::Pace;
 
 /// What each well-known development account receives, from the community pot.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * OPEN;
@@ -80,10 +83,12 @@ pub fn genesis_balances(beneficiaries: &Beneficiaries) -> Option<Vec<(AccountId,
 	Some(balances)
 }
 
-/// A genesis state with the given validators, sudo key and beneficiaries.
+/// A genesis state with the given validators, sudo key (development chains only), governance
+/// pace and beneficiaries.
 fn genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
-	root: AccountId,
+	sudo: Option<AccountId>,
+	pace: Pace,
 	beneficiaries: Beneficiaries,
 ) -> Option<Value> {
 	let balances = genesis_balances(&beneficiaries)?;
@@ -99,7 +104,8 @@ fn genesis(
 		grandpa: GrandpaConfig {
 			authorities: authorities.into_iter().map(|(_, grandpa)| (grandpa, 1)).collect(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: sudo },
+		origins: OriginsConfig { pace },
 	}))
 }
 
@@ -111,7 +117,8 @@ fn authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
 fn development_config_genesis() -> Option<Value> {
 	genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		Pace::Fast,
 		Beneficiaries::development(),
 	)
 }
@@ -124,7 +131,8 @@ fn local_testnet_genesis() -> Option<Value> {
 			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
-		Sr25519Keyring::Alice.to_account_id(),
+		None,
+		Pace::Standard,
 		Beneficiaries::development(),
 	)
 }

@@ -166,9 +166,27 @@ mod runtime {
 	#[runtime::pallet_index(21)]
 	pub type Multisig = pallet_multisig;
 
-	// Governance: 30-49. The sudo key stands in until OPEN governance (referenda) replaces it.
+	// Governance: 30-49. OPEN holders decide by referendum on the tracks of
+	// `configs::governance::tracks`; the sudo key exists on development chains only.
 	#[runtime::pallet_index(30)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(31)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(32)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(33)]
+	pub type Origins = pallet_governance;
+	#[runtime::pallet_index(34)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(35)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(36)]
+	pub type Treasury = pallet_treasury;
+	#[runtime::pallet_index(37)]
+	pub type Parameters = pallet_parameters;
+	// OpenCircle grants, paid from the ecosystem grants pot.
+	#[runtime::pallet_index(40)]
+	pub type Grants = pallet_grants;
 
 	// The AI data economy: 50-69.
 	#[runtime::pallet_index(50)]
@@ -186,6 +204,13 @@ mod benches {
 		[pallet_utility, Utility]
 		[pallet_multisig, Multisig]
 		[pallet_sudo, Sudo]
+		[pallet_preimage, Preimage]
+		[pallet_scheduler, Scheduler]
+		[pallet_referenda, Referenda]
+		[pallet_conviction_voting, ConvictionVoting]
+		[pallet_treasury, Treasury]
+		[pallet_parameters, Parameters]
+		[pallet_grants, Grants]
 		[pallet_datanets, Datanets]
 	);
 }

@@ -2,10 +2,15 @@
 
 mod consensus;
 mod data;
+pub mod governance;
+pub mod grants;
 mod monetary;
+pub mod parameters;
 mod system;
 mod utility;
 
 pub use data::ContributorRewardsPot;
+pub use grants::EcosystemGrantsPot;
+pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey, RuntimeParametersValue};
 pub use monetary::{CommunityPotAccount, TransactionByteFee, WeightFee};
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
