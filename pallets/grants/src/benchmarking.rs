@@ -55,17 +55,22 @@ fn approved<T: Config>() -> (ApplicationId, T::AccountId) {
 	(id, applicant)
 }
 
-/// Every milestone submitted; all but the last paid.
-fn all_but_last_paid<T: Config>(id: ApplicationId, grantee: &T::AccountId) -> MilestoneIndex {
-	let last = T::MaxMilestones::get() - 1;
-	for i in 0..=last {
+/// Milestones `0..count` submitted and paid.
+fn pay<T: Config>(id: ApplicationId, grantee: &T::AccountId, count: MilestoneIndex) {
+	for i in 0..count {
 		Grants::<T>::submit_milestone(RawOrigin::Signed(grantee.clone()).into(), id, i, H256::repeat_byte(2))
 			.expect("the grantee submits before the due block");
-		if i < last {
-			let origin = T::ReviewOrigin::try_successful_origin().expect("a reviewing origin");
-			Grants::<T>::accept_milestone(origin, id, i).expect("the milestone was submitted");
-		}
+		let origin = T::ReviewOrigin::try_successful_origin().expect("a reviewing origin");
+		Grants::<T>::accept_milestone(origin, id, i).expect("the milestone was submitted");
 	}
+}
+
+/// Every milestone submitted; all but the last paid.
+fn all_but_last_paid<T: Config>(id: ApplicationId, grantee: &T::AccountId) -> MilestoneIndex {
+	let last = T::MaxMilestones::get().saturating_sub(1);
+	pay::<T>(id, grantee, last);
+	Grants::<T>::submit_milestone(RawOrigin::Signed(grantee.clone()).into(), id, last, H256::repeat_byte(2))
+		.expect("the grantee submits before the due block");
 	last
 }
 
@@ -185,13 +190,7 @@ mod benchmarks {
 		let (id, applicant) = approved::<T>();
 		// Every milestone but the last is paid; the last passes its due block undelivered, so
 		// the search for an overdue milestone walks the whole list.
-		let last = T::MaxMilestones::get() - 1;
-		for i in 0..last {
-			Grants::<T>::submit_milestone(RawOrigin::Signed(applicant.clone()).into(), id, i, H256::repeat_byte(2))
-				.expect("the grantee submits before the due block");
-			let origin = T::ReviewOrigin::try_successful_origin().expect("a reviewing origin");
-			Grants::<T>::accept_milestone(origin, id, i).expect("the milestone was submitted");
-		}
+		pay::<T>(id, &applicant, T::MaxMilestones::get().saturating_sub(1));
 		let now = frame_system::Pallet::<T>::block_number();
 		frame_system::Pallet::<T>::set_block_number(now.saturating_add(2_000u32.into()).saturating_add(One::one()));
 		let caller = funded::<T>("caller", 0);

@@ -359,8 +359,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::approve())]
 		pub fn approve(origin: OriginFor<T>, application: ApplicationId) -> DispatchResult {
 			let allowed = T::ApproveOrigin::ensure_origin(origin)?;
-			let mut info = Self::live(application)?;
-			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
+			let mut info = Self::within(application, allowed)?;
 			ensure!(
 				info.amount <= T::TierRanges::get().of(allowed).max,
 				Error::<T>::AboveTierCap
@@ -383,8 +382,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::reject())]
 		pub fn reject(origin: OriginFor<T>, application: ApplicationId) -> DispatchResult {
 			let allowed = T::ApproveOrigin::ensure_origin(origin)?;
-			let info = Self::live(application)?;
-			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
+			let info = Self::within(application, allowed)?;
 			ensure!(info.status == ApplicationStatus::Submitted, Error::<T>::AlreadyApproved);
 			let deposit = T::Currency::transfer_on_hold(
 				&HoldReason::ApplicationDeposit.into(),
@@ -409,12 +407,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::cancel())]
 		pub fn cancel(origin: OriginFor<T>, application: ApplicationId) -> DispatchResult {
 			let allowed = T::ApproveOrigin::ensure_origin(origin)?;
-			let info = Self::live(application)?;
-			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
-			ensure!(
-				matches!(info.status, ApplicationStatus::Approved { .. }),
-				Error::<T>::NotApproved
-			);
+			let info = Self::within(application, allowed)?;
+			Self::ensure_approved(&info)?;
 			let returned = Self::end(application, &info)?;
 			Self::deposit_event(Event::Cancelled { application, returned });
 			Ok(())
@@ -436,10 +430,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::live(application)?;
 			ensure!(info.applicant == who, Error::<T>::NotGrantee);
-			ensure!(
-				matches!(info.status, ApplicationStatus::Approved { .. }),
-				Error::<T>::NotApproved
-			);
+			Self::ensure_approved(&info)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let entry = info
 				.milestones
@@ -472,12 +463,8 @@ pub mod pallet {
 			milestone: MilestoneIndex,
 		) -> DispatchResult {
 			let allowed = T::ReviewOrigin::ensure_origin(origin)?;
-			let mut info = Self::live(application)?;
-			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
-			ensure!(
-				matches!(info.status, ApplicationStatus::Approved { .. }),
-				Error::<T>::NotApproved
-			);
+			let mut info = Self::within(application, allowed)?;
+			Self::ensure_approved(&info)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let entry = info
 				.milestones
@@ -528,8 +515,7 @@ pub mod pallet {
 			reason: RejectReason,
 		) -> DispatchResult {
 			let allowed = T::ReviewOrigin::ensure_origin(origin)?;
-			let mut info = Self::live(application)?;
-			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
+			let mut info = Self::within(application, allowed)?;
 			let entry = info
 				.milestones
 				.get_mut(milestone as usize)
@@ -553,10 +539,7 @@ pub mod pallet {
 		pub fn expire(origin: OriginFor<T>, application: ApplicationId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let info = Self::live(application)?;
-			ensure!(
-				matches!(info.status, ApplicationStatus::Approved { .. }),
-				Error::<T>::NotApproved
-			);
+			Self::ensure_approved(&info)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let overdue = info
 				.milestones
@@ -580,6 +563,22 @@ pub mod pallet {
 		/// A live application.
 		fn live(application: ApplicationId) -> Result<ApplicationOf<T>, Error<T>> {
 			Applications::<T>::get(application).ok_or(Error::<T>::UnknownApplication)
+		}
+
+		/// A live application of a tier that an origin acting up to `allowed` may act on.
+		fn within(application: ApplicationId, allowed: Tier) -> Result<ApplicationOf<T>, Error<T>> {
+			let info = Self::live(application)?;
+			ensure!(info.tier <= allowed, Error::<T>::TierNotAllowed);
+			Ok(info)
+		}
+
+		/// Refuses an application that is not approved.
+		fn ensure_approved(info: &ApplicationOf<T>) -> Result<(), Error<T>> {
+			ensure!(
+				matches!(info.status, ApplicationStatus::Approved { .. }),
+				Error::<T>::NotApproved
+			);
+			Ok(())
 		}
 
 		/// Checks a call's milestones, converts them for storage and adds up their amounts.

@@ -163,6 +163,15 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 		})
 	}
 
+	/// Looks up one track, adjusting only that one to the pace.
+	fn info(id: Self::Id) -> Option<Cow<'static, TrackInfo<Balance, BlockNumber>>> {
+		let track = TRACKS.iter().find(|track| track.id == id)?;
+		Some(match GovernancePace::<Runtime>::get() {
+			Pace::Standard => Cow::Borrowed(&track.info),
+			Pace::Fast => Cow::Owned(fast(track).info),
+		})
+	}
+
 	fn track_for(origin: &Self::RuntimeOrigin) -> Result<Self::Id, ()> {
 		use pallet_governance::Origin;
 		match origin {
