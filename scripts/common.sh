@@ -48,3 +48,10 @@ build_node() {
 	echo "==> building openledger-node (release) into $CARGO_TARGET_DIR"
 	(cd "$ROOT" && cargo build --locked --release -p openledger-node)
 }
+
+# The provider daemon and the contributor CLI, built on their own so that their features do not
+# change the node's build.
+build_provider() {
+	echo "==> building openledger-provider and openledger (release) into $CARGO_TARGET_DIR"
+	(cd "$ROOT" && cargo build --locked --release -p openledger-provider)
+}

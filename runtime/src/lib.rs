@@ -191,6 +191,8 @@ mod runtime {
 	// The AI data economy: 50-69.
 	#[runtime::pallet_index(50)]
 	pub type Datanets = pallet_datanets;
+	#[runtime::pallet_index(60)]
+	pub type Compute = pallet_compute;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -212,5 +214,6 @@ mod benches {
 		[pallet_parameters, Parameters]
 		[pallet_grants, Grants]
 		[pallet_datanets, Datanets]
+		[pallet_compute, Compute]
 	);
 }

@@ -16,6 +16,7 @@ export async function accounts() {
     charlie: keyring.addFromUri('//Charlie'),
     dave: keyring.addFromUri('//Dave'),
     eve: keyring.addFromUri('//Eve'),
+    ferdie: keyring.addFromUri('//Ferdie'),
     team: keyring.addFromUri('//Two'),
     fresh: () => keyring.addFromMnemonic(mnemonicGenerate()),
   };

@@ -5,7 +5,11 @@ use super::*;
 use crate::pallet::{Datanets as DatanetStore, Pallet as Datanets};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use codec::Encode;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
 use frame_system::RawOrigin;
 use sp_core::H256;
 use sp_runtime::{
@@ -114,6 +118,26 @@ fn awaiting_last_verdict<T: Config>() -> T::AccountId {
 	curators.last().cloned().unwrap_or_else(|| account("none", 0, 0))
 }
 
+fn max_endpoints<T: Config>() -> Vec<Vec<u8>> {
+	let mut url = b"https://".to_vec();
+	url.resize(T::MaxEndpointLength::get() as usize, b'e');
+	(0..T::MaxEndpoints::get()).map(|_| url.clone()).collect()
+}
+
+fn validation_rules<T: Config>(auto_reject: bool) -> ValidationRules<BalanceOf<T>> {
+	ValidationRules { fee: 1_000u32.into(), auto_reject }
+}
+
+fn set_max_services<T: Config>(owner: &T::AccountId, auto_reject: bool) {
+	assert!(Datanets::<T>::set_services(
+		RawOrigin::Signed(owner.clone()).into(),
+		0,
+		max_endpoints::<T>(),
+		Some(validation_rules::<T>(auto_reject)),
+	)
+	.is_ok());
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -187,9 +211,11 @@ mod benchmarks {
 		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.status), Some(DatanetStatus::Closed));
 	}
 
+	/// With validation asked for: the job itself is weighed by the job market.
 	#[benchmark]
 	fn contribute() {
-		let _ = datanet::<T>();
+		let (owner, _) = datanet::<T>();
+		set_max_services::<T>(&owner, false);
 		let who = funded::<T>("contributor", 0);
 
 		#[extrinsic_call]
@@ -272,6 +298,47 @@ mod benchmarks {
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 0, 0);
+
+		assert!(Contributions::<T>::get(0, 0).is_none());
+	}
+
+	#[benchmark]
+	fn set_services() {
+		let (owner, _) = datanet::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0, max_endpoints::<T>(), Some(validation_rules::<T>(true)));
+
+		assert!(DatanetServices::<T>::contains_key(0));
+	}
+
+	/// A failed report on a datanet that rejects automatically: the report is stored and the
+	/// contribution rejected.
+	#[benchmark]
+	fn validation_result() {
+		let (owner, _) = datanet::<T>();
+		set_max_services::<T>(&owner, true);
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		Validations::<T>::insert(0, 0, ValidationState::Requested { job: 7 });
+		let payload = ValidationRequest { datanet: 0, contribution: 0 }.encode();
+		let report = ValidationReport {
+			outcome: ValidationOutcome::HashMismatch,
+			score: 0,
+			reason: BoundedVec::truncate_from(vec![b'r'; 256]),
+		}
+		.encode();
+
+		#[block]
+		{
+			assert!(<Datanets<T> as pallet_compute::JobConsumer>::on_result(
+				7,
+				pallet_compute::JobKind::ContributionValidation,
+				&payload,
+				&report,
+			)
+			.is_ok());
+		}
 
 		assert!(Contributions::<T>::get(0, 0).is_none());
 	}

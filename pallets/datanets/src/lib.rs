@@ -33,10 +33,22 @@
 //! Reputation (submitted, accepted, rejected, slashed) is kept per account, across datanets and
 //! per datanet.
 //!
+//! ### Storage and validation
+//!
+//! The bytes themselves live in provider blob stores. A datanet's owner names the **storage
+//! endpoints** that serve its contributions by hash (see [`Pallet::set_services`]) and may ask
+//! for **automatic validation**: each new contribution then gets a
+//! [`pallet_compute::JobKind::ContributionValidation`] job, paid by the contributor with the
+//! datanet's validation fee, in which a compute provider fetches the bytes from an endpoint and
+//! checks their hash, their size and that they parse in the declared format. The
+//! [`ValidationReport`] (outcome, score 0-100, reason) is kept in [`Validations`] for curators;
+//! a datanet with `auto_reject` rejects a contribution that fails at once.
+//!
 //! ## Dispatchable functions
 //!
 //! - [`Pallet::create`], [`Pallet::update_metadata`], [`Pallet::update_rules`],
-//!   [`Pallet::offer_ownership`], [`Pallet::accept_ownership`], [`Pallet::close`]: the owner's.
+//!   [`Pallet::set_services`], [`Pallet::offer_ownership`], [`Pallet::accept_ownership`],
+//!   [`Pallet::close`]: the owner's.
 //! - [`Pallet::contribute`], [`Pallet::withdraw_stake`], [`Pallet::withdraw_unreviewed`]: the
 //!   contributor's.
 //! - [`Pallet::review`], [`Pallet::publish_version`], [`Pallet::slash`]: the curators'.
@@ -80,6 +92,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
+	use pallet_compute::{JobConsumer, JobId, JobKind, JobMarket};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, UniqueSaturatedInto, Zero},
@@ -127,6 +140,11 @@ pub mod pallet {
 		BlockNumberFor<T>,
 		ContributionStatusOf<T>,
 	>;
+	/// A datanet's storage endpoints and validation rules.
+	pub type ServicesOf<T> =
+		Services<BalanceOf<T>, <T as Config>::MaxEndpointLength, <T as Config>::MaxEndpoints>;
+	/// A contribution's validation state.
+	pub type ValidationStateOf<T> = ValidationState<BlockNumberFor<T>>;
 	/// A stored version.
 	pub type VersionOf<T> = Version<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
@@ -232,6 +250,21 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFormats: Get<u32>;
 
+		/// Creates the validation jobs of contributions (the compute pallet).
+		type Jobs: JobMarket<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+
+		/// How long a provider has to validate a contribution once it accepted the job.
+		#[pallet::constant]
+		type ValidationDuration: Get<BlockNumberFor<Self>>;
+
+		/// The most storage endpoints a datanet names.
+		#[pallet::constant]
+		type MaxEndpoints: Get<u32>;
+
+		/// The longest storage endpoint URL in bytes.
+		#[pallet::constant]
+		type MaxEndpointLength: Get<u32>;
+
 		/// The weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -305,6 +338,22 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Each datanet's storage endpoints and validation rules, if its owner set them.
+	#[pallet::storage]
+	pub type DatanetServices<T: Config> = StorageMap<_, Blake2_128Concat, DatanetId, ServicesOf<T>>;
+
+	/// The automatic validation of each contribution of a datanet that asks for it, while the
+	/// contribution is recorded.
+	#[pallet::storage]
+	pub type Validations<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		DatanetId,
+		Blake2_128Concat,
+		ContributionId,
+		ValidationStateOf<T>,
+	>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -320,6 +369,21 @@ pub mod pallet {
 		OwnershipTransferred { datanet: DatanetId, from: T::AccountId, to: T::AccountId },
 		/// A datanet stopped taking contributions.
 		Closed { datanet: DatanetId },
+		/// A datanet's storage endpoints or validation rules changed; `deposit` is what is now
+		/// held.
+		ServicesUpdated { datanet: DatanetId, deposit: BalanceOf<T> },
+		/// Validation job `job` was created for a contribution.
+		ValidationRequested { datanet: DatanetId, contribution: ContributionId, job: JobId },
+		/// A provider validated a contribution; `reason` is the report's (UTF-8).
+		Validated {
+			datanet: DatanetId,
+			contribution: ContributionId,
+			outcome: ValidationOutcome,
+			score: u8,
+			reason: BoundedVec<u8, MaxReasonLength>,
+		},
+		/// A contribution could not be validated: no provider was free or none delivered.
+		ValidationUnavailable { datanet: DatanetId, contribution: ContributionId },
 		/// A contribution was submitted and its deposit held.
 		Contributed {
 			datanet: DatanetId,
@@ -441,6 +505,18 @@ pub mod pallet {
 		ReviewNotTimedOut,
 		/// No contribution was accepted since the last version.
 		NothingToPublish,
+		/// More storage endpoints than `MaxEndpoints`.
+		TooManyEndpoints,
+		/// A storage endpoint is longer than `MaxEndpointLength` or not an `http://` or
+		/// `https://` URL of printable ASCII.
+		BadEndpoint,
+		/// Validation needs at least one storage endpoint to fetch the bytes from.
+		ValidationWithoutEndpoint,
+		/// A validation job's payload does not name a contribution.
+		BadValidationPayload,
+		/// A validation result is not a SCALE-encoded `ValidationReport` with a score of at most
+		/// 100.
+		BadValidationReport,
 		/// A counter would overflow.
 		Overflow,
 	}
@@ -475,7 +551,7 @@ pub mod pallet {
 			let rules = Self::bound_rules(rules)?;
 			let id = NextDatanetId::<T>::get();
 			let next = id.checked_add(1).ok_or(Error::<T>::TooManyDatanets)?;
-			let deposit = Self::datanet_deposit(&metadata, &rules);
+			let deposit = Self::datanet_deposit(&metadata, &rules, None);
 			T::Currency::hold(&HoldReason::DatanetDeposit.into(), &owner, deposit)?;
 			Datanets::<T>::insert(
 				id,
@@ -509,7 +585,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::owned(datanet, &who)?;
 			info.metadata = Self::bound_metadata(metadata)?;
-			Self::adjust_deposit(&mut info)?;
+			Self::adjust_deposit(&mut info, DatanetServices::<T>::get(datanet).as_ref())?;
 			let deposit = info.deposit;
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::MetadataUpdated { datanet, deposit });
@@ -530,7 +606,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::owned(datanet, &who)?;
 			info.rules = Self::bound_rules(rules)?;
-			Self::adjust_deposit(&mut info)?;
+			Self::adjust_deposit(&mut info, DatanetServices::<T>::get(datanet).as_ref())?;
 			let deposit = info.deposit;
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::RulesUpdated { datanet, deposit });
@@ -593,8 +669,12 @@ pub mod pallet {
 
 		/// Submits a contribution by the blake2-256 hash of its bytes, holding the datanet's
 		/// contribution deposit from the caller.
+		///
+		/// If the datanet asks for validation, a validation job is created with the datanet's
+		/// validation fee, held from the caller until the job ends; if no provider is free the
+		/// contribution is recorded all the same, as [`ValidationState::Unavailable`].
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::contribute())]
+		#[pallet::weight(T::WeightInfo::contribute().saturating_add(T::Jobs::create_weight()))]
 		pub fn contribute(
 			origin: OriginFor<T>,
 			datanet: DatanetId,
@@ -658,12 +738,12 @@ pub mod pallet {
 			Self::deposit_event(Event::Contributed {
 				datanet,
 				contribution: id,
-				contributor: who,
+				contributor: who.clone(),
 				content_hash,
 				size,
 				deposit,
 			});
-			Ok(())
+			Self::request_validation(datanet, id, &who)
 		}
 
 		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
@@ -861,8 +941,31 @@ pub mod pallet {
 			info.pending = info.pending.saturating_sub(1);
 			Contributions::<T>::remove(datanet, contribution);
 			ContentIndex::<T>::remove(datanet, item.content_hash);
+			Validations::<T>::remove(datanet, contribution);
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::Withdrawn { datanet, contribution, amount: item.deposit });
+			Ok(())
+		}
+
+		/// Names the storage endpoints that serve a datanet's contributions and sets its
+		/// automatic validation (`None`: none), adjusting the owner's deposit to their size.
+		/// Only the owner may. Contributions submitted before keep their validation state.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_services())]
+		pub fn set_services(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			endpoints: Vec<Vec<u8>>,
+			validation: Option<ValidationRules<BalanceOf<T>>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::owned(datanet, &who)?;
+			let services = Self::bound_services(endpoints, validation)?;
+			Self::adjust_deposit(&mut info, Some(&services))?;
+			let deposit = info.deposit;
+			DatanetServices::<T>::insert(datanet, services);
+			Datanets::<T>::insert(datanet, info);
+			Self::deposit_event(Event::ServicesUpdated { datanet, deposit });
 			Ok(())
 		}
 	}
@@ -938,16 +1041,53 @@ pub mod pallet {
 			})
 		}
 
-		/// The deposit a datanet with this metadata and these rules holds.
-		pub fn datanet_deposit(metadata: &MetadataOf<T>, rules: &RulesOf<T>) -> BalanceOf<T> {
-			let bytes = metadata.encoded_size().saturating_add(rules.encoded_size());
+		/// Checks a call's storage endpoints and validation rules and converts them for storage.
+		pub fn bound_services(
+			endpoints: Vec<Vec<u8>>,
+			validation: Option<ValidationRules<BalanceOf<T>>>,
+		) -> Result<ServicesOf<T>, Error<T>> {
+			let endpoints = endpoints
+				.into_iter()
+				.map(|url| {
+					ensure!(
+						(url.starts_with(b"http://") || url.starts_with(b"https://")) &&
+							url.len() > "https://".len() &&
+							url.iter().all(|b| b.is_ascii_graphic()),
+						Error::<T>::BadEndpoint
+					);
+					BoundedVec::try_from(url).map_err(|_| Error::<T>::BadEndpoint)
+				})
+				.collect::<Result<Vec<_>, _>>()?;
+			ensure!(
+				validation.is_none() || !endpoints.is_empty(),
+				Error::<T>::ValidationWithoutEndpoint
+			);
+			Ok(Services {
+				endpoints: endpoints.try_into().map_err(|_| Error::<T>::TooManyEndpoints)?,
+				validation,
+			})
+		}
+
+		/// The deposit a datanet with this metadata, these rules and these services holds.
+		pub fn datanet_deposit(
+			metadata: &MetadataOf<T>,
+			rules: &RulesOf<T>,
+			services: Option<&ServicesOf<T>>,
+		) -> BalanceOf<T> {
+			let bytes = metadata
+				.encoded_size()
+				.saturating_add(rules.encoded_size())
+				.saturating_add(services.map_or(0, |s| s.encoded_size()));
 			let bytes: BalanceOf<T> = (bytes as u32).into();
 			T::DatanetDepositBase::get().saturating_add(T::DatanetDepositPerByte::get().saturating_mul(bytes))
 		}
 
 		/// Holds more from, or releases to, the owner so that the deposit fits the datanet's size.
-		fn adjust_deposit(info: &mut DatanetOf<T>) -> DispatchResult {
-			let new = Self::datanet_deposit(&info.metadata, &info.rules);
+		fn adjust_deposit(
+			info: &mut DatanetOf<T>,
+			services: Option<&ServicesOf<T>>,
+		) -> DispatchResult {
+			let new = Self::datanet_deposit(&info.metadata, &info.rules, services);
 			let reason = HoldReason::DatanetDeposit.into();
 			if new > info.deposit {
 				T::Currency::hold(&reason, &info.owner, new.saturating_sub(info.deposit))?;
@@ -960,6 +1100,70 @@ pub mod pallet {
 				)?;
 			}
 			info.deposit = new;
+			Ok(())
+		}
+
+		/// Creates the validation job of a new contribution if its datanet asks for one.
+		fn request_validation(
+			datanet: DatanetId,
+			contribution: ContributionId,
+			contributor: &T::AccountId,
+		) -> DispatchResult {
+			let Some(services) = DatanetServices::<T>::get(datanet) else { return Ok(()) };
+			let Some(rules) = services.validation else { return Ok(()) };
+			let payload = ValidationRequest { datanet, contribution }.encode();
+			let state = match T::Jobs::create(
+				contributor,
+				JobKind::ContributionValidation,
+				payload,
+				rules.fee,
+				T::ValidationDuration::get(),
+			)? {
+				Some(job) => {
+					Self::deposit_event(Event::ValidationRequested { datanet, contribution, job });
+					ValidationState::Requested { job }
+				},
+				None => {
+					Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });
+					ValidationState::Unavailable
+				},
+			};
+			Validations::<T>::insert(datanet, contribution, state);
+			Ok(())
+		}
+
+		/// Records a validation job's report on its contribution and rejects the contribution
+		/// if it failed and the datanet rejects such contributions automatically. A report for
+		/// a contribution that is gone, or whose validation is another job's, is ignored.
+		fn record_validation(job: JobId, payload: &[u8], result: &[u8]) -> DispatchResult {
+			use codec::DecodeAll;
+			let ValidationRequest { datanet, contribution } =
+				ValidationRequest::decode_all(&mut &payload[..])
+					.map_err(|_| Error::<T>::BadValidationPayload)?;
+			let report = ValidationReport::decode_all(&mut &result[..])
+				.map_err(|_| Error::<T>::BadValidationReport)?;
+			ensure!(report.score <= 100, Error::<T>::BadValidationReport);
+			if Validations::<T>::get(datanet, contribution) !=
+				Some(ValidationState::Requested { job })
+			{
+				return Ok(());
+			}
+			let (outcome, score, reason) = (report.outcome, report.score, report.reason.clone());
+			let at = frame_system::Pallet::<T>::block_number();
+			Validations::<T>::insert(datanet, contribution, ValidationState::Done { report, at });
+			Self::deposit_event(Event::Validated { datanet, contribution, outcome, score, reason });
+			if outcome.passes() {
+				return Ok(());
+			}
+			let auto_reject = DatanetServices::<T>::get(datanet)
+				.and_then(|s| s.validation)
+				.is_some_and(|v| v.auto_reject);
+			let Some(mut info) = Datanets::<T>::get(datanet) else { return Ok(()) };
+			let Some(item) = Contributions::<T>::get(datanet, contribution) else { return Ok(()) };
+			if auto_reject && matches!(item.status, ContributionStatus::Pending { .. }) {
+				Self::reject(datanet, &mut info, contribution, item, RejectReason::FailedValidation)?;
+				Datanets::<T>::insert(datanet, info);
+			}
 			Ok(())
 		}
 
@@ -1041,6 +1245,7 @@ pub mod pallet {
 				Self::settle_deposit(&item.contributor, item.deposit, T::RejectionSlash::get())?;
 			Contributions::<T>::remove(datanet, contribution);
 			ContentIndex::<T>::remove(datanet, item.content_hash);
+			Validations::<T>::remove(datanet, contribution);
 			Contributors::<T>::mutate(&item.contributor, |r| {
 				r.reputation.rejected = r.reputation.rejected.saturating_add(1)
 			});
@@ -1131,6 +1336,13 @@ pub mod pallet {
 					*entry = entry.saturating_add(item.deposit);
 				}
 				ensure!(pending == info.pending, "pending counter differs from the records");
+				for (cid, _) in Validations::<T>::iter_prefix(id) {
+					ensure!(
+						Contributions::<T>::contains_key(id, cid),
+						"validation state without its contribution"
+					);
+				}
+
 				ensure!(
 					Accepted::<T>::iter_prefix(id).count() == info.accepted as usize,
 					"accepted counter differs from the acceptance order"
@@ -1168,6 +1380,40 @@ pub mod pallet {
 				);
 			}
 			Ok(())
+		}
+	}
+
+	impl<T: Config> JobConsumer for Pallet<T> {
+		fn on_result(job: JobId, kind: JobKind, payload: &[u8], result: &[u8]) -> DispatchResult {
+			match kind {
+				JobKind::ContributionValidation => Self::record_validation(job, payload, result),
+				_ => Ok(()),
+			}
+		}
+
+		fn on_abandoned(job: JobId, kind: JobKind, payload: &[u8]) {
+			use codec::DecodeAll;
+			if kind != JobKind::ContributionValidation {
+				return;
+			}
+			let Ok(ValidationRequest { datanet, contribution }) =
+				ValidationRequest::decode_all(&mut &payload[..])
+			else {
+				return;
+			};
+			if Validations::<T>::get(datanet, contribution) == Some(ValidationState::Requested { job })
+			{
+				Validations::<T>::insert(datanet, contribution, ValidationState::Unavailable);
+				Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });
+			}
+		}
+
+		fn on_result_weight() -> Weight {
+			T::WeightInfo::validation_result()
+		}
+
+		fn on_abandoned_weight() -> Weight {
+			T::DbWeight::get().reads_writes(1, 1)
 		}
 	}
 }

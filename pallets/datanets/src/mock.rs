@@ -6,8 +6,11 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64},
 };
+use core::cell::{Cell, RefCell};
+use frame_support::weights::Weight;
 use frame_system::EnsureRoot;
-use sp_runtime::{BuildStorage, Perbill};
+use pallet_compute::{JobId, JobKind, JobMarket};
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 pub type AccountId = u64;
 pub type Balance = u64;
@@ -84,7 +87,43 @@ impl pallet_datanets::Config for Test {
 	type MaxLicenceLength = ConstU32<16>;
 	type MaxCurators = ConstU32<5>;
 	type MaxFormats = ConstU32<9>;
+	type Jobs = MockJobs;
+	type ValidationDuration = ConstU64<10>;
+	type MaxEndpoints = ConstU32<2>;
+	type MaxEndpointLength = ConstU32<48>;
 	type WeightInfo = ();
+}
+
+thread_local! {
+	/// The jobs asked for: owner, kind, payload, fee, duration.
+	pub static JOBS: RefCell<Vec<(AccountId, JobKind, Vec<u8>, Balance, u64)>> =
+		const { RefCell::new(Vec::new()) };
+	/// Whether the market has no free provider.
+	pub static NO_PROVIDER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A job market that records the jobs asked for and numbers them from 0.
+pub struct MockJobs;
+impl JobMarket<AccountId, Balance, u64> for MockJobs {
+	fn create(
+		owner: &AccountId,
+		kind: JobKind,
+		payload: Vec<u8>,
+		fee: Balance,
+		duration: u64,
+	) -> Result<Option<JobId>, DispatchError> {
+		if NO_PROVIDER.with(|n| n.get()) {
+			return Ok(None);
+		}
+		JOBS.with(|j| {
+			let mut jobs = j.borrow_mut();
+			jobs.push((*owner, kind, payload, fee, duration));
+			Ok(Some(jobs.len() as JobId - 1))
+		})
+	}
+	fn create_weight() -> Weight {
+		Weight::zero()
+	}
 }
 
 /// Everyone but `POOR` starts with 1,000,000; `POOR` with 50, less than any deposit.
@@ -101,6 +140,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
+	JOBS.with(|j| j.borrow_mut().clear());
+	NO_PROVIDER.with(|n| n.set(false));
 	ext
 }
 

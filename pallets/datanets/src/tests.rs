@@ -841,3 +841,248 @@ fn unsigned_origins_are_refused() {
 		assert_noop!(Datanets::close(RuntimeOrigin::none(), 0), DispatchError::BadOrigin);
 	});
 }
+
+mod validation {
+	use super::*;
+	use crate::{
+		pallet::{DatanetServices, Validations},
+		ValidationOutcome, ValidationReport, ValidationRequest, ValidationRules, ValidationState,
+	};
+	use frame_support::BoundedVec;
+	use pallet_compute::{JobConsumer, JobKind};
+
+	const FEE: Balance = 7;
+	const URL: &[u8] = b"http://127.0.0.1:9100";
+
+	fn set(auto_reject: bool) {
+		assert_ok!(Datanets::set_services(
+			RuntimeOrigin::signed(OWNER),
+			0,
+			vec![URL.to_vec()],
+			Some(ValidationRules { fee: FEE, auto_reject }),
+		));
+	}
+
+	fn report(outcome: ValidationOutcome, score: u8) -> Vec<u8> {
+		ValidationReport { outcome, score, reason: BoundedVec::truncate_from(b"line 2".to_vec()) }
+			.encode()
+	}
+
+	fn payload(contribution: u32) -> Vec<u8> {
+		ValidationRequest { datanet: 0, contribution }.encode()
+	}
+
+	fn deliver(job: u64, contribution: u32, result: Vec<u8>) -> sp_runtime::DispatchResult {
+		Datanets::on_result(job, JobKind::ContributionValidation, &payload(contribution), &result)
+	}
+
+	#[test]
+	fn set_services_stores_endpoints_and_grows_the_deposit() {
+		test(|| {
+			create();
+			let before = held(HoldReason::DatanetDeposit, OWNER);
+			set(false);
+			let services = DatanetServices::<Test>::get(0).unwrap();
+			let grown = PER_BYTE * services.encoded_size() as Balance;
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + grown);
+			System::assert_last_event(
+				Event::ServicesUpdated { datanet: 0, deposit: before + grown }.into(),
+			);
+			// Clearing them returns the extra deposit, but for the empty record.
+			assert_ok!(Datanets::set_services(RuntimeOrigin::signed(OWNER), 0, vec![], None));
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + 2 * PER_BYTE);
+			// Metadata updates keep counting the services.
+			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()));
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + 2 * PER_BYTE);
+		});
+	}
+
+	#[test]
+	fn set_services_refuses_bad_input() {
+		test(|| {
+			create();
+			let call = |who, endpoints: Vec<&[u8]>, validation| {
+				Datanets::set_services(
+					RuntimeOrigin::signed(who),
+					0,
+					endpoints.into_iter().map(|e| e.to_vec()).collect(),
+					validation,
+				)
+			};
+			let rules = Some(ValidationRules { fee: FEE, auto_reject: true });
+			assert_noop!(call(ALICE, vec![URL], None), Error::<Test>::NotOwner);
+			assert_noop!(call(OWNER, vec![b"ftp://x.y/z"], None), Error::<Test>::BadEndpoint);
+			assert_noop!(call(OWNER, vec![b"http://a b.c"], None), Error::<Test>::BadEndpoint);
+			assert_noop!(call(OWNER, vec![&[b'h'; 49][..]], None), Error::<Test>::BadEndpoint);
+			assert_noop!(call(OWNER, vec![URL, URL, URL], None), Error::<Test>::TooManyEndpoints);
+			assert_noop!(call(OWNER, vec![], rules), Error::<Test>::ValidationWithoutEndpoint);
+			assert_noop!(
+				Datanets::set_services(RuntimeOrigin::signed(OWNER), 9, vec![], None),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+
+	#[test]
+	fn a_contribution_gets_a_validation_job_paid_by_its_contributor() {
+		test(|| {
+			create();
+			set(false);
+			let id = contribute(ALICE, 1);
+			assert_eq!(
+				JOBS.with(|j| j.borrow().clone()),
+				vec![(ALICE, JobKind::ContributionValidation, payload(id), FEE, 10)]
+			);
+			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			System::assert_last_event(
+				Event::ValidationRequested { datanet: 0, contribution: id, job: 0 }.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn without_validation_no_job_is_asked_for() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			assert!(JOBS.with(|j| j.borrow().is_empty()));
+			assert_eq!(Validations::<Test>::get(0, 0), None);
+		});
+	}
+
+	#[test]
+	fn without_a_provider_the_contribution_is_recorded_unvalidated() {
+		test(|| {
+			create();
+			set(true);
+			NO_PROVIDER.with(|n| n.set(true));
+			let id = contribute(ALICE, 1);
+			assert!(Contributions::<Test>::get(0, id).is_some());
+			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Unavailable));
+			System::assert_last_event(
+				Event::ValidationUnavailable { datanet: 0, contribution: id }.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn a_valid_report_is_kept_for_curators() {
+		test(|| {
+			create();
+			set(true);
+			let id = contribute(ALICE, 1);
+			assert_ok!(deliver(0, id, report(ValidationOutcome::Valid, 100)));
+			let Some(ValidationState::Done { report: r, at }) = Validations::<Test>::get(0, id)
+			else {
+				panic!("validated")
+			};
+			assert_eq!((r.outcome, r.score, at), (ValidationOutcome::Valid, 100, 1));
+			System::assert_last_event(
+				Event::Validated {
+					datanet: 0,
+					contribution: id,
+					outcome: ValidationOutcome::Valid,
+					score: 100,
+					reason: BoundedVec::truncate_from(b"line 2".to_vec()),
+				}
+				.into(),
+			);
+			assert!(matches!(
+				Contributions::<Test>::get(0, id).unwrap().status,
+				ContributionStatus::Pending { .. }
+			));
+		});
+	}
+
+	#[test]
+	fn a_failed_report_rejects_when_the_datanet_says_so() {
+		test(|| {
+			create();
+			set(true);
+			let id = contribute(ALICE, 1);
+			let before = free(ALICE);
+			assert_ok!(deliver(0, id, report(ValidationOutcome::HashMismatch, 0)));
+			assert!(Contributions::<Test>::get(0, id).is_none());
+			assert_eq!(Validations::<Test>::get(0, id), None);
+			// A rejection: a tenth of the deposit to the pot, the rest back.
+			assert_eq!(free(ALICE), before + DEPOSIT - DEPOSIT / 10);
+			System::assert_last_event(
+				Event::Rejected {
+					datanet: 0,
+					contribution: id,
+					reason: RejectReason::FailedValidation,
+					slashed: DEPOSIT / 10,
+					returned: DEPOSIT - DEPOSIT / 10,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn a_failed_report_only_informs_curators_otherwise() {
+		test(|| {
+			create();
+			set(false);
+			let id = contribute(ALICE, 1);
+			assert_ok!(deliver(0, id, report(ValidationOutcome::Malformed, 40)));
+			assert!(Contributions::<Test>::get(0, id).is_some());
+			assert!(matches!(
+				Validations::<Test>::get(0, id),
+				Some(ValidationState::Done { report: ValidationReport { score: 40, .. }, .. })
+			));
+		});
+	}
+
+	#[test]
+	fn bad_results_are_refused_and_stray_ones_ignored() {
+		test(|| {
+			create();
+			set(true);
+			let id = contribute(ALICE, 1);
+			assert_noop!(deliver(0, id, vec![9, 9]), Error::<Test>::BadValidationReport);
+			assert_noop!(
+				deliver(0, id, report(ValidationOutcome::Valid, 101)),
+				Error::<Test>::BadValidationReport
+			);
+			assert_noop!(
+				Datanets::on_result(0, JobKind::ContributionValidation, &[1], &report(ValidationOutcome::Valid, 1)),
+				Error::<Test>::BadValidationPayload
+			);
+			// A report from another job changes nothing.
+			assert_ok!(deliver(5, id, report(ValidationOutcome::HashMismatch, 0)));
+			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			assert!(Contributions::<Test>::get(0, id).is_some());
+		});
+	}
+
+	#[test]
+	fn an_abandoned_job_leaves_the_contribution_unvalidated() {
+		test(|| {
+			create();
+			set(true);
+			let id = contribute(ALICE, 1);
+			Datanets::on_abandoned(3, JobKind::ContributionValidation, &payload(id));
+			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			Datanets::on_abandoned(0, JobKind::ContributionValidation, &payload(id));
+			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Unavailable));
+			System::assert_last_event(
+				Event::ValidationUnavailable { datanet: 0, contribution: id }.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn curator_rejection_forgets_the_validation() {
+		test(|| {
+			create();
+			set(false);
+			let id = contribute(ALICE, 1);
+			review(CURATOR_A, id, Verdict::Reject(RejectReason::OffTopic));
+			review(CURATOR_B, id, Verdict::Reject(RejectReason::OffTopic));
+			assert_eq!(Validations::<Test>::get(0, id), None);
+			// The job's late report is ignored.
+			assert_ok!(deliver(0, id, report(ValidationOutcome::Valid, 100)));
+		});
+	}
+}

@@ -80,6 +80,9 @@ pub enum RejectReason {
 	LicenceViolation,
 	/// A reason the datanet's own guidelines define.
 	Other(u8),
+	/// Automatic validation found the bytes missing, different from the record or malformed,
+	/// and the datanet rejects such contributions without review.
+	FailedValidation,
 }
 
 /// A curator's verdict on a pending contribution.
@@ -330,4 +333,96 @@ pub struct VersionEntry {
 	pub contribution: ContributionId,
 	pub content_hash: H256,
 	pub size: u64,
+}
+
+/// How a datanet checks its contributions automatically.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ValidationRules<Balance> {
+	/// The fee of each contribution's validation job, paid by the contributor on top of the
+	/// deposit; the provider is paid its price from it and the rest returns.
+	pub fee: Balance,
+	/// Whether a contribution that fails integrity (see [`ValidationOutcome::passes`]) is rejected
+	/// at once, as a curator rejection with [`RejectReason::FailedValidation`].
+	pub auto_reject: bool,
+}
+
+/// Where a datanet's contributions are served, and how they are checked, as stored.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(EndpointLen, MaxEndpoints))]
+#[codec(mel_bound(Balance: MaxEncodedLen))]
+pub struct Services<Balance: Clone + PartialEq + core::fmt::Debug, EndpointLen: Get<u32>, MaxEndpoints: Get<u32>>
+{
+	/// Base URLs of provider blob stores that serve the contributions by hash at
+	/// `{endpoint}/v1/blobs/0x{hash}`, in order of preference.
+	pub endpoints: BoundedVec<BoundedVec<u8, EndpointLen>, MaxEndpoints>,
+	/// Automatic validation of each new contribution, if the datanet asks for it.
+	pub validation: Option<ValidationRules<Balance>>,
+}
+
+/// What automatic validation found.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum ValidationOutcome {
+	/// The bytes match the hash and size and parse in the declared format.
+	Valid,
+	/// No storage endpoint of the datanet served the bytes.
+	Missing,
+	/// The bytes served under the hash have another hash.
+	HashMismatch,
+	/// The bytes have another size than the contribution declared.
+	SizeMismatch,
+	/// The bytes do not parse in the declared format.
+	Malformed,
+}
+
+impl ValidationOutcome {
+	/// Whether the contribution passes integrity: only [`ValidationOutcome::Valid`] does.
+	pub fn passes(self) -> bool {
+		self == ValidationOutcome::Valid
+	}
+}
+
+/// The longest reason a validation report carries.
+pub type MaxReasonLength = frame_support::traits::ConstU32<256>;
+
+/// A validation job's result, SCALE-encoded by the provider.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct ValidationReport {
+	pub outcome: ValidationOutcome,
+	/// 0 to 100: the share of the content that parsed (for example of the lines of a JSON Lines
+	/// file); 0 when integrity failed.
+	pub score: u8,
+	/// Why, in UTF-8: the first problem found, or a summary.
+	pub reason: BoundedVec<u8, MaxReasonLength>,
+}
+
+/// The payload of a validation job: which contribution to check.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct ValidationRequest {
+	pub datanet: DatanetId,
+	pub contribution: ContributionId,
+}
+
+/// Where a contribution's automatic validation stands.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub enum ValidationState<BlockNumber> {
+	/// Job `job` checks it.
+	Requested { job: u64 },
+	/// A provider checked it at block `at`.
+	Done { report: ValidationReport, at: BlockNumber },
+	/// No provider was free, or every provider tried failed: curators review it unassisted.
+	Unavailable,
 }

@@ -52,52 +52,64 @@ pub trait WeightInfo {
 	fn withdraw_stake() -> Weight;
 	fn slash() -> Weight;
 	fn withdraw_unreviewed() -> Weight;
+	fn set_services() -> Weight;
+	fn validation_result() -> Weight;
 }
 
 /// Weights for `pallet_datanets` on a runtime's own database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::NextDatanetId` (r:1 w:1)
 	/// Proof: `Datanets::NextDatanetId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Datanets` (r:0 w:1)
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `182`
-		//  Estimated: `3593`
-		// Minimum execution time: 88_336_000 picoseconds.
-		Weight::from_parts(152_085_000, 3593)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `185`
+		//  Estimated: `8523`
+		// Minimum execution time: 93_686_000 picoseconds.
+		Weight::from_parts(97_022_000, 8523)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(559), added: 3034, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn update_metadata() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2420`
-		//  Estimated: `5628`
-		// Minimum execution time: 84_870_000 picoseconds.
-		Weight::from_parts(89_007_000, 5628)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `2423`
+		//  Estimated: `6012`
+		// Minimum execution time: 94_407_000 picoseconds.
+		Weight::from_parts(97_393_000, 6012)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(559), added: 3034, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2224`
-		//  Estimated: `5628`
-		// Minimum execution time: 32_070_000 picoseconds.
-		Weight::from_parts(67_507_000, 5628)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		//  Measured:  `2227`
+		//  Estimated: `8523`
+		// Minimum execution time: 43_532_000 picoseconds.
+		Weight::from_parts(45_876_000, 8523)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
@@ -106,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2224`
 		//  Estimated: `5628`
-		// Minimum execution time: 29_625_000 picoseconds.
-		Weight::from_parts(32_831_000, 5628)
+		// Minimum execution time: 30_608_000 picoseconds.
+		Weight::from_parts(32_651_000, 5628)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -116,13 +128,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn accept_ownership() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2555`
-		//  Estimated: `6196`
-		// Minimum execution time: 134_041_000 picoseconds.
-		Weight::from_parts(138_459_000, 6196)
+		//  Estimated: `6290`
+		// Minimum execution time: 135_204_000 picoseconds.
+		Weight::from_parts(140_924_000, 6290)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -132,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2224`
 		//  Estimated: `5628`
-		// Minimum execution time: 30_136_000 picoseconds.
-		Weight::from_parts(32_160_000, 5628)
+		// Minimum execution time: 30_227_000 picoseconds.
+		Weight::from_parts(32_441_000, 5628)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -143,22 +155,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributors` (r:1 w:1)
 	/// Proof: `Datanets::Contributors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetReputation` (r:1 w:1)
 	/// Proof: `Datanets::DatanetReputation` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(559), added: 3034, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::NextJobId` (r:1 w:0)
+	/// Proof: `Compute::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::ProvidersByKind` (r:1 w:0)
+	/// Proof: `Compute::ProvidersByKind` (`max_values`: None, `max_size`: Some(8203), added: 10678, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:0 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1160), added: 3635, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Validations` (r:0 w:1)
+	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn contribute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2454`
-		//  Estimated: `5628`
-		// Minimum execution time: 112_010_000 picoseconds.
-		Weight::from_parts(116_067_000, 5628)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `3045`
+		//  Estimated: `11668`
+		// Minimum execution time: 139_762_000 picoseconds.
+		Weight::from_parts(145_163_000, 11668)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
@@ -178,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3169`
 		//  Estimated: `5628`
-		// Minimum execution time: 84_047_000 picoseconds.
-		Weight::from_parts(157_947_000, 5628)
+		// Minimum execution time: 76_203_000 picoseconds.
+		Weight::from_parts(79_409_000, 5628)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -187,8 +209,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1160), added: 3635, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributors` (r:1 w:1)
@@ -197,14 +221,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::DatanetReputation` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::ContentIndex` (r:0 w:1)
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Validations` (r:0 w:1)
+	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn review_reject() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3551`
+		//  Measured:  `3554`
 		//  Estimated: `6196`
-		// Minimum execution time: 170_920_000 picoseconds.
-		Weight::from_parts(329_799_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Minimum execution time: 170_690_000 picoseconds.
+		Weight::from_parts(176_411_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
@@ -218,8 +244,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3499`
 		//  Estimated: `5628`
-		// Minimum execution time: 72_536_000 picoseconds.
-		Weight::from_parts(121_589_000, 5628)
+		// Minimum execution time: 71_624_000 picoseconds.
+		Weight::from_parts(74_269_000, 5628)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -228,13 +254,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn withdraw_stake() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `672`
 		//  Estimated: `4625`
-		// Minimum execution time: 78_357_000 picoseconds.
-		Weight::from_parts(90_891_000, 4625)
+		// Minimum execution time: 78_257_000 picoseconds.
+		Weight::from_parts(80_821_000, 4625)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -242,8 +268,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1160), added: 3635, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributors` (r:1 w:1)
@@ -252,11 +280,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::DatanetReputation` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3110`
+		//  Measured:  `3113`
 		//  Estimated: `6196`
-		// Minimum execution time: 113_212_000 picoseconds.
-		Weight::from_parts(205_055_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 117_560_000 picoseconds.
+		Weight::from_parts(120_907_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Datanets::Datanets` (r:1 w:1)
@@ -266,85 +294,145 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::ContentIndex` (r:0 w:1)
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Validations` (r:0 w:1)
+	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn withdraw_unreviewed() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2755`
 		//  Estimated: `5628`
-		// Minimum execution time: 94_468_000 picoseconds.
-		Weight::from_parts(165_711_000, 5628)
+		// Minimum execution time: 96_591_000 picoseconds.
+		Weight::from_parts(99_497_000, 5628)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+	}
+	/// Storage: `Datanets::Datanets` (r:1 w:1)
+	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetServices` (r:0 w:1)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(559), added: 3034, mode: `MaxEncodedLen`)
+	fn set_services() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2423`
+		//  Estimated: `6012`
+		// Minimum execution time: 102_702_000 picoseconds.
+		Weight::from_parts(106_200_000, 6012)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Datanets::Validations` (r:1 w:1)
+	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(559), added: 3034, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Datanets` (r:1 w:1)
+	/// Proof: `Datanets::Datanets` (`max_values`: None, `max_size`: Some(2163), added: 4638, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Contributions` (r:1 w:1)
+	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1160), added: 3635, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Contributors` (r:1 w:1)
+	/// Proof: `Datanets::Contributors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::DatanetReputation` (r:1 w:1)
+	/// Proof: `Datanets::DatanetReputation` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::ContentIndex` (r:0 w:1)
+	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	fn validation_result() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3731`
+		//  Estimated: `6196`
+		// Minimum execution time: 176_321_000 picoseconds.
+		Weight::from_parts(182_612_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 }
 
 /// The same weights on ParityDb's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn create() -> Weight {
-		Weight::from_parts(152_085_000, 3593)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(97_022_000, 8523)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_metadata() -> Weight {
-		Weight::from_parts(89_007_000, 5628)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(97_393_000, 6012)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_rules() -> Weight {
-		Weight::from_parts(67_507_000, 5628)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(45_876_000, 8523)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn offer_ownership() -> Weight {
-		Weight::from_parts(32_831_000, 5628)
+		Weight::from_parts(32_651_000, 5628)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_ownership() -> Weight {
-		Weight::from_parts(138_459_000, 6196)
+		Weight::from_parts(140_924_000, 6290)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close() -> Weight {
-		Weight::from_parts(32_160_000, 5628)
+		Weight::from_parts(32_441_000, 5628)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn contribute() -> Weight {
-		Weight::from_parts(116_067_000, 5628)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(145_163_000, 11668)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn review_accept() -> Weight {
-		Weight::from_parts(157_947_000, 5628)
+		Weight::from_parts(79_409_000, 5628)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn review_reject() -> Weight {
-		Weight::from_parts(329_799_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(176_411_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn publish_version() -> Weight {
-		Weight::from_parts(121_589_000, 5628)
+		Weight::from_parts(74_269_000, 5628)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_stake() -> Weight {
-		Weight::from_parts(90_891_000, 4625)
+		Weight::from_parts(80_821_000, 4625)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(205_055_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(120_907_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_unreviewed() -> Weight {
-		Weight::from_parts(165_711_000, 5628)
+		Weight::from_parts(99_497_000, 5628)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
+	}
+	fn set_services() -> Weight {
+		Weight::from_parts(106_200_000, 6012)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn validation_result() -> Weight {
+		Weight::from_parts(182_612_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 }

@@ -1,4 +1,4 @@
-//! The AI data economy: datanets. Deposits, slashes and rate limits are protocol parameters
+//! The AI data economy: datanets and the compute market. Deposits, slashes and rate limits are protocol parameters
 //! (see [`super::parameters`]).
 
 use frame_support::{
@@ -8,10 +8,14 @@ use frame_support::{
 use frame_system::EnsureRoot;
 use sp_runtime::traits::AccountIdConversion;
 
-use super::parameters::dynamic_params::datanets as params;
+use super::{
+	monetary::CommunityPotAccount,
+	parameters::dynamic_params::{compute as compute_params, datanets as params},
+};
 use crate::{
-	time::DAYS, tokenomics::CONTRIBUTOR_REWARDS_POT, AccountId, Balances, BlockNumber, Runtime,
-	RuntimeEvent, RuntimeHoldReason,
+	time::{DAYS, MINUTES},
+	tokenomics::CONTRIBUTOR_REWARDS_POT,
+	AccountId, Balances, BlockNumber, Compute, Datanets, Runtime, RuntimeEvent, RuntimeHoldReason,
 };
 
 parameter_types! {
@@ -50,5 +54,48 @@ impl pallet_datanets::Config for Runtime {
 	type MaxLicenceLength = ConstU32<64>;
 	type MaxCurators = ConstU32<16>;
 	type MaxFormats = ConstU32<9>;
+	type Jobs = Compute;
+	type ValidationDuration = ValidationDuration;
+	type MaxEndpoints = ConstU32<4>;
+	type MaxEndpointLength = ConstU32<128>;
 	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A provider has two minutes to validate a contribution once it accepted the job.
+	pub const ValidationDuration: BlockNumber = 2 * MINUTES;
+	/// A provider has a minute to accept a job assigned to it.
+	pub const AcceptWindow: BlockNumber = MINUTES;
+	/// Jobs run for at most a week.
+	pub const MaxJobDuration: BlockNumber = 7 * DAYS;
+	/// A leaving provider's bond stays held for a week, so that late-found faults can still be
+	/// punished.
+	pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
+}
+
+/// The compute market: registered providers run validation, training and inference jobs.
+impl pallet_compute::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Consumer = Datanets;
+	/// Slashed bonds go to the community pot (the treasury).
+	type SlashBeneficiary = CommunityPotAccount;
+	type MinBond = compute_params::MinBond;
+	type TimeoutSlash = compute_params::TimeoutSlash;
+	type UnbondingPeriod = UnbondingPeriod;
+	type AcceptWindow = AcceptWindow;
+	type MinJobDuration = ConstU32<2>;
+	type MaxJobDuration = MaxJobDuration;
+	type MaxEndpointLength = ConstU32<128>;
+	/// One offer per job kind.
+	type MaxOffers = ConstU32<3>;
+	type MaxProvidersPerKind = ConstU32<256>;
+	type MaxScan = ConstU32<16>;
+	type MaxAttempts = ConstU32<3>;
+	type MaxPayloadLength = ConstU32<1_024>;
+	type MaxResultLength = ConstU32<1_024>;
+	type MaxDeadlinesPerBlock = ConstU32<128>;
+	type MaxAssignmentsPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_compute::weights::SubstrateWeight<Runtime>;
 }

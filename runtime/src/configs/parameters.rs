@@ -64,6 +64,20 @@ pub mod dynamic_params {
 		#[codec(index = 5)]
 		pub static ExpansionMax: crate::Balance = 500_000 * crate::currency::OPEN;
 	}
+
+	/// The governed parameters of the compute market.
+	#[dynamic_pallet_params]
+	#[codec(index = 2)]
+	pub mod compute {
+		/// The least bond of an active provider: what it stands to lose for missed deadlines.
+		#[codec(index = 0)]
+		pub static MinBond: crate::Balance = 1_000 * crate::currency::OPEN;
+		/// The share of its bond a provider loses per missed deadline: twenty misses in a row
+		/// cost it about two thirds of its bond, and the first miss already pauses a provider
+		/// bonded at the minimum.
+		#[codec(index = 1)]
+		pub static TimeoutSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(5);
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]

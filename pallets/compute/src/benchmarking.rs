@@ -1,0 +1,306 @@
+//! Benchmarks of the compute pallet, each in its worst case: kind lists full, the assignment
+//! scan walking past `MaxScan - 1` busy providers, the largest result, a full deadline bucket.
+
+use super::*;
+use crate::Pallet as Compute;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::traits::{One, Saturating};
+
+const KINDS: [JobKind; 3] = [JobKind::ContributionValidation, JobKind::Training, JobKind::Inference];
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	let amount = T::MinBond::get()
+		.saturating_mul(1_000u32.into())
+		.saturating_add(1_000_000_000u32.into());
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+/// A declaration offering every kind at price 1, with the longest endpoint.
+fn input<T: Config>(concurrency: u32) -> ProviderInputOf<T> {
+	let mut endpoint = b"http://".to_vec();
+	endpoint.resize(T::MaxEndpointLength::get() as usize, b'a');
+	ProviderInput {
+		endpoint,
+		hardware: Hardware { cpu_cores: 64, memory_mib: 1 << 20, gpus: 8, gpu_memory_mib: 1 << 17 },
+		concurrency,
+		offers: KINDS
+			.iter()
+			.take(T::MaxOffers::get() as usize)
+			.map(|kind| Offer { kind: *kind, price: 1u32.into() })
+			.collect(),
+	}
+}
+
+/// Fills every kind's provider list to one below its bound with accounts that are not
+/// providers, so that listing one more walks the longest list.
+fn fill_lists<T: Config>() {
+	let filler: Vec<T::AccountId> =
+		(0..T::MaxProvidersPerKind::get().saturating_sub(1)).map(|i| account("filler", i, 0)).collect();
+	for kind in KINDS {
+		ProvidersByKind::<T>::insert(kind, BoundedVec::truncate_from(filler.clone()));
+	}
+}
+
+fn new_provider<T: Config>(name: &'static str, index: u32, concurrency: u32) -> T::AccountId {
+	let who = funded::<T>(name, index);
+	let bond = T::MinBond::get().saturating_mul(100u32.into());
+	Compute::<T>::register(RawOrigin::Signed(who.clone()).into(), input::<T>(concurrency), bond)
+		.expect("registers");
+	who
+}
+
+/// `MaxScan - 1` busy providers ahead of a free one in the training list, the cursor at the
+/// first: an assignment looks at all of them.
+fn busy_then_free<T: Config>() -> T::AccountId {
+	ProvidersByKind::<T>::remove(JobKind::Training);
+	Cursors::<T>::insert(JobKind::Training, 0);
+	for i in 0..T::MaxScan::get().saturating_sub(1) {
+		let who = new_provider::<T>("busy", i, 1);
+		Providers::<T>::mutate(&who, |p| {
+			if let Some(p) = p {
+				p.jobs = p.concurrency
+			}
+		});
+	}
+	new_provider::<T>("free", 0, u32::MAX)
+}
+
+fn duration<T: Config>() -> BlockNumberFor<T> {
+	T::MinJobDuration::get()
+}
+
+fn payload<T: Config>() -> Vec<u8> {
+	vec![7u8; T::MaxPayloadLength::get() as usize]
+}
+
+/// A training job assigned to a provider created for it; returns the job and the provider.
+fn assigned_job<T: Config>() -> (JobId, T::AccountId) {
+	let provider = busy_then_free::<T>();
+	let owner = funded::<T>("owner", 0);
+	Compute::<T>::create_job(
+		RawOrigin::Signed(owner).into(),
+		JobKind::Training,
+		payload::<T>(),
+		Hardware::default(),
+		1_000_000u32.into(),
+		duration::<T>(),
+	)
+	.expect("creates");
+	(NextJobId::<T>::get().saturating_sub(1), provider)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register() {
+		fill_lists::<T>();
+		let who = funded::<T>("provider", 0);
+		let bond = T::MinBond::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), input::<T>(4), bond);
+
+		assert!(Providers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn update() {
+		fill_lists::<T>();
+		let who = funded::<T>("provider", 0);
+		Compute::<T>::register(RawOrigin::Signed(who.clone()).into(), input::<T>(4), T::MinBond::get())
+			.expect("registers");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), input::<T>(8));
+
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.concurrency), Some(8));
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		let who = new_provider::<T>("provider", 0, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
+
+		assert!(Providers::<T>::get(&who).is_some());
+	}
+
+	#[benchmark]
+	fn pause() {
+		fill_lists::<T>();
+		let who = new_provider::<T>("provider", 0, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Paused));
+	}
+
+	#[benchmark]
+	fn resume() {
+		let who = new_provider::<T>("provider", 0, 1);
+		Compute::<T>::pause(RawOrigin::Signed(who.clone()).into()).expect("pauses");
+		fill_lists::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Active));
+	}
+
+	#[benchmark]
+	fn leave() {
+		fill_lists::<T>();
+		let who = new_provider::<T>("provider", 0, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(matches!(
+			Providers::<T>::get(&who).map(|p| p.status),
+			Some(ProviderStatus::Leaving { .. })
+		));
+	}
+
+	#[benchmark]
+	fn withdraw_bond() {
+		let who = new_provider::<T>("provider", 0, 1);
+		Compute::<T>::leave(RawOrigin::Signed(who.clone()).into()).expect("leaves");
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::UnbondingPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!Providers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn create_job() {
+		let free = busy_then_free::<T>();
+		let owner = funded::<T>("owner", 0);
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(owner),
+			JobKind::Training,
+			payload::<T>(),
+			Hardware::default(),
+			1_000_000u32.into(),
+			duration::<T>(),
+		);
+
+		assert_eq!(Jobs::<T>::get(0).map(|j| j.status.provider().clone()), Some(free));
+	}
+
+	#[benchmark]
+	fn accept_job() {
+		let (job, provider) = assigned_job::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), job);
+
+		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Accepted { .. })));
+	}
+
+	#[benchmark]
+	fn submit_result(r: Linear<0, { T::MaxResultLength::get() }>) {
+		let (job, provider) = assigned_job::<T>();
+		Compute::<T>::accept_job(RawOrigin::Signed(provider.clone()).into(), job)
+			.expect("accepts");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), job, vec![1u8; r as usize]);
+
+		assert!(!Jobs::<T>::contains_key(job));
+	}
+
+	/// The failing provider first, then `MaxScan - 2` busy ones, then a free one: the
+	/// reassignment looks at `MaxScan` providers.
+	#[benchmark]
+	fn fail_job() {
+		ProvidersByKind::<T>::remove(JobKind::Training);
+		Cursors::<T>::insert(JobKind::Training, 0);
+		let provider = new_provider::<T>("first", 0, u32::MAX);
+		let owner = funded::<T>("owner", 0);
+		Compute::<T>::create_job(
+			RawOrigin::Signed(owner).into(),
+			JobKind::Training,
+			payload::<T>(),
+			Hardware::default(),
+			1_000_000u32.into(),
+			duration::<T>(),
+		)
+		.expect("creates");
+		let job = NextJobId::<T>::get().saturating_sub(1);
+		for i in 0..T::MaxScan::get().saturating_sub(2) {
+			let who = new_provider::<T>("busy", i, 1);
+			Providers::<T>::mutate(&who, |p| {
+				if let Some(p) = p {
+					p.jobs = p.concurrency
+				}
+			});
+		}
+		let next = new_provider::<T>("next", 0, u32::MAX);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), job);
+
+		assert_eq!(Jobs::<T>::get(job).map(|j| j.status.provider().clone()), Some(next));
+	}
+
+	/// `n` jobs time out in one block; each slashes its provider and is reassigned past
+	/// `MaxScan - 2` busy providers.
+	#[benchmark]
+	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
+		let late = new_provider::<T>("late", 0, u32::MAX);
+		ProvidersByKind::<T>::mutate(JobKind::Training, |l| l.retain(|a| a == &late));
+		Cursors::<T>::insert(JobKind::Training, 0);
+		let owner = funded::<T>("owner", 0);
+		for _ in 0..n {
+			Compute::<T>::create_job(
+				RawOrigin::Signed(owner.clone()).into(),
+				JobKind::Training,
+				payload::<T>(),
+				Hardware::default(),
+				1_000_000u32.into(),
+				duration::<T>(),
+			)
+			.expect("creates");
+		}
+		for i in 0..T::MaxScan::get().saturating_sub(2) {
+			let who = new_provider::<T>("busy", i, 1);
+			Providers::<T>::mutate(&who, |p| {
+				if let Some(p) = p {
+					p.jobs = p.concurrency
+				}
+			});
+		}
+		let next = new_provider::<T>("next", 0, u32::MAX);
+		let at = frame_system::Pallet::<T>::block_number().saturating_add(T::AcceptWindow::get());
+		let due = Deadlines::<T>::get(at).len() as u32;
+		frame_system::Pallet::<T>::set_block_number(at.saturating_sub(One::one()));
+
+		#[block]
+		{
+			Compute::<T>::on_initialize(at);
+		}
+
+		assert_eq!(due, n);
+		assert_eq!(ProviderJobs::<T>::iter_prefix(&next).count() as u32, n);
+	}
+
+	impl_benchmark_test_suite!(Compute, crate::mock::new_test_ext(), crate::mock::Test);
+}

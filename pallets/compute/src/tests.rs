@@ -1,0 +1,645 @@
+//! Unit tests of the compute pallet: every call, every error, the deadline hook and the
+//! offchain worker's delivery.
+
+use crate::{
+	mock::*, offchain, AbandonReason, Assignments, Deadlines, Error, Event, Hardware, HoldReason,
+	Job, JobKind, JobMarket, JobStatus, Jobs, Offer, ProviderJobs, ProviderStatus, Providers,
+	ProvidersByKind, Reliability, Requester,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use sp_runtime::DispatchError;
+
+const TRAIN_FEE: Balance = 100;
+const TRAIN_PRICE: Balance = 2 * PRICE;
+
+fn held(reason: HoldReason, who: AccountId) -> Balance {
+	Balances::balance_on_hold(&reason.into(), &who)
+}
+
+fn create(fee: Balance) -> DispatchResult {
+	Compute::create_job(
+		RuntimeOrigin::signed(USER),
+		JobKind::Training,
+		b"dataset 0 v1".to_vec(),
+		Hardware::default(),
+		fee,
+		DURATION,
+	)
+}
+type DispatchResult = sp_runtime::DispatchResult;
+
+fn job(id: u64) -> crate::JobOf<Test> {
+	Jobs::<Test>::get(id).expect("job exists")
+}
+
+#[test]
+fn register_holds_the_bond_and_lists_the_provider() {
+	test(|| {
+		register(P1);
+		assert_eq!(held(HoldReason::ProviderBond, P1), MIN_BOND);
+		let p = Providers::<Test>::get(P1).unwrap();
+		assert_eq!(p.status, ProviderStatus::Active);
+		assert_eq!(p.bond, MIN_BOND);
+		assert_eq!(ProvidersByKind::<Test>::get(JobKind::ContributionValidation).to_vec(), vec![P1]);
+		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P1]);
+		assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
+		System::assert_last_event(
+			Event::ProviderRegistered { provider: P1, bond: MIN_BOND }.into(),
+		);
+	});
+}
+
+#[test]
+fn register_refuses_bad_input() {
+	test(|| {
+		let origin = || RuntimeOrigin::signed(P1);
+		assert_noop!(
+			Compute::register(origin(), input(), MIN_BOND - 1),
+			Error::<Test>::BondTooLow
+		);
+		for endpoint in [&b"ftp://x"[..], b"http://", b"http://a b", b"127.0.0.1:9100"] {
+			let bad = crate::ProviderInput { endpoint: endpoint.to_vec(), ..input() };
+			assert_noop!(Compute::register(origin(), bad, MIN_BOND), Error::<Test>::BadEndpoint);
+		}
+		let long = crate::ProviderInput { endpoint: [b'h'; 65].to_vec(), ..input() };
+		assert_noop!(Compute::register(origin(), long, MIN_BOND), Error::<Test>::EndpointTooLong);
+		let idle = crate::ProviderInput { concurrency: 0, ..input() };
+		assert_noop!(Compute::register(origin(), idle, MIN_BOND), Error::<Test>::ZeroConcurrency);
+		let none = crate::ProviderInput { offers: vec![], ..input() };
+		assert_noop!(Compute::register(origin(), none, MIN_BOND), Error::<Test>::NoOffers);
+		let offer = Offer { kind: JobKind::Training, price: 1 };
+		let twice = crate::ProviderInput { offers: vec![offer, offer], ..input() };
+		assert_noop!(Compute::register(origin(), twice, MIN_BOND), Error::<Test>::BadOffers);
+		assert_noop!(
+			Compute::register(RuntimeOrigin::signed(POOR), input(), MIN_BOND),
+			sp_runtime::TokenError::FundsUnavailable
+		);
+		register(P1);
+		assert_noop!(Compute::register(origin(), input(), MIN_BOND), Error::<Test>::AlreadyRegistered);
+	});
+}
+
+#[test]
+fn a_kind_lists_at_most_max_providers() {
+	test(|| {
+		for p in [1, 2, 3, 4] {
+			register(p);
+		}
+		assert_noop!(
+			Compute::register(RuntimeOrigin::signed(5), input(), MIN_BOND),
+			Error::<Test>::TooManyProviders
+		);
+	});
+}
+
+#[test]
+fn update_replaces_the_declaration_and_the_listing() {
+	test(|| {
+		register(P1);
+		let inference = crate::ProviderInput {
+			endpoint: b"https://provider.example/api".to_vec(),
+			offers: vec![Offer { kind: JobKind::Inference, price: 5 }],
+			..input()
+		};
+		assert_ok!(Compute::update(RuntimeOrigin::signed(P1), inference));
+		assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
+		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Inference).to_vec(), vec![P1]);
+		assert_eq!(
+			Providers::<Test>::get(P1).unwrap().endpoint.to_vec(),
+			b"https://provider.example/api".to_vec()
+		);
+		System::assert_last_event(Event::ProviderUpdated { provider: P1 }.into());
+		assert_noop!(Compute::update(RuntimeOrigin::signed(P2), input()), Error::<Test>::NotRegistered);
+		let none = crate::ProviderInput { offers: vec![], ..input() };
+		assert_noop!(Compute::update(RuntimeOrigin::signed(P1), none), Error::<Test>::NoOffers);
+	});
+}
+
+#[test]
+fn bond_extra_adds_to_the_bond() {
+	test(|| {
+		register(P1);
+		assert_ok!(Compute::bond_extra(RuntimeOrigin::signed(P1), 500));
+		assert_eq!(held(HoldReason::ProviderBond, P1), MIN_BOND + 500);
+		System::assert_last_event(Event::BondIncreased { provider: P1, bond: MIN_BOND + 500 }.into());
+		assert_noop!(Compute::bond_extra(RuntimeOrigin::signed(P2), 1), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn pause_and_resume() {
+	test(|| {
+		register(P1);
+		assert_noop!(Compute::resume(RuntimeOrigin::signed(P1)), Error::<Test>::NotPaused);
+		assert_ok!(Compute::pause(RuntimeOrigin::signed(P1)));
+		System::assert_last_event(Event::ProviderPaused { provider: P1 }.into());
+		assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
+		assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+		assert_noop!(Compute::pause(RuntimeOrigin::signed(P1)), Error::<Test>::NotActive);
+		assert_ok!(Compute::resume(RuntimeOrigin::signed(P1)));
+		System::assert_last_event(Event::ProviderResumed { provider: P1 }.into());
+		assert_ok!(create(TRAIN_FEE));
+		assert_noop!(Compute::pause(RuntimeOrigin::signed(P2)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn leave_then_withdraw_after_unbonding_and_the_last_job() {
+	test(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		assert_noop!(Compute::withdraw_bond(RuntimeOrigin::signed(P1)), Error::<Test>::NotLeaving);
+		assert_ok!(Compute::leave(RuntimeOrigin::signed(P1)));
+		System::assert_last_event(
+			Event::ProviderLeaving { provider: P1, unbonds_at: 1 + UNBONDING }.into(),
+		);
+		assert_noop!(Compute::leave(RuntimeOrigin::signed(P1)), Error::<Test>::AlreadyLeaving);
+		assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
+		assert_noop!(Compute::withdraw_bond(RuntimeOrigin::signed(P1)), Error::<Test>::StillUnbonding);
+		// The open job is finished by the leaving provider.
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
+		System::set_block_number(1 + UNBONDING);
+		assert_noop!(Compute::withdraw_bond(RuntimeOrigin::signed(P1)), Error::<Test>::HasJobs);
+		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, b"adapter".to_vec()));
+		let before = Balances::balance(&P1);
+		assert_ok!(Compute::withdraw_bond(RuntimeOrigin::signed(P1)));
+		assert_eq!(Balances::balance(&P1), before + MIN_BOND);
+		assert!(Providers::<Test>::get(P1).is_none());
+		System::assert_last_event(Event::ProviderLeft { provider: P1, bond: MIN_BOND }.into());
+		assert_noop!(Compute::leave(RuntimeOrigin::signed(P1)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn create_job_holds_the_fee_and_assigns_it() {
+	test(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		assert_eq!(held(HoldReason::JobEscrow, USER), TRAIN_FEE);
+		let info = job(0);
+		assert_eq!(
+			info.status,
+			JobStatus::Assigned { provider: P1, price: TRAIN_PRICE, until: 1 + ACCEPT_WINDOW }
+		);
+		assert_eq!(info.requester, Requester::Account);
+		assert_eq!(info.tried.to_vec(), vec![P1]);
+		assert!(ProviderJobs::<Test>::contains_key(P1, 0));
+		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).to_vec(), vec![0]);
+		assert_eq!(Assignments::<Test>::get().to_vec(), vec![0]);
+		assert_eq!(Providers::<Test>::get(P1).unwrap().jobs, 1);
+		assert_eq!(
+			events()[events().len() - 2..],
+			[
+				Event::JobCreated { job: 0, kind: JobKind::Training, owner: USER, fee: TRAIN_FEE },
+				Event::JobAssigned { job: 0, provider: P1, price: TRAIN_PRICE, until: 6 },
+			]
+		);
+	});
+}
+
+#[test]
+fn create_job_refuses_bad_input() {
+	test(|| {
+		register(P1);
+		let user = || RuntimeOrigin::signed(USER);
+		let kind = JobKind::Training;
+		let hw = Hardware::default();
+		assert_noop!(
+			Compute::create_job(user(), JobKind::ContributionValidation, vec![], hw, FEE, DURATION),
+			Error::<Test>::KindNotPublic
+		);
+		assert_noop!(
+			Compute::create_job(user(), kind, vec![0; 33], hw, TRAIN_FEE, DURATION),
+			Error::<Test>::PayloadTooLong
+		);
+		for duration in [1, 101] {
+			assert_noop!(
+				Compute::create_job(user(), kind, vec![], hw, TRAIN_FEE, duration),
+				Error::<Test>::BadDuration
+			);
+		}
+		// Below the price, more hardware than offered, a kind nobody offers.
+		assert_noop!(create(TRAIN_PRICE - 1), Error::<Test>::NoProviderAvailable);
+		let gpu = Hardware { gpus: 1, gpu_memory_mib: 1, ..Default::default() };
+		assert_noop!(
+			Compute::create_job(user(), kind, vec![], gpu, TRAIN_FEE, DURATION),
+			Error::<Test>::NoProviderAvailable
+		);
+		assert_noop!(
+			Compute::create_job(user(), JobKind::Inference, vec![], hw, TRAIN_FEE, DURATION),
+			Error::<Test>::NoProviderAvailable
+		);
+		assert_noop!(
+			Compute::create_job(RuntimeOrigin::signed(POOR), kind, vec![], hw, TRAIN_FEE, DURATION),
+			sp_runtime::TokenError::FundsUnavailable
+		);
+		// The only provider is busy (concurrency 1).
+		assert_ok!(create(TRAIN_FEE));
+		assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+	});
+}
+
+#[test]
+fn assignment_is_round_robin() {
+	test(|| {
+		for p in [P1, P2, P3] {
+			register(p);
+		}
+		for _ in 0..3 {
+			assert_ok!(create(TRAIN_FEE));
+		}
+		let providers: Vec<_> = (0..3).map(|id| *job(id).status.provider()).collect();
+		assert_eq!(providers, vec![P1, P2, P3]);
+		// P2 finishes; the next job goes to the first free provider after P3.
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 1));
+		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P2), 1, vec![1]));
+		assert_ok!(create(TRAIN_FEE));
+		assert_eq!(job(3).status.provider(), &P2);
+	});
+}
+
+#[test]
+fn assignment_looks_at_most_max_scan_providers() {
+	test(|| {
+		for p in [1, 2, 3, 4] {
+			register(p);
+		}
+		for _ in 0..4 {
+			assert_ok!(create(TRAIN_FEE));
+		}
+		assert_eq!(job(3).status.provider(), &4);
+		// Provider 4 finishes; the cursor is back at provider 1, and the scan of three providers
+		// from there (1, 2, 3, all busy) stops before reaching it.
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(4), 3));
+		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(4), 3, vec![1]));
+		assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+	});
+}
+
+#[test]
+fn accept_job_by_the_assignee_moves_the_deadline() {
+	test(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		assert_noop!(Compute::accept_job(RuntimeOrigin::signed(P2), 0), Error::<Test>::NotAssignee);
+		assert_noop!(Compute::accept_job(RuntimeOrigin::signed(P1), 9), Error::<Test>::UnknownJob);
+		System::set_block_number(3);
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
+		assert_eq!(
+			job(0).status,
+			JobStatus::Accepted { provider: P1, price: TRAIN_PRICE, until: 3 + DURATION }
+		);
+		assert!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).is_empty());
+		assert_eq!(Deadlines::<Test>::get(3 + DURATION).to_vec(), vec![0]);
+		System::assert_last_event(Event::JobAccepted { job: 0, provider: P1, until: 13 }.into());
+		assert_noop!(
+			Compute::accept_job(RuntimeOrigin::signed(P1), 0),
+			Error::<Test>::AlreadyAccepted
+		);
+		assert_noop!(Compute::accept_job(RuntimeOrigin::signed(P2), 0), Error::<Test>::NotAssignee);
+	});
+}
+
+#[test]
+fn submit_result_pays_the_price_and_refunds_the_rest() {
+	test(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		let (user_before, p1_before) = (Balances::balance(&USER), Balances::balance(&P1));
+		assert_noop!(
+			Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]),
+			Error::<Test>::NotAccepted
+		);
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
+		assert_noop!(
+			Compute::submit_result(RuntimeOrigin::signed(P2), 0, vec![1]),
+			Error::<Test>::NotAssignee
+		);
+		assert_noop!(
+			Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![0; 65]),
+			Error::<Test>::ResultTooLong
+		);
+		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, b"adapter".to_vec()));
+		assert_eq!(Balances::balance(&P1), p1_before + TRAIN_PRICE);
+		assert_eq!(Balances::balance(&USER), user_before + TRAIN_FEE - TRAIN_PRICE);
+		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert!(Jobs::<Test>::get(0).is_none());
+		assert!(!ProviderJobs::<Test>::contains_key(P1, 0));
+		assert!(Deadlines::<Test>::get(1 + DURATION).is_empty());
+		let p = Providers::<Test>::get(P1).unwrap();
+		assert_eq!((p.jobs, p.reliability.completed), (0, 1));
+		System::assert_last_event(
+			Event::JobCompleted {
+				job: 0,
+				provider: P1,
+				paid: TRAIN_PRICE,
+				refunded: TRAIN_FEE - TRAIN_PRICE,
+				result: b"adapter".to_vec(),
+			}
+			.into(),
+		);
+		// Account jobs do not reach the consumer.
+		assert!(received().is_empty());
+		assert_noop!(
+			Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]),
+			Error::<Test>::UnknownJob
+		);
+	});
+}
+
+#[test]
+fn runtime_jobs_report_to_the_consumer_which_may_refuse_a_result() {
+	test(|| {
+		register(P1);
+		let id = <Compute as JobMarket<_, _, _>>::create(
+			&USER,
+			JobKind::ContributionValidation,
+			b"d0c1".to_vec(),
+			FEE,
+			DURATION,
+		)
+		.unwrap()
+		.expect("assigned");
+		assert_eq!(job(id).requester, Requester::Runtime);
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), id));
+		assert_noop!(
+			Compute::submit_result(RuntimeOrigin::signed(P1), id, b"bad report".to_vec()),
+			DispatchError::Other("refused")
+		);
+		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), id, b"score 100".to_vec()));
+		assert_eq!(received(), vec![(id, Some(b"score 100".to_vec()))]);
+		// Without a free provider the market answers None and holds nothing.
+		assert_ok!(Compute::pause(RuntimeOrigin::signed(P1)));
+		let none = <Compute as JobMarket<_, _, _>>::create(
+			&USER,
+			JobKind::ContributionValidation,
+			vec![],
+			FEE,
+			DURATION,
+		);
+		assert_eq!(none, Ok(None));
+		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+	});
+}
+
+#[test]
+fn an_accept_timeout_slashes_and_reassigns() {
+	test(|| {
+		register(P1);
+		register(P2);
+		assert_ok!(create(TRAIN_FEE));
+		run_to(ACCEPT_WINDOW);
+		assert_eq!(job(0).status.provider(), &P1);
+		let treasury = Balances::balance(&TREASURY);
+		run_to(1 + ACCEPT_WINDOW);
+		let slash = MIN_BOND / 10;
+		assert_eq!(Balances::balance(&TREASURY), treasury + slash);
+		assert_eq!(held(HoldReason::ProviderBond, P1), MIN_BOND - slash);
+		let p1 = Providers::<Test>::get(P1).unwrap();
+		assert_eq!(p1.reliability, Reliability { completed: 0, failed: 0, timed_out: 1 });
+		assert_eq!(p1.reliability.score(), 0);
+		// Below the minimum bond now, P1 is paused.
+		assert_eq!(p1.status, ProviderStatus::Paused);
+		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P2]);
+		let until = 1 + 2 * ACCEPT_WINDOW;
+		assert_eq!(
+			job(0).status,
+			JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until }
+		);
+		assert_eq!(job(0).tried.to_vec(), vec![P1, P2]);
+		assert_eq!(held(HoldReason::JobEscrow, USER), TRAIN_FEE);
+		assert!(events().contains(&Event::ProviderSlashed {
+			provider: P1,
+			job: 0,
+			amount: slash,
+			bond: MIN_BOND - slash
+		}));
+		assert!(events().contains(&Event::JobTimedOut { job: 0, provider: P1 }));
+		// P1 tops up and resumes.
+		assert_noop!(Compute::resume(RuntimeOrigin::signed(P1)), Error::<Test>::BondTooLow);
+		assert_ok!(Compute::bond_extra(RuntimeOrigin::signed(P1), slash));
+		assert_ok!(Compute::resume(RuntimeOrigin::signed(P1)));
+	});
+}
+
+#[test]
+fn a_job_out_of_attempts_is_abandoned_and_refunded() {
+	test(|| {
+		register(P1);
+		register(P2);
+		register(P3);
+		let before = Balances::balance(&USER);
+		let id = <Compute as JobMarket<_, _, _>>::create(
+			&USER,
+			JobKind::ContributionValidation,
+			vec![7],
+			FEE,
+			DURATION,
+		)
+		.unwrap()
+		.unwrap();
+		// P1 accepts and then misses the completion deadline, which pauses it (its bond fell
+		// below the minimum) and so shifts the list to [P2, P3]: the cursor (1) now points at
+		// P3, which gets the job and misses accepting it.
+		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), id));
+		run_to(1 + DURATION);
+		assert_eq!(job(id).status.provider(), &P3);
+		run_to(1 + DURATION + ACCEPT_WINDOW);
+		// MaxAttempts is 2: P2 is not tried.
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert_eq!(Balances::balance(&USER), before);
+		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert_eq!(received(), vec![(id, None)]);
+		System::assert_last_event(
+			Event::JobAbandoned { job: id, reason: AbandonReason::AttemptsExhausted, refunded: FEE }
+				.into(),
+		);
+		assert_eq!(Providers::<Test>::get(P2).unwrap().jobs, 0);
+	});
+}
+
+#[test]
+fn a_job_with_no_other_provider_is_abandoned() {
+	test(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		run_to(1 + ACCEPT_WINDOW);
+		assert!(Jobs::<Test>::get(0).is_none());
+		System::assert_last_event(
+			Event::JobAbandoned { job: 0, reason: AbandonReason::NoProvider, refunded: TRAIN_FEE }
+				.into(),
+		);
+		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+	});
+}
+
+#[test]
+fn fail_job_counts_a_failure_without_slashing_and_reassigns() {
+	test(|| {
+		register(P1);
+		register(P2);
+		assert_ok!(create(TRAIN_FEE));
+		assert_noop!(Compute::fail_job(RuntimeOrigin::signed(P2), 0), Error::<Test>::NotAssignee);
+		assert_noop!(Compute::fail_job(RuntimeOrigin::signed(P1), 5), Error::<Test>::UnknownJob);
+		assert_ok!(Compute::fail_job(RuntimeOrigin::signed(P1), 0));
+		let p1 = Providers::<Test>::get(P1).unwrap();
+		assert_eq!((p1.bond, p1.jobs, p1.reliability.failed), (MIN_BOND, 0, 1));
+		assert_eq!(job(0).status.provider(), &P2);
+		assert!(events().contains(&Event::JobFailed { job: 0, provider: P1 }));
+		// The old deadline no longer applies.
+		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).to_vec(), vec![0]);
+		assert_eq!(job(0).status.until(), 1 + ACCEPT_WINDOW);
+	});
+}
+
+#[test]
+fn a_full_deadline_bucket_slips_to_the_next_block() {
+	test(|| {
+		for p in [1, 2, 3, 4] {
+			let many = crate::ProviderInput { concurrency: 10, ..input() };
+			assert_ok!(Compute::register(RuntimeOrigin::signed(p), many, MIN_BOND));
+		}
+		for _ in 0..MAX_DEADLINES + 1 {
+			assert_ok!(create(TRAIN_FEE));
+		}
+		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).len() as u32, MAX_DEADLINES);
+		assert_eq!(Deadlines::<Test>::get(2 + ACCEPT_WINDOW).to_vec(), vec![MAX_DEADLINES as u64]);
+		assert_eq!(job(MAX_DEADLINES as u64).status.until(), 2 + ACCEPT_WINDOW);
+	});
+}
+
+#[test]
+fn try_state_catches_a_missing_escrow() {
+	new_test_ext().execute_with(|| {
+		register(P1);
+		assert_ok!(create(TRAIN_FEE));
+		Jobs::<Test>::mutate(0, |j| j.as_mut().unwrap().fee += 1);
+		assert!(Compute::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn reliability_score_is_the_completed_share() {
+	assert_eq!(Reliability::default().score(), 1_000_000);
+	assert_eq!(Reliability { completed: 3, failed: 1, timed_out: 0 }.score(), 750_000);
+}
+
+#[test]
+fn jobs_keep_their_shape() {
+	// The provider daemon decodes these records; this pins the field order.
+	let j: Job<u64, u64, u64, Vec<u8>, Vec<u64>> = Job {
+		kind: JobKind::ContributionValidation,
+		owner: 1,
+		requester: Requester::Runtime,
+		payload: vec![],
+		requirements: Hardware::default(),
+		fee: 2,
+		duration: 3,
+		created_at: 4,
+		status: JobStatus::Assigned { provider: 5, price: 1, until: 6 },
+		tried: vec![5],
+	};
+	use codec::{Decode, Encode};
+	assert_eq!(Job::decode(&mut &j.encode()[..]).unwrap(), j);
+}
+
+mod delivery {
+	use super::*;
+	use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
+	use sp_runtime::offchain::testing::TestTransactionPoolExt;
+	use std::sync::Arc;
+
+	fn offchain_ext() -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<testing::OffchainState>>) {
+		let mut ext = new_test_ext();
+		let (offchain, state) = testing::TestOffchainExt::new();
+		let (pool, _) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		(ext, state)
+	}
+
+	fn expect_post(state: &parking_lot::RwLock<testing::OffchainState>, job: u64) {
+		state.write().expect_request(testing::PendingRequest {
+			method: "POST".into(),
+			uri: "http://127.0.0.1:9100/v1/jobs/notify".into(),
+			headers: vec![("Content-Type".into(), "application/json".into())],
+			body: format!("{{\"job\":{job},\"block\":1}}").into_bytes(),
+			response: Some(b"{}".to_vec()),
+			sent: true,
+			..Default::default()
+		});
+	}
+
+	#[test]
+	fn posts_each_assignment_to_its_provider_once() {
+		let (mut ext, state) = offchain_ext();
+		ext.execute_with(|| {
+			register(P1);
+			assert_ok!(create(TRAIN_FEE));
+			expect_post(&state, 0);
+			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::Delivered);
+			// The same node does not deliver the same assignment again.
+			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::AlreadyClaimed);
+		});
+	}
+
+	#[test]
+	fn retries_a_bounded_number_of_times() {
+		let (mut ext, _state) = offchain_ext();
+		ext.execute_with(|| {
+			register(P1);
+			assert_ok!(create(TRAIN_FEE));
+			let mut attempts = Vec::new();
+			let outcome = offchain::deliver_with::<Test>(0, 1, |url, body| {
+				attempts.push((url.to_string(), body.to_vec()));
+				Err(offchain::PostError::Status(503))
+			});
+			assert_eq!(outcome, offchain::Delivery::Failed);
+			assert_eq!(attempts.len() as u32, offchain::ATTEMPTS);
+			assert_eq!(attempts[0].0, "http://127.0.0.1:9100/v1/jobs/notify");
+			// The second attempt succeeds: no third.
+			register(P2);
+			assert_ok!(create(TRAIN_FEE));
+			let mut calls = 0;
+			let outcome = offchain::deliver_with::<Test>(1, 1, |_, _| {
+				calls += 1;
+				if calls == 2 { Ok(()) } else { Err(offchain::PostError::DeadlineReached) }
+			});
+			assert_eq!((outcome, calls), (offchain::Delivery::Delivered, 2));
+		});
+	}
+
+	#[test]
+	fn the_hook_delivers_the_blocks_assignments() {
+		let (mut ext, state) = offchain_ext();
+		ext.execute_with(|| {
+			use frame_support::traits::Hooks;
+			register(P1);
+			assert_ok!(create(TRAIN_FEE));
+			expect_post(&state, 0);
+			Compute::offchain_worker(1);
+			// The expected request was made (the test state panics on requests it does not
+			// expect, and keeps those it expected until they are made).
+			assert!(state.read().requests.values().all(|r| r.sent));
+			// The next block forgets them.
+			run_to(2);
+			assert!(Assignments::<Test>::get().is_empty());
+		});
+	}
+
+	#[test]
+	fn accepted_jobs_are_not_delivered() {
+		let (mut ext, _state) = offchain_ext();
+		ext.execute_with(|| {
+			register(P1);
+			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
+			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::NotAssigned);
+			assert_eq!(offchain::deliver::<Test>(7, 1), offchain::Delivery::NotAssigned);
+		});
+	}
+}

@@ -1,0 +1,69 @@
+//! How other pallets use the job market: [`JobMarket`] to ask for work, [`JobConsumer`] to
+//! receive its outcome.
+
+use crate::{JobId, JobKind};
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
+use sp_runtime::DispatchError;
+
+/// Creates jobs on behalf of the runtime.
+pub trait JobMarket<AccountId, Balance, BlockNumber> {
+	/// Creates a job of `kind` paid by `owner`, whose `fee` is held until it ends, and assigns it.
+	/// `Ok(None)` when no provider is free to take it: nothing was held or written.
+	fn create(
+		owner: &AccountId,
+		kind: JobKind,
+		payload: Vec<u8>,
+		fee: Balance,
+		duration: BlockNumber,
+	) -> Result<Option<JobId>, DispatchError>;
+
+	/// The most [`JobMarket::create`] weighs.
+	fn create_weight() -> Weight;
+}
+
+/// Receives the outcome of the jobs the runtime created.
+pub trait JobConsumer {
+	/// A provider posted `result` for the job. An error refuses the result: the provider is not
+	/// paid and the job stays open until it posts another or its deadline passes.
+	fn on_result(job: JobId, kind: JobKind, payload: &[u8], result: &[u8]) -> DispatchResult;
+
+	/// The job ended without a result; its fee went back to its owner.
+	fn on_abandoned(job: JobId, kind: JobKind, payload: &[u8]);
+
+	/// The most [`JobConsumer::on_result`] weighs.
+	fn on_result_weight() -> Weight;
+
+	/// The most [`JobConsumer::on_abandoned`] weighs.
+	fn on_abandoned_weight() -> Weight;
+}
+
+/// No pallet creates jobs.
+impl JobConsumer for () {
+	fn on_result(_: JobId, _: JobKind, _: &[u8], _: &[u8]) -> DispatchResult {
+		Ok(())
+	}
+	fn on_abandoned(_: JobId, _: JobKind, _: &[u8]) {}
+	fn on_result_weight() -> Weight {
+		Weight::zero()
+	}
+	fn on_abandoned_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// No job market: every job finds no provider.
+impl<AccountId, Balance, BlockNumber> JobMarket<AccountId, Balance, BlockNumber> for () {
+	fn create(
+		_: &AccountId,
+		_: JobKind,
+		_: Vec<u8>,
+		_: Balance,
+		_: BlockNumber,
+	) -> Result<Option<JobId>, DispatchError> {
+		Ok(None)
+	}
+	fn create_weight() -> Weight {
+		Weight::zero()
+	}
+}

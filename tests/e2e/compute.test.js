@@ -1,0 +1,291 @@
+// The compute market end to end on a real node with a real provider daemon and the contributor
+// CLI: registration, uploads, validation jobs delivered by the offchain worker over HTTP,
+// executed and paid; refusals of bad input; a restart that resumes an accepted job; and a stopped
+// provider whose job times out, is refunded and costs it part of its bond.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { blake2AsHex } from '@polkadot/util-crypto';
+
+import { accounts, balances, OPEN, submit } from '../lib/chain.js';
+import { startNode } from '../lib/node.js';
+import { blockTicker, cli, startProvider } from '../lib/provider.js';
+
+const PRICE = OPEN / 2n;
+const VALIDATION_FEE = OPEN;
+const BOND = 1000n * OPEN;
+const DEPOSIT = 10n * OPEN;
+
+const GOOD = '{"prompt":"What is a datanet?","answer":"A curated dataset."}\n{"prompt":"Who is paid?","answer":"Contributors."}\n';
+const CORRUPT = '{"prompt":"ok","answer":"fine"}\n{"prompt":"broken", "answer":\n';
+
+async function waitFor(what, check, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Every event of blocks `from..=to` with the block's number, hash and timestamp. */
+async function eventsBetween(api, from, to) {
+  const all = [];
+  for (let n = from; n <= to; n += 1) {
+    const hash = await api.rpc.chain.getBlockHash(n);
+    const at = await api.at(hash);
+    const [records, now] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
+    for (const { event } of records) all.push({ n, hash: hash.toHex(), time: now.toNumber(), event });
+  }
+  return all;
+}
+
+const best = async (api) => (await api.rpc.chain.getHeader()).number.toNumber();
+
+describe('compute providers on a development chain', () => {
+  let node;
+  let api;
+  let keys;
+  let ticker;
+  let provider;
+  let dir;
+  const ws = () => `ws://127.0.0.1:${node.rpcPort}`;
+
+  before(async () => {
+    node = await startNode({ args: ['--dev', '--sealing', 'manual'] });
+    api = node.api;
+    keys = await accounts();
+    ticker = blockTicker(api, 500);
+    dir = await mkdtemp(join(tmpdir(), 'openledger-compute-'));
+    const { alice, charlie } = keys;
+    const rules = {
+      contributionDeposit: DEPOSIT,
+      maxContributionSize: 1n << 20n,
+      acceptedFormats: ['JsonLines'],
+      curators: [charlie.address],
+      approvalsNeeded: 1,
+    };
+    const metadata = { name: 'Instructions', description: 'Q&A pairs', tags: ['qa'], kind: 'Text', licence: 'CC-BY-4.0' };
+    await submit(api, api.tx.datanets.create(metadata, rules), alice, { until: 'inBlock' });
+    await submit(api, api.tx.datanets.create({ ...metadata, name: 'Slow store' }, rules), alice, { until: 'inBlock' });
+  });
+
+  after(async () => {
+    if (provider) await provider.cleanup();
+    if (ticker) await ticker.stop();
+    if (node) await node.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the daemon registers, validates a good and a corrupt upload, and is paid', async () => {
+    const { alice, ferdie } = keys;
+    const start = await best(api);
+    provider = await startProvider({ rpcPort: node.rpcPort, suri: '//Ferdie' });
+    const registered = await waitFor('registration', async () => {
+      const p = await api.query.compute.providers(ferdie.address);
+      return p.isSome && p.unwrap();
+    });
+    assert.equal(registered.bond.toBigInt(), BOND);
+    assert.equal(registered.endpoint.toUtf8(), provider.url);
+    assert.deepEqual((await api.query.compute.providersByKind('ContributionValidation')).map((a) => a.toString()), [ferdie.address]);
+    await submit(api, api.tx.datanets.setServices(0, [provider.url], { fee: VALIDATION_FEE, autoReject: true }), alice, { until: 'inBlock' });
+
+    const ferdieBefore = await balances(api, ferdie.address);
+    const from = await best(api);
+    const good = join(dir, 'good.jsonl');
+    const corrupt = join(dir, 'corrupt.jsonl');
+    await writeFile(good, GOOD);
+    await writeFile(corrupt, CORRUPT);
+    const contribute = (file) =>
+      cli(['--rpc', ws(), '--json', 'contribute', '--datanet', '0', '--file', file, '--format', 'json-lines', '--suri', '//Bob', '--wait', '60']);
+
+    const first = await contribute(good);
+    assert.equal(first.code, 0, first.stderr);
+    const valid = JSON.parse(first.stdout.trim().split('\n').pop());
+    assert.equal(valid.hash, blake2AsHex(GOOD, 256));
+    assert.equal(valid.outcome, 'Valid');
+    assert.equal(valid.score, 100);
+    assert.match(valid.status, /^pending/);
+    assert.equal(valid.reason, '2 JSON lines');
+
+    const second = await contribute(corrupt);
+    assert.equal(second.code, 0, second.stderr);
+    const bad = JSON.parse(second.stdout.trim().split('\n').pop());
+    assert.equal(bad.outcome, 'Malformed');
+    assert.equal(bad.score, 50);
+    assert.match(bad.reason, /^1 of 2 lines parse; line 2:/);
+    // The datanet rejects failed contributions automatically.
+    assert.match(bad.status, /^removed/);
+    assert.ok((await api.query.datanets.contributions(0, bad.contribution)).isNone);
+
+    // On chain: the first report is kept for curators.
+    const state = (await api.query.datanets.validations(0, valid.contribution)).unwrap();
+    assert.ok(state.isDone);
+    assert.equal(state.asDone.report.outcome.type, 'Valid');
+    assert.equal(state.asDone.report.score.toNumber(), 100);
+
+    // The provider was paid its price for each job, and paid only its own transaction fees.
+    const to = await best(api);
+    const events = await eventsBetween(api, from + 1, to);
+    const completed = events.filter(({ event }) => api.events.compute.JobCompleted.is(event));
+    assert.equal(completed.length, 2);
+    for (const { event } of completed) {
+      assert.equal(event.data.provider.toString(), ferdie.address);
+      assert.equal(event.data.paid.toBigInt(), PRICE);
+      assert.equal(event.data.refunded.toBigInt(), VALIDATION_FEE - PRICE);
+    }
+    const fees = events
+      .filter(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event) && event.data.who.toString() === ferdie.address)
+      .reduce((sum, { event }) => sum + event.data.actualFee.toBigInt(), 0n);
+    assert.ok(fees > 0n);
+    const ferdieAfter = await balances(api, ferdie.address);
+    assert.equal(ferdieAfter.free - ferdieBefore.free, 2n * PRICE - fees);
+    const record = (await api.query.compute.providers(ferdie.address)).unwrap();
+    assert.equal(record.reliability.completed.toNumber(), 2);
+
+    // Dispatch latency: from the request that sealed the block assigning a job to the notification.
+    const status = await provider.status();
+    const assigned = events.filter(({ event }) => api.events.compute.JobAssigned.is(event));
+    assert.equal(assigned.length, 2);
+    for (const { event, hash } of assigned) {
+      const job = event.data.job.toString();
+      const seen = status.jobs[job];
+      assert.ok(seen && seen.notified_ms, `job ${job} was notified`);
+      const sealed = ticker.requestedAt(hash);
+      assert.ok(sealed, 'the ticker sealed the block');
+      console.log(`dispatch latency of job ${job}: ${seen.notified_ms - sealed} ms (block sealing requested -> provider notified)`);
+      assert.equal(seen.state, 'completed');
+    }
+    assert.ok(start < to);
+  });
+
+  test('bad input gets a clear error and loses nothing', async () => {
+    const { bob, ferdie, eve } = keys;
+    // Bytes that do not match the claimed hash.
+    const wrong = blake2AsHex('something else', 256);
+    let response = await fetch(`${provider.url}/v1/blobs/${wrong}`, { method: 'PUT', body: 'the real bytes' });
+    assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /hash to 0x[0-9a-f]{64}, not to the claimed/);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${wrong}`)).status, 404);
+    // An oversized upload (the daemon takes 4096 bytes).
+    const big = 'x'.repeat(5000);
+    response = await fetch(`${provider.url}/v1/blobs/${blake2AsHex(big, 256)}`, { method: 'PUT', body: big });
+    assert.equal(response.status, 413);
+    assert.match((await response.json()).error, /more than the limit of 4096/);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${blake2AsHex(big, 256)}`)).status, 404);
+    // The CLI reports the refusal and submits nothing.
+    const file = join(dir, 'big.jsonl');
+    await writeFile(file, `${JSON.stringify({ text: big })}\n`);
+    const bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
+    const run = await cli(['--rpc', ws(), 'contribute', '--datanet', '0', '--file', file, '--format', 'json-lines', '--suri', '//Bob']);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /refused the upload \(413 Payload Too Large\)/);
+    assert.equal((await api.rpc.system.accountNextIndex(bob.address)).toNumber(), bobNonce);
+
+    // Forged notifications: the daemon checks chain state and does nothing.
+    const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
+    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ job: 4242, block: 1 }) });
+    assert.equal(response.status, 404);
+    assert.match((await response.json()).error, /no open job 4242 is assigned to this provider/);
+    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ job: 0, block: 1 }) });
+    assert.equal(response.status, 404, 'a finished job');
+    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: 'not json' });
+    assert.equal(response.status, 400);
+    await sleep(1500);
+    assert.equal((await api.rpc.system.accountNextIndex(ferdie.address)).toNumber(), ferdieNonce);
+    assert.ok((await provider.status()).counters.notifications_refused >= 2);
+
+    // A result from an account the job is not assigned to.
+    await assert.rejects(submit(api, api.tx.compute.submitResult(0, '0x00'), eve, { until: 'inBlock' }), /compute.UnknownJob/);
+  });
+
+  test('a restarted daemon resumes the job it had accepted', async () => {
+    const { alice, bob, ferdie } = keys;
+    // A storage endpoint that holds its answers until released.
+    const bytes = Buffer.from(GOOD.replace('datanet', 'version'));
+    const hash = blake2AsHex(bytes, 256);
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    let requests = 0;
+    const slow = createServer(async (req, res) => {
+      requests += 1;
+      if (req.url !== `/v1/blobs/${hash}`) { res.writeHead(404).end(); return; }
+      await released;
+      res.writeHead(200).end(bytes);
+    });
+    await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${slow.address().port}`;
+    try {
+      await submit(api, api.tx.datanets.setServices(1, [slowUrl], { fee: VALIDATION_FEE, autoReject: false }), alice, { until: 'inBlock' });
+      const from = await best(api);
+      const outcome = await submit(api, api.tx.datanets.contribute(1, hash, bytes.length, 'JsonLines'), bob, { until: 'inBlock' });
+      const requested = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event));
+      const job = requested.event.data.job.toNumber();
+      await waitFor('acceptance', async () => {
+        const j = await api.query.compute.jobs(job);
+        return j.isSome && j.unwrap().status.isAccepted;
+      });
+      await waitFor('the fetch', async () => requests > 0);
+      // Killed mid-job: no chance to finish.
+      await provider.stop('SIGKILL');
+      release();
+      provider = await startProvider({ rpcPort: node.rpcPort, suri: '//Ferdie', port: provider.port, dataDir: provider.dataDir });
+      const state = await waitFor('the resumed job\'s report', async () => {
+        const v = await api.query.datanets.validations(1, 0);
+        return v.isSome && v.unwrap().isDone && v.unwrap();
+      });
+      assert.equal(state.asDone.report.outcome.type, 'Valid');
+      const events = await eventsBetween(api, from + 1, await best(api));
+      const of = (name) => events.filter(({ event }) => api.events.compute[name].is(event) && event.data.job.toNumber() === job);
+      assert.equal(of('JobAccepted').length, 1, 'accepted once, before the restart');
+      assert.equal(of('JobCompleted').length, 1);
+      assert.equal(of('JobCompleted')[0].event.data.provider.toString(), ferdie.address);
+    } finally {
+      slow.close();
+    }
+  });
+
+  test('with the provider stopped, the job times out, is refunded and the bond slashed', async () => {
+    const { bob, eve, ferdie } = keys;
+    const exit = await provider.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null }, 'a graceful shutdown');
+    const bobBefore = await balances(api, bob.address);
+    const bytes = '{"late":true}\n';
+    const outcome = await submit(api, api.tx.datanets.contribute(0, blake2AsHex(bytes, 256), bytes.length, 'JsonLines'), bob, { until: 'inBlock' });
+    const job = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event)).event.data.job.toNumber();
+    const from = await best(api);
+    assert.equal((await api.query.compute.jobs(job)).unwrap().status.asAssigned.provider.toString(), ferdie.address);
+    const contribution = outcome.events.find(({ event }) => api.events.datanets.Contributed.is(event)).event.data.contribution.toNumber();
+    // Nobody else can take it over.
+    await assert.rejects(submit(api, api.tx.compute.acceptJob(job), eve, { until: 'inBlock' }), /compute.NotAssignee/);
+    await assert.rejects(submit(api, api.tx.compute.submitResult(job, '0x00'), eve, { until: 'inBlock' }), /compute.NotAssignee/);
+
+    await waitFor('the timeout', async () => (await api.query.compute.jobs(job)).isNone, 120_000);
+    const events = await eventsBetween(api, from, await best(api));
+    const find = (name) => events.find(({ event }) => api.events.compute[name].is(event));
+    assert.equal(find('JobTimedOut').event.data.provider.toString(), ferdie.address);
+    const slashed = find('ProviderSlashed').event.data;
+    assert.equal(slashed.amount.toBigInt(), BOND / 20n);
+    assert.equal(slashed.bond.toBigInt(), BOND - BOND / 20n);
+    const abandoned = find('JobAbandoned').event.data;
+    assert.equal(abandoned.reason.type, 'NoProvider');
+    assert.equal(abandoned.refunded.toBigInt(), VALIDATION_FEE);
+    // Below the minimum bond, the provider is paused; its reliability counts the miss.
+    const record = (await api.query.compute.providers(ferdie.address)).unwrap();
+    assert.equal(record.status.type, 'Paused');
+    assert.equal(record.reliability.timedOut.toNumber(), 1);
+    assert.equal((await balances(api, ferdie.address)).held, BOND - BOND / 20n);
+    // The contributor got the whole fee back: only the deposit stays held.
+    const bobAfter = await balances(api, bob.address);
+    assert.equal(bobAfter.held, bobBefore.held + DEPOSIT);
+    assert.equal(bobAfter.free, bobBefore.free - DEPOSIT - outcome.fee);
+    const state = (await api.query.datanets.validations(0, contribution)).unwrap();
+    assert.ok(state.isUnavailable);
+  });
+});
