@@ -42,7 +42,7 @@ try {
   while ((await api.query.compute.providers(ferdie.address)).isNone) await sleep(200);
   await submit(api, api.tx.datanets.create(
     { name: 'Bench', description: '', tags: [], kind: 'Text', licence: 'CC0-1.0' },
-    { contributionDeposit: OPEN, maxContributionSize: 1n << 20n, acceptedFormats: ['JsonLines'], curators: [charlie.address], approvalsNeeded: 1 },
+    { contributionDeposit: 10n * OPEN, maxContributionSize: 1n << 20n, acceptedFormats: ['JsonLines'], curators: [charlie.address], approvalsNeeded: 1 },
   ), alice, { until: 'inBlock' });
   await submit(api, api.tx.datanets.setServices(0, [provider.url], { fee: OPEN, autoReject: false }), alice, { until: 'inBlock' });
 
