@@ -111,9 +111,7 @@ impl Chain {
 	}
 
 	pub async fn best_number(&self) -> Result<u32> {
-		let header: serde_json::Value = self.rpc.request("chain_getHeader", rpc_params![]).await?;
-		let number = header["number"].as_str().ok_or_else(|| anyhow!("header without number"))?;
-		Ok(u32::from_str_radix(number.trim_start_matches("0x"), 16)?)
+		self.header_number(None).await
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until a block includes it. Fails with
@@ -196,6 +194,14 @@ impl Chain {
 		self.outcome(block, &encoded).await
 	}
 
+	/// The number of block `hash`, or of the best block.
+	async fn header_number(&self, hash: Option<H256>) -> Result<u32> {
+		let hash = hash.map(|h| to_hex(h.as_bytes()));
+		let header: serde_json::Value = self.rpc.request("chain_getHeader", rpc_params![hash.clone()]).await?;
+		let number = header["number"].as_str().ok_or_else(|| anyhow!("no header {hash:?}"))?;
+		Ok(u32::from_str_radix(number.trim_start_matches("0x"), 16)?)
+	}
+
 	/// The hash of block `number` of the best chain.
 	pub async fn block_hash(&self, number: u32) -> Result<Option<H256>> {
 		let hash: Option<String> = self.rpc.request("chain_getBlockHash", rpc_params![number]).await?;
@@ -204,10 +210,7 @@ impl Chain {
 
 	/// The number of block `hash`.
 	pub async fn block_number(&self, hash: H256) -> Result<u32> {
-		let header: serde_json::Value =
-			self.rpc.request("chain_getHeader", rpc_params![to_hex(hash.as_bytes())]).await?;
-		let number = header["number"].as_str().ok_or_else(|| anyhow!("no header {hash:?}"))?;
-		Ok(u32::from_str_radix(number.trim_start_matches("0x"), 16)?)
+		self.header_number(Some(hash)).await
 	}
 
 	/// Every event of block `hash` with the index of the extrinsic that emitted it, if one did.

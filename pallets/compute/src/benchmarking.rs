@@ -57,18 +57,23 @@ fn new_provider<T: Config>(name: &'static str, index: u32, concurrency: u32) -> 
 	who
 }
 
+/// A provider running as many jobs as it takes.
+fn busy_provider<T: Config>(index: u32) {
+	let who = new_provider::<T>("busy", index, 1);
+	Providers::<T>::mutate(&who, |p| {
+		if let Some(p) = p {
+			p.jobs = p.concurrency
+		}
+	});
+}
+
 /// `MaxScan - 1` busy providers ahead of a free one in the training list, the cursor at the
 /// first: an assignment looks at all of them.
 fn busy_then_free<T: Config>() -> T::AccountId {
 	ProvidersByKind::<T>::remove(JobKind::Training);
 	Cursors::<T>::insert(JobKind::Training, 0);
 	for i in 0..T::MaxScan::get().saturating_sub(1) {
-		let who = new_provider::<T>("busy", i, 1);
-		Providers::<T>::mutate(&who, |p| {
-			if let Some(p) = p {
-				p.jobs = p.concurrency
-			}
-		});
+		busy_provider::<T>(i);
 	}
 	new_provider::<T>("free", 0, u32::MAX)
 }
@@ -246,12 +251,7 @@ mod benchmarks {
 		.expect("creates");
 		let job = NextJobId::<T>::get().saturating_sub(1);
 		for i in 0..T::MaxScan::get().saturating_sub(2) {
-			let who = new_provider::<T>("busy", i, 1);
-			Providers::<T>::mutate(&who, |p| {
-				if let Some(p) = p {
-					p.jobs = p.concurrency
-				}
-			});
+			busy_provider::<T>(i);
 		}
 		let next = new_provider::<T>("next", 0, u32::MAX);
 
@@ -281,12 +281,7 @@ mod benchmarks {
 			.expect("creates");
 		}
 		for i in 0..T::MaxScan::get().saturating_sub(2) {
-			let who = new_provider::<T>("busy", i, 1);
-			Providers::<T>::mutate(&who, |p| {
-				if let Some(p) = p {
-					p.jobs = p.concurrency
-				}
-			});
+			busy_provider::<T>(i);
 		}
 		let next = new_provider::<T>("next", 0, u32::MAX);
 		let at = frame_system::Pallet::<T>::block_number().saturating_add(T::AcceptWindow::get());

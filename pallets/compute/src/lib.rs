@@ -70,6 +70,14 @@ pub mod types;
 pub mod weights;
 
 pub use traits::{JobConsumer, JobMarket};
+
+/// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an
+/// endpoint of a provider or a datanet's storage must be.
+pub fn is_http_url(url: &[u8]) -> bool {
+	(url.starts_with(b"http://") || url.starts_with(b"https://")) &&
+		url.len() > "https://".len() &&
+		url.iter().all(|b| b.is_ascii_graphic())
+}
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -669,13 +677,7 @@ pub mod pallet {
 		) -> Result<(EndpointOf<T>, BoundedVec<Offer<BalanceOf<T>>, T::MaxOffers>), Error<T>> {
 			let endpoint: EndpointOf<T> =
 				input.endpoint.clone().try_into().map_err(|_| Error::<T>::EndpointTooLong)?;
-			let url = &input.endpoint;
-			ensure!(
-				(url.starts_with(b"http://") || url.starts_with(b"https://")) &&
-					url.iter().all(|b| b.is_ascii_graphic()) &&
-					url.len() > "https://".len(),
-				Error::<T>::BadEndpoint
-			);
+			ensure!(is_http_url(&input.endpoint), Error::<T>::BadEndpoint);
 			ensure!(input.concurrency > 0, Error::<T>::ZeroConcurrency);
 			ensure!(!input.offers.is_empty(), Error::<T>::NoOffers);
 			let mut kinds: Vec<JobKind> = input.offers.iter().map(|o| o.kind).collect();

@@ -1049,12 +1049,7 @@ pub mod pallet {
 			let endpoints = endpoints
 				.into_iter()
 				.map(|url| {
-					ensure!(
-						(url.starts_with(b"http://") || url.starts_with(b"https://")) &&
-							url.len() > "https://".len() &&
-							url.iter().all(|b| b.is_ascii_graphic()),
-						Error::<T>::BadEndpoint
-					);
+					ensure!(pallet_compute::is_http_url(&url), Error::<T>::BadEndpoint);
 					BoundedVec::try_from(url).map_err(|_| Error::<T>::BadEndpoint)
 				})
 				.collect::<Result<Vec<_>, _>>()?;
