@@ -4,6 +4,7 @@
 #
 #   scripts/bench-compute.sh                         # 10 single jobs, a batch of 100, 250 ms blocks
 #   scripts/bench-compute.sh --jobs 120 --block-ms 1000
+#   scripts/bench-compute.sh --jobs 800 --per-block 50    # a stream: 50 new jobs in every block
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
 build_node

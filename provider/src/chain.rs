@@ -16,13 +16,23 @@ use openledger_runtime::{
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_crypto_hashing::twox_128;
 use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
-use std::time::Duration;
-use tokio::sync::Mutex;
+use std::{collections::VecDeque, sync::Arc, time::Duration};
+use tokio::sync::{Mutex, OnceCell};
 
 type EventRecord = frame_system::EventRecord<RuntimeEvent, H256>;
 
 /// How long a submitted extrinsic may take to be included.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many recent blocks' extrinsics and events are kept, so that the outcomes of many
+/// transactions in one block are read from the node once.
+const CACHED_BLOCKS: usize = 8;
+
+/// A transaction the node's pool took, and the subscription to its status.
+pub struct Sent {
+	statuses: jsonrpsee::core::client::Subscription<serde_json::Value>,
+	encoded: String,
+}
 
 /// An extrinsic included in a block, with the events it emitted.
 #[derive(Debug)]
@@ -36,8 +46,38 @@ pub struct Chain {
 	genesis: H256,
 	/// Submissions are serialised until the node's pool took them, so that each gets the next
 	/// nonce; waiting for inclusion happens outside, so many can be in flight.
-	submit_lock: Mutex<()>,
+	sending: Mutex<Sending>,
+	/// The extrinsics and events of recent blocks, oldest first.
+	blocks: Mutex<VecDeque<(H256, Arc<OnceCell<Arc<BlockBody>>>)>>,
 }
+
+/// What one submission leaves for the next: the signer's next nonce and the runtime's spec and
+/// transaction versions. Both are read from the node when unknown: at first, and again after a
+/// transaction that did not make it into a block, which may have left a gap or come from an
+/// older runtime.
+#[derive(Default)]
+struct Sending {
+	next_nonce: Option<(AccountId, u32)>,
+	versions: Option<(u32, u32)>,
+}
+
+/// A block's extrinsics (hex, as the node serves them) and its events.
+struct BlockBody {
+	extrinsics: Vec<String>,
+	events: Vec<(Option<u32>, RuntimeEvent)>,
+}
+
+/// A submitted transaction that did not make it into a block.
+#[derive(Debug)]
+pub struct NotIncluded(String);
+
+impl std::fmt::Display for NotIncluded {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(&self.0)
+	}
+}
+
+impl std::error::Error for NotIncluded {}
 
 /// Decodes a `0x`-prefixed hex string.
 pub fn from_hex(text: &str) -> Result<Vec<u8>> {
@@ -70,7 +110,12 @@ impl Chain {
 			.with_context(|| format!("connecting to the node at {url}"))?;
 		let genesis: String = rpc.request("chain_getBlockHash", rpc_params![0]).await?;
 		let genesis = H256::from_slice(&from_hex(&genesis)?);
-		Ok(Self { rpc, genesis, submit_lock: Mutex::new(()) })
+		Ok(Self {
+			rpc,
+			genesis,
+			sending: Mutex::new(Sending::default()),
+			blocks: Mutex::new(VecDeque::new()),
+		})
 	}
 
 	/// The raw storage value under `key` at the best block.
@@ -88,6 +133,33 @@ impl Chain {
 			)),
 			None => Ok(None),
 		}
+	}
+
+	/// The storage values under `keys` at the best block, decoded, in the order of `keys`, in
+	/// one request.
+	pub async fn storage_many<T: Decode>(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<T>>> {
+		if keys.is_empty() {
+			return Ok(Vec::new());
+		}
+		let hex: Vec<String> = keys.iter().map(|k| to_hex(k)).collect();
+		let sets: Vec<serde_json::Value> =
+			self.rpc.request("state_queryStorageAt", rpc_params![hex.clone()]).await?;
+		let mut values = std::collections::BTreeMap::new();
+		for set in &sets {
+			for change in set["changes"].as_array().into_iter().flatten() {
+				if let (Some(key), Some(value)) = (change[0].as_str(), change[1].as_str()) {
+					values.insert(from_hex(key)?, from_hex(value)?);
+				}
+			}
+		}
+		keys.iter()
+			.map(|key| {
+				values
+					.get(key)
+					.map(|bytes| T::decode(&mut &bytes[..]).map_err(|e| anyhow!("decoding storage: {e}")))
+					.transpose()
+			})
+			.collect()
 	}
 
 	/// Every storage key under `prefix` at the best block.
@@ -117,16 +189,28 @@ impl Chain {
 	/// Signs `call` with `signer`, submits it and waits until a block includes it. Fails with
 	/// the runtime's error name if the call failed.
 	pub async fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included> {
-		let guard = self.submit_lock.lock().await;
+		let sent = self.send(signer, call).await?;
+		self.included(sent).await
+	}
+
+	/// Signs `call` with `signer` and hands it to the node's pool; returns once the pool took
+	/// it, so that the next transaction of the signer may follow at once.
+	pub async fn send(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Sent> {
+		let mut sending = self.sending.lock().await;
 		let who: AccountId = signer.public().into();
-		let nonce: u32 = self
-			.rpc
-			.request("system_accountNextIndex", rpc_params![who.to_string()])
-			.await?;
-		let version: serde_json::Value =
-			self.rpc.request("state_getRuntimeVersion", rpc_params![]).await?;
-		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
-		let tx_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
+		let nonce = match &sending.next_nonce {
+			Some((account, nonce)) if *account == who => *nonce,
+			_ => self.rpc.request("system_accountNextIndex", rpc_params![who.to_string()]).await?,
+		};
+		let (spec_version, tx_version) = match sending.versions {
+			Some(versions) => versions,
+			None => {
+				let version: serde_json::Value =
+					self.rpc.request("state_getRuntimeVersion", rpc_params![]).await?;
+				let number = |key: &str| version[key].as_u64().unwrap_or_default() as u32;
+				(number("specVersion"), number("transactionVersion"))
+			},
+		};
 		let extension: TxExtension = (
 			frame_system::AuthorizeCall::<Runtime>::new(),
 			frame_system::CheckNonZeroSender::<Runtime>::new(),
@@ -157,41 +241,66 @@ impl Chain {
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		let extrinsic = UncheckedExtrinsic::new_signed(
 			call,
-			MultiAddress::Id(who),
+			MultiAddress::Id(who.clone()),
 			MultiSignature::Sr25519(signature),
 			extension,
 		);
 		let encoded = to_hex(&extrinsic.encode());
-		let mut statuses = self
+		let submitted = self
 			.rpc
 			.subscribe::<serde_json::Value, _>(
 				"author_submitAndWatchExtrinsic",
 				rpc_params![encoded.clone()],
 				"author_unwatchExtrinsic",
 			)
-			.await
-			.context("submitting the extrinsic")?;
-		// The pool has it: the next submission may take the next nonce.
-		drop(guard);
+			.await;
+		let statuses = match submitted {
+			Ok(statuses) => statuses,
+			Err(e) => {
+				*sending = Sending::default();
+				return Err(anyhow::Error::new(e).context("submitting the extrinsic"));
+			},
+		};
+		// The pool has it: the next submission takes the next nonce.
+		*sending = Sending {
+			next_nonce: Some((who, nonce.wrapping_add(1))),
+			versions: Some((spec_version, tx_version)),
+		};
+		Ok(Sent { statuses, encoded })
+	}
+
+	/// Waits until a block includes the transaction `sent`. Fails with the runtime's error name
+	/// if the call failed.
+	pub async fn included(&self, sent: Sent) -> Result<Included> {
+		let Sent { mut statuses, encoded } = sent;
 		let block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = statuses.next().await {
 				let status = status?;
 				for key in ["inBlock", "finalized"] {
 					if let Some(hash) = status.get(key).and_then(|h| h.as_str()) {
-						return Ok(H256::from_slice(&from_hex(hash)?));
+						return anyhow::Ok(H256::from_slice(&from_hex(hash)?));
 					}
 				}
 				for key in ["dropped", "invalid", "usurped"] {
 					if status == key || status.get(key).is_some() {
-						bail!("the transaction was {key}");
+						return Err(NotIncluded(format!("the transaction was {key}")).into());
 					}
 				}
 			}
-			bail!("the node closed the subscription")
+			Err(NotIncluded("the node closed the subscription".into()).into())
 		})
 		.await
-		.map_err(|_| anyhow!("not included within {INCLUSION_TIMEOUT:?}"))??;
-		self.outcome(block, &encoded).await
+		.map_err(|_| NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")))?;
+		match block {
+			Ok(block) => self.outcome(block, &encoded).await,
+			Err(e) => {
+				if e.downcast_ref::<NotIncluded>().is_some() {
+					// It may have left a gap in the nonces, or come from an older runtime.
+					*self.sending.lock().await = Sending::default();
+				}
+				Err(e)
+			},
+		}
 	}
 
 	/// The number of block `hash`, or of the best block.
@@ -234,20 +343,53 @@ impl Chain {
 			.collect())
 	}
 
+	/// The extrinsics and events of block `hash`, read from the node once while it is recent.
+	async fn block_body(&self, hash: H256) -> Result<Arc<BlockBody>> {
+		let cell = {
+			let mut blocks = self.blocks.lock().await;
+			match blocks.iter().find(|(h, _)| *h == hash) {
+				Some((_, cell)) => cell.clone(),
+				None => {
+					let cell = Arc::new(OnceCell::new());
+					blocks.push_back((hash, cell.clone()));
+					if blocks.len() > CACHED_BLOCKS {
+						blocks.pop_front();
+					}
+					cell
+				},
+			}
+		};
+		let body = cell
+			.get_or_try_init(|| async {
+				let body: serde_json::Value = self
+					.rpc
+					.request("chain_getBlock", rpc_params![to_hex(hash.as_bytes())])
+					.await?;
+				let extrinsics = body["block"]["extrinsics"]
+					.as_array()
+					.ok_or_else(|| anyhow!("no block {hash:?}"))?
+					.iter()
+					.filter_map(|x| x.as_str().map(str::to_owned))
+					.collect();
+				anyhow::Ok(Arc::new(BlockBody { extrinsics, events: self.events_at(hash).await? }))
+			})
+			.await?;
+		Ok(body.clone())
+	}
+
 	/// The events of the extrinsic `encoded` in `block`; an error if it failed.
 	async fn outcome(&self, block: H256, encoded: &str) -> Result<Included> {
-		let body: serde_json::Value =
-			self.rpc.request("chain_getBlock", rpc_params![to_hex(block.as_bytes())]).await?;
-		let index = body["block"]["extrinsics"]
-			.as_array()
-			.and_then(|xts| xts.iter().position(|x| x.as_str() == Some(encoded)))
+		let body = self.block_body(block).await?;
+		let index = body
+			.extrinsics
+			.iter()
+			.position(|x| x == encoded)
 			.ok_or_else(|| anyhow!("the extrinsic is not in block {block:?}"))? as u32;
-		let events: Vec<RuntimeEvent> = self
-			.events_at(block)
-			.await?
-			.into_iter()
+		let events: Vec<RuntimeEvent> = body
+			.events
+			.iter()
 			.filter(|(i, _)| *i == Some(index))
-			.map(|(_, e)| e)
+			.map(|(_, e)| e.clone())
 			.collect();
 		for event in &events {
 			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {

@@ -5,10 +5,12 @@
 //! every `poll_interval_ms`, which also picks up, after a restart, the jobs accepted before it.
 //! For each job the loop reads the job from chain state, accepts it if it is still assigned,
 //! executes it and submits the result, one job at most once at a time and at most
-//! `concurrency` jobs together. On SIGINT or SIGTERM the daemon stops taking connections and
+//! `concurrency` jobs together. Accepts and results of concurrent jobs share transactions
+//! ([`Batcher`]). On SIGINT or SIGTERM the daemon stops taking connections and
 //! new jobs, lets running jobs finish for up to [`SHUTDOWN_GRACE`], and exits.
 
 use crate::{
+	batch::Batcher,
 	chain::Chain,
 	config::Config,
 	store::BlobStore,
@@ -50,7 +52,9 @@ pub struct JobRecord {
 
 /// What the HTTP handlers and the job loop share.
 pub struct Shared {
-	pub chain: Chain,
+	pub chain: Arc<Chain>,
+	/// Sends the job loop's accepts, results and give-ups, many to a transaction.
+	batcher: Batcher,
 	pub signer: sr25519::Pair,
 	pub account: AccountId,
 	pub store: BlobStore,
@@ -69,25 +73,28 @@ impl Shared {
 		update(self.jobs.lock().await.entry(job).or_default());
 	}
 
-	/// A notification named `job`: `true` if chain state has it open and assigned to this
-	/// provider, in which case it is queued.
-	pub async fn notified(&self, job: JobId) -> Result<bool> {
-		let info: Option<pallet_compute::JobOf<Runtime>> =
-			self.chain.storage(&pallet_compute::Jobs::<Runtime>::hashed_key_for(job)).await?;
-		let ours = info.is_some_and(|j| j.status.provider() == &self.account);
-		if !ours {
-			self.count("notifications_refused").await;
-			tracing::warn!(job, "notification for a job not assigned to this provider");
-			return Ok(false);
-		}
-		self.count("notifications").await;
+	/// A notification named `jobs`: queues those that chain state has open and assigned to this
+	/// provider, and returns them.
+	pub async fn notified(&self, jobs: &[JobId]) -> Result<Vec<JobId>> {
+		let keys: Vec<_> = jobs.iter().map(pallet_compute::Jobs::<Runtime>::hashed_key_for).collect();
+		let infos: Vec<Option<pallet_compute::JobOf<Runtime>>> = self.chain.storage_many(&keys).await?;
 		let at = now_ms();
-		self.record(job, |r| {
-			r.notified_ms.get_or_insert(at);
-		})
-		.await;
-		let _ = self.queue.send(job);
-		Ok(true)
+		let mut ours = Vec::new();
+		for (&job, info) in jobs.iter().zip(infos) {
+			if !info.is_some_and(|j| j.status.provider() == &self.account) {
+				self.count("notifications_refused").await;
+				tracing::warn!(job, "notification for a job not assigned to this provider");
+				continue;
+			}
+			self.count("notifications").await;
+			self.record(job, |r| {
+				r.notified_ms.get_or_insert(at);
+			})
+			.await;
+			let _ = self.queue.send(job);
+			ours.push(job);
+		}
+		Ok(ours)
 	}
 
 	pub async fn status(&self) -> serde_json::Value {
@@ -168,8 +175,8 @@ impl Shared {
 			return Ok(());
 		}
 		if let JobStatus::Assigned { .. } = info.status {
-			self.chain
-				.submit(&self.signer, RuntimeCall::Compute(pallet_compute::Call::accept_job { job }))
+			self.batcher
+				.submit(RuntimeCall::Compute(pallet_compute::Call::accept_job { job }))
 				.await
 				.context("accepting")?;
 			let at = now_ms();
@@ -194,17 +201,14 @@ impl Shared {
 			},
 			kind => {
 				tracing::warn!(job, ?kind, "this daemon does not run this kind: giving it up");
-				self.chain
-					.submit(&self.signer, RuntimeCall::Compute(pallet_compute::Call::fail_job { job }))
+				self.batcher
+					.submit(RuntimeCall::Compute(pallet_compute::Call::fail_job { job }))
 					.await?;
 				return Ok(());
 			},
 		};
-		self.chain
-			.submit(
-				&self.signer,
-				RuntimeCall::Compute(pallet_compute::Call::submit_result { job, result }),
-			)
+		self.batcher
+			.submit(RuntimeCall::Compute(pallet_compute::Call::submit_result { job, result }))
 			.await
 			.context("submitting the result")?;
 		let at = now_ms();
@@ -270,7 +274,8 @@ pub async fn run(config: Config) -> Result<()> {
 	let account: AccountId = signer.public().into();
 	let store = BlobStore::open(&config.data_dir, config.max_blob_bytes)
 		.with_context(|| format!("opening the blob store in {}", config.data_dir.display()))?;
-	let chain = Chain::connect(&config.chain_rpc).await?;
+	let chain = Arc::new(Chain::connect(&config.chain_rpc).await?);
+	let batcher = Batcher::start(chain.clone(), signer.clone());
 	let (queue, mut jobs_in) = mpsc::unbounded_channel();
 	let listener = tokio::net::TcpListener::bind(config.listen)
 		.await
@@ -279,6 +284,7 @@ pub async fn run(config: Config) -> Result<()> {
 	let poll = Duration::from_millis(config.poll_interval_ms);
 	let shared = Arc::new(Shared {
 		chain,
+		batcher,
 		signer,
 		account,
 		store,

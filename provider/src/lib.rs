@@ -6,6 +6,7 @@
 //! - [`config`]: the daemon's TOML configuration.
 //! - [`chain`]: a chain client over JSON-RPC: reads storage, signs and submits extrinsics with
 //!   the runtime's own types, and reports their outcome from the block's events.
+//! - [`batch`]: puts the job loop's many calls into few `utility.force_batch` transactions.
 //! - [`store`]: the content-addressed blob store: the key of a blob is the blake2-256 hash of its
 //!   bytes, checked on upload and on every read.
 //! - [`validate`]: the contribution-validation job: hash, size and format checks and the score.
@@ -17,11 +18,12 @@
 //!
 //! | method and path | what it does |
 //! |---|---|
-//! | `POST /v1/jobs/notify` | `{"job": 5, "block": 12}`: look at job 5 on chain; 202 if it is ours, 404 if not |
+//! | `POST /v1/jobs/notify` | `{"jobs": [5, 6], "block": 12}`: look at jobs 5 and 6 on chain; 202 with those that are ours, 404 if none is |
 //! | `PUT /v1/blobs/0x{hash}` | store the body if its blake2-256 hash is `hash`; 201, or 400 / 413 |
 //! | `GET /v1/blobs/0x{hash}` | the bytes, checked against the hash; 404 if absent |
 //! | `GET /v1/status` | the provider's account and its jobs with their timings |
 
+pub mod batch;
 pub mod chain;
 pub mod client;
 pub mod config;

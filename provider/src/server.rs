@@ -9,7 +9,9 @@ use std::sync::Arc;
 type Body = Full<Bytes>;
 
 /// The largest job notification body.
-const MAX_NOTIFICATION_BYTES: usize = 1_024;
+const MAX_NOTIFICATION_BYTES: usize = 8_192;
+/// The most jobs one notification may name (a block assigns at most 256).
+const MAX_NOTIFIED_JOBS: usize = 256;
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
 	Response::builder()
@@ -96,18 +98,29 @@ async fn notify(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -
 	};
 	#[derive(serde::Deserialize)]
 	struct Notification {
-		job: u64,
+		jobs: Vec<u64>,
 	}
-	let Ok(Notification { job }) = serde_json::from_slice::<Notification>(&body) else {
-		return error(StatusCode::BAD_REQUEST, "expected {\"job\": <id>, \"block\": <number>}");
+	let Ok(Notification { mut jobs }) = serde_json::from_slice::<Notification>(&body) else {
+		return error(StatusCode::BAD_REQUEST, "expected {\"jobs\": [<id>, ...], \"block\": <number>}");
 	};
-	// The message is only a hint: the job is what chain state says it is.
-	match shared.notified(job).await {
-		Ok(true) => json(StatusCode::ACCEPTED, serde_json::json!({ "job": job })),
-		Ok(false) => error(
+	jobs.sort_unstable();
+	jobs.dedup();
+	if jobs.is_empty() || jobs.len() > MAX_NOTIFIED_JOBS {
+		return error(
+			StatusCode::BAD_REQUEST,
+			format!("a notification names 1 to {MAX_NOTIFIED_JOBS} jobs, not {}", jobs.len()),
+		);
+	}
+	// The message is only a hint: the jobs are what chain state says they are.
+	match shared.notified(&jobs).await {
+		Ok(queued) if queued.is_empty() => error(
 			StatusCode::NOT_FOUND,
-			format!("no open job {job} is assigned to this provider on chain"),
+			format!("none of the jobs {jobs:?} is open and assigned to this provider on chain"),
 		),
+		Ok(queued) => {
+			let refused: Vec<_> = jobs.iter().filter(|j| !queued.contains(j)).collect();
+			json(StatusCode::ACCEPTED, serde_json::json!({ "queued": queued, "refused": refused }))
+		},
 		Err(e) => error(StatusCode::BAD_GATEWAY, format!("reading the chain: {e:#}")),
 	}
 }

@@ -1,11 +1,15 @@
 // Measures the compute market on a real node with a real provider daemon:
-// - dispatch latency: from the block that assigns a validation job (its timestamp) to the
+// - dispatch latency: from the request to seal the block that assigns a validation job to the
 //   provider receiving the offchain worker's notification, over single jobs one at a time;
-// - throughput: how many validation jobs one provider completes per second when a batch of them
-//   is created in one block, each job needing two of its transactions (accept, result) in two
-//   later blocks.
+// - throughput: how many validation jobs one provider completes on chain per second when they
+//   are created in batches, each job needing two calls of the provider (accept, result), which
+//   it sends many to a transaction, in two later blocks. Every job's accept, result, missed deadlines and abandonment
+//   are read from the chain's events.
 //
-//   node bench/compute.js [--single 10] [--jobs 100] [--block-ms 250]
+//   node bench/compute.js [--single 10] [--jobs 100] [--per-block 100] [--block-ms 250] [--timeout-s 300]
+//
+// With --per-block below --jobs the jobs arrive as a stream, --per-block of them in each block,
+// which measures the rate one provider sustains rather than how fast it drains one burst.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
@@ -19,12 +23,16 @@ const { values } = parseArgs({
   options: {
     single: { type: 'string', default: '10' },
     jobs: { type: 'string', default: '100' },
+    'per-block': { type: 'string' },
     'block-ms': { type: 'string', default: '250' },
+    'timeout-s': { type: 'string', default: '300' },
   },
 });
 const single = Number(values.single);
 const jobs = Number(values.jobs);
+const perBlock = Number(values['per-block'] ?? values.jobs);
 const blockMs = Number(values['block-ms']);
+const timeoutS = Number(values['timeout-s']);
 
 const quantile = (xs, q) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -79,17 +87,80 @@ try {
   console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider notified, ${blockMs} ms blocks):`
     + ` median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, max ${Math.max(...latencies)} ms`);
 
+  // Every compute event of every block, by job, with the wall-clock time its block was asked for.
+  const chainJobs = new Map();
+  const entry = (id) => {
+    if (!chainJobs.has(id)) chainJobs.set(id, { timedOut: 0 });
+    return chainJobs.get(id);
+  };
+  const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const hash = header.hash.toHex();
+    const events = await api.query.system.events.at(hash);
+    let at;
+    for (let waited = 0; !(at = ticker.requestedAt(hash)) && waited < 2000; waited += 5) await sleep(5);
+    at ??= Date.now();
+    for (const { event } of events) {
+      if (event.section !== 'compute') continue;
+      const id = event.data.job?.toString();
+      if (id === undefined) continue;
+      const job = entry(id);
+      if (event.method === 'JobAssigned') job.assigned ??= at;
+      if (event.method === 'JobAccepted') job.accepted ??= at;
+      if (event.method === 'JobCompleted') job.completed = at;
+      if (event.method === 'JobTimedOut') job.timedOut += 1;
+      if (event.method === 'JobAbandoned') job.abandoned = event.data.reason.toString();
+    }
+  });
+
   const calls = [];
   for (let i = 0; i < jobs; i += 1) calls.push(await blob(single + i));
-  const { time, ids } = await assignedIn(await submit(api, api.tx.utility.batchAll(calls), bob, { until: 'inBlock' }));
-  if (ids.length !== jobs) throw new Error(`${ids.length} of ${jobs} jobs were assigned`);
-  const status = await waitCompleted(ids);
-  const notified = ids.map((id) => status.jobs[id].notified_ms - time);
-  const last = Math.max(...ids.map((id) => status.jobs[id].completed_ms));
-  const seconds = (last - time) / 1000;
-  console.log(`batch of ${jobs} jobs in one block: notified within ${Math.max(...notified)} ms;`
-    + ` all completed after ${seconds.toFixed(2)} s: ${(jobs / seconds).toFixed(1)} jobs/s for one provider`
-    + ` (${blockMs} ms blocks, concurrency 128)`);
+  // `perBlock` contributions in each block, one batch after another.
+  const ids = [];
+  let time;
+  let unavailable = 0;
+  for (let i = 0; i < jobs; i += perBlock) {
+    const outcome = await submit(api, api.tx.utility.batchAll(calls.slice(i, i + perBlock)), bob, { until: 'inBlock' });
+    const batch = await assignedIn(outcome);
+    time ??= batch.time;
+    ids.push(...batch.ids);
+    unavailable += outcome.events.filter(({ event }) => api.events.datanets.ValidationUnavailable.is(event)).length;
+  }
+  const deadline = Date.now() + timeoutS * 1000;
+  const ended = (id) => chainJobs.get(id)?.completed || chainJobs.get(id)?.abandoned;
+  while (!ids.every(ended) && Date.now() < deadline) await sleep(50);
+  await unsubscribe();
+
+  const records = ids.map((id) => entry(id));
+  const completed = records.filter((r) => r.completed);
+  const status = await provider.status();
+  const notified = ids
+    .filter((id) => status.jobs[id]?.notified_ms && chainJobs.get(id)?.assigned)
+    .map((id) => status.jobs[id].notified_ms - chainJobs.get(id).assigned);
+  console.log(`${jobs} jobs, ${perBlock} created per block (${blockMs} ms blocks, provider concurrency 128):`
+    + ` ${unavailable} found no free provider, ${completed.length} completed, ${records.filter((r) => r.abandoned).length} abandoned,`
+    + ` ${records.reduce((n, r) => n + r.timedOut, 0)} deadlines missed,`
+    + ` ${ids.length - records.filter((r) => r.completed || r.abandoned).length} unfinished after ${timeoutS} s`);
+  console.log(`  notified: ${notified.length} jobs, median ${quantile(notified, 0.5)} ms, max ${Math.max(...notified)} ms`
+    + ' after their assigning block was requested');
+  if (completed.length > 0) {
+    const accepted = completed.map((r) => r.accepted - r.assigned);
+    const done = completed.map((r) => r.completed - r.assigned);
+    const seconds = (Math.max(...completed.map((r) => r.completed)) - time) / 1000;
+    console.log(`  from assignment to accepted on chain: median ${quantile(accepted, 0.5)} ms, max ${Math.max(...accepted)} ms;`
+      + ` to completed on chain: median ${quantile(done, 0.5)} ms, max ${Math.max(...done)} ms`);
+    console.log(`  throughput: ${completed.length} jobs completed on chain in ${seconds.toFixed(2)} s`
+      + ` = ${(completed.length / seconds).toFixed(1)} jobs/s for one provider`);
+  }
+  const errors = ids.map((id) => status.jobs[id]?.error).filter(Boolean);
+  if (errors.length > 0) {
+    const counts = new Map();
+    errors.forEach((e) => counts.set(e, (counts.get(e) ?? 0) + 1));
+    console.log('  provider errors:', [...counts].map(([e, n]) => `${n} x ${e}`).join('; '));
+  }
+  if (completed.length !== ids.length) {
+    console.log(provider.logs.slice(-20).join('\n'));
+    process.exitCode = 1;
+  }
 } finally {
   if (provider) await provider.cleanup();
   await ticker.stop();

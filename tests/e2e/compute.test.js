@@ -190,16 +190,21 @@ describe('compute providers on a development chain', () => {
 
     // Forged notifications: the daemon checks chain state and does nothing.
     const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
-    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ job: 4242, block: 1 }) });
+    const notify = (body) => fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body });
+    response = await notify(JSON.stringify({ jobs: [4242], block: 1 }));
     assert.equal(response.status, 404);
-    assert.match((await response.json()).error, /no open job 4242 is assigned to this provider/);
-    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ job: 0, block: 1 }) });
-    assert.equal(response.status, 404, 'a finished job');
-    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: 'not json' });
+    assert.match((await response.json()).error, /none of the jobs \[4242\] is open and assigned to this provider/);
+    response = await notify(JSON.stringify({ jobs: [0, 1, 4242], block: 1 }));
+    assert.equal(response.status, 404, 'finished jobs');
+    response = await notify('not json');
     assert.equal(response.status, 400);
+    response = await notify(JSON.stringify({ jobs: [], block: 1 }));
+    assert.equal(response.status, 400, 'no jobs');
+    response = await notify(JSON.stringify({ jobs: Array.from({ length: 300 }, (_, i) => i), block: 1 }));
+    assert.equal(response.status, 400, 'too many jobs');
     await sleep(1500);
     assert.equal((await api.rpc.system.accountNextIndex(ferdie.address)).toNumber(), ferdieNonce);
-    assert.ok((await provider.status()).counters.notifications_refused >= 2);
+    assert.ok((await provider.status()).counters.notifications_refused >= 4);
 
     // A result from an account the job is not assigned to.
     await assert.rejects(submit(api, api.tx.compute.submitResult(0, '0x00'), eve, { until: 'inBlock' }), /compute.UnknownJob/);

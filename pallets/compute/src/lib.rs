@@ -33,9 +33,9 @@
 //!
 //! ### Delivery
 //!
-//! The offchain worker of every validator posts each job assigned in a block to the provider's
-//! `{endpoint}/v1/jobs/notify` as `{"job": <id>, "block": <number>}`, with a deadline and a bounded
-//! number of attempts; a node delivers each assignment once. The message is only a nudge: a
+//! The offchain worker of every validator posts each provider the jobs assigned to it in a block,
+//! in one message to `{endpoint}/v1/jobs/notify`: `{"jobs": [<id>, ...], "block": <number>}`, with a
+//! deadline and a bounded number of attempts; a node delivers each assignment once. The message is only a nudge: a
 //! provider reads the job from chain state, and [`ProviderJobs`] lists all of its jobs, so a
 //! forged, lost or repeated message changes nothing.
 //!

@@ -562,12 +562,12 @@ mod delivery {
 		(ext, state)
 	}
 
-	fn expect_post(state: &parking_lot::RwLock<testing::OffchainState>, job: u64) {
+	fn expect_post(state: &parking_lot::RwLock<testing::OffchainState>, port: u16, jobs: &str) {
 		state.write().expect_request(testing::PendingRequest {
 			method: "POST".into(),
-			uri: "http://127.0.0.1:9100/v1/jobs/notify".into(),
+			uri: format!("http://127.0.0.1:{port}/v1/jobs/notify"),
 			headers: vec![("Content-Type".into(), "application/json".into())],
-			body: format!("{{\"job\":{job},\"block\":1}}").into_bytes(),
+			body: format!("{{\"jobs\":[{jobs}],\"block\":1}}").into_bytes(),
 			response: Some(b"{}".to_vec()),
 			sent: true,
 			..Default::default()
@@ -580,10 +580,40 @@ mod delivery {
 		ext.execute_with(|| {
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
-			expect_post(&state, 0);
-			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::Delivered);
+			expect_post(&state, 9100, "0");
+			assert_eq!(offchain::deliver::<Test>(&[0], 1), vec![(0, offchain::Delivery::Delivered)]);
 			// The same node does not deliver the same assignment again.
-			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::AlreadyClaimed);
+			assert_eq!(offchain::deliver::<Test>(&[0], 1), vec![(0, offchain::Delivery::AlreadyClaimed)]);
+		});
+	}
+
+	#[test]
+	fn each_provider_gets_one_message_listing_its_jobs() {
+		let (mut ext, state) = offchain_ext();
+		ext.execute_with(|| {
+			// P1 runs two jobs at a time at port 9100; P2 two at port 9200.
+			let at = |port: u16, concurrency| crate::ProviderInput {
+				endpoint: format!("http://127.0.0.1:{port}").into_bytes(),
+				concurrency,
+				..input()
+			};
+			assert_ok!(Compute::register(RuntimeOrigin::signed(P1), at(9100, 2), MIN_BOND));
+			assert_ok!(Compute::register(RuntimeOrigin::signed(P2), at(9200, 2), MIN_BOND));
+			for _ in 0..4 {
+				assert_ok!(create(TRAIN_FEE));
+			}
+			let by = |p| Assignments::<Test>::get().into_iter().filter(move |j| job(*j).status.provider() == &p);
+			let (p1, p2): (Vec<_>, Vec<_>) = (by(P1).collect(), by(P2).collect());
+			assert_eq!((p1.len(), p2.len()), (2, 2));
+			let list = |ids: &[u64]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+			expect_post(&state, 9100, &list(&p1));
+			expect_post(&state, 9200, &list(&p2));
+			let outcomes = offchain::deliver::<Test>(&Assignments::<Test>::get(), 1);
+			assert_eq!(outcomes.len(), 4);
+			assert!(outcomes.iter().all(|(_, o)| *o == offchain::Delivery::Delivered));
+			// Two requests in all, both made.
+			assert_eq!(state.read().requests.len(), 2);
+			assert!(state.read().requests.values().all(|r| r.sent));
 		});
 	}
 
@@ -594,22 +624,22 @@ mod delivery {
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
 			let mut attempts = Vec::new();
-			let outcome = offchain::deliver_with::<Test>(0, 1, |url, body| {
+			let outcome = offchain::deliver_with::<Test>(&[0], 1, |url, body| {
 				attempts.push((url.to_string(), body.to_vec()));
 				Err(offchain::PostError::Status(503))
 			});
-			assert_eq!(outcome, offchain::Delivery::Failed);
+			assert_eq!(outcome, vec![(0, offchain::Delivery::Failed)]);
 			assert_eq!(attempts.len() as u32, offchain::ATTEMPTS);
 			assert_eq!(attempts[0].0, "http://127.0.0.1:9100/v1/jobs/notify");
 			// The second attempt succeeds: no third.
 			register(P2);
 			assert_ok!(create(TRAIN_FEE));
 			let mut calls = 0;
-			let outcome = offchain::deliver_with::<Test>(1, 1, |_, _| {
+			let outcome = offchain::deliver_with::<Test>(&[1], 1, |_, _| {
 				calls += 1;
 				if calls == 2 { Ok(()) } else { Err(offchain::PostError::DeadlineReached) }
 			});
-			assert_eq!((outcome, calls), (offchain::Delivery::Delivered, 2));
+			assert_eq!((outcome, calls), (vec![(1, offchain::Delivery::Delivered)], 2));
 		});
 	}
 
@@ -620,7 +650,7 @@ mod delivery {
 			use frame_support::traits::Hooks;
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
-			expect_post(&state, 0);
+			expect_post(&state, 9100, "0");
 			Compute::offchain_worker(1);
 			// The expected request was made (the test state panics on requests it does not
 			// expect, and keeps those it expected until they are made).
@@ -638,8 +668,10 @@ mod delivery {
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
-			assert_eq!(offchain::deliver::<Test>(0, 1), offchain::Delivery::NotAssigned);
-			assert_eq!(offchain::deliver::<Test>(7, 1), offchain::Delivery::NotAssigned);
+			assert_eq!(
+				offchain::deliver::<Test>(&[0, 7], 1),
+				vec![(0, offchain::Delivery::NotAssigned), (7, offchain::Delivery::NotAssigned)]
+			);
 		});
 	}
 }
