@@ -290,7 +290,7 @@ impl Chain {
 			Err(NotIncluded("the node closed the subscription".into()).into())
 		})
 		.await
-		.map_err(|_| NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")))?;
+		.unwrap_or_else(|_| Err(NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")).into()));
 		match block {
 			Ok(block) => self.outcome(block, &encoded).await,
 			Err(e) => {
