@@ -88,6 +88,11 @@ pub fn to_hex(bytes: &[u8]) -> String {
 	format!("0x{}", hex::encode(bytes))
 }
 
+/// Decodes a storage value.
+fn decode_storage<T: Decode>(bytes: &[u8]) -> Result<T> {
+	T::decode(&mut &bytes[..]).map_err(|e| anyhow!("decoding storage: {e}"))
+}
+
 /// The key of a plain storage value.
 pub fn value_key(pallet: &str, item: &str) -> Vec<u8> {
 	[twox_128(pallet.as_bytes()), twox_128(item.as_bytes())].concat()
@@ -127,12 +132,7 @@ impl Chain {
 
 	/// The storage value under `key` at the best block, decoded.
 	pub async fn storage<T: Decode>(&self, key: &[u8]) -> Result<Option<T>> {
-		match self.storage_raw(key).await? {
-			Some(bytes) => Ok(Some(
-				T::decode(&mut &bytes[..]).map_err(|e| anyhow!("decoding storage: {e}"))?,
-			)),
-			None => Ok(None),
-		}
+		self.storage_raw(key).await?.map(|bytes| decode_storage(&bytes)).transpose()
 	}
 
 	/// The storage values under `keys` at the best block, decoded, in the order of `keys`, in
@@ -143,7 +143,7 @@ impl Chain {
 		}
 		let hex: Vec<String> = keys.iter().map(|k| to_hex(k)).collect();
 		let sets: Vec<serde_json::Value> =
-			self.rpc.request("state_queryStorageAt", rpc_params![hex.clone()]).await?;
+			self.rpc.request("state_queryStorageAt", rpc_params![hex]).await?;
 		let mut values = std::collections::BTreeMap::new();
 		for set in &sets {
 			for change in set["changes"].as_array().into_iter().flatten() {
@@ -152,14 +152,7 @@ impl Chain {
 				}
 			}
 		}
-		keys.iter()
-			.map(|key| {
-				values
-					.get(key)
-					.map(|bytes| T::decode(&mut &bytes[..]).map_err(|e| anyhow!("decoding storage: {e}")))
-					.transpose()
-			})
-			.collect()
+		keys.iter().map(|key| values.get(key).map(|bytes| decode_storage(bytes)).transpose()).collect()
 	}
 
 	/// Every storage key under `prefix` at the best block.

@@ -62,30 +62,11 @@ try {
     return api.tx.datanets.contribute(0, hash, Buffer.byteLength(bytes), 'JsonLines');
   };
   // Block timestamps of a development chain follow slots: time from the sealing request instead.
-  const assignedIn = async (outcome) => {
-    let time;
-    while (!(time = ticker.requestedAt(outcome.blockHash))) await sleep(10);
-    const ids = outcome.events
-      .filter(({ event }) => api.events.datanets.ValidationRequested.is(event))
-      .map(({ event }) => event.data.job.toString());
-    return { time, ids };
+  const requestedAt = async (hash) => {
+    let at;
+    for (let waited = 0; !(at = ticker.requestedAt(hash)) && waited < 2000; waited += 5) await sleep(5);
+    return at ?? Date.now();
   };
-  const waitCompleted = async (ids) => {
-    for (;;) {
-      const status = await provider.status();
-      if (ids.every((id) => status.jobs[id]?.state === 'completed')) return status;
-      await sleep(50);
-    }
-  };
-
-  const latencies = [];
-  for (let i = 0; i < single; i += 1) {
-    const { time, ids } = await assignedIn(await submit(api, await blob(i), bob, { until: 'inBlock' }));
-    const status = await waitCompleted(ids);
-    latencies.push(status.jobs[ids[0]].notified_ms - time);
-  }
-  console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider notified, ${blockMs} ms blocks):`
-    + ` median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, max ${Math.max(...latencies)} ms`);
 
   // Every compute event of every block, by job, with the wall-clock time its block was asked for.
   const chainJobs = new Map();
@@ -96,9 +77,7 @@ try {
   const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
     const hash = header.hash.toHex();
     const events = await api.query.system.events.at(hash);
-    let at;
-    for (let waited = 0; !(at = ticker.requestedAt(hash)) && waited < 2000; waited += 5) await sleep(5);
-    at ??= Date.now();
+    const at = await requestedAt(hash);
     for (const { event } of events) {
       if (event.section !== 'compute') continue;
       const id = event.data.job?.toString();
@@ -111,6 +90,30 @@ try {
       if (event.method === 'JobAbandoned') job.abandoned = event.data.reason.toString();
     }
   });
+  const assignedIn = async (outcome) => {
+    const time = await requestedAt(outcome.blockHash);
+    const ids = outcome.events
+      .filter(({ event }) => api.events.datanets.ValidationRequested.is(event))
+      .map(({ event }) => event.data.job.toString());
+    return { time, ids };
+  };
+  // Waits until chain events show every job of `ids` completed or abandoned, or `timeoutS` passed.
+  const ended = (id) => chainJobs.get(id)?.completed || chainJobs.get(id)?.abandoned;
+  const waitEnded = async (ids) => {
+    const deadline = Date.now() + timeoutS * 1000;
+    while (!ids.every(ended) && Date.now() < deadline) await sleep(50);
+  };
+
+  const latencies = [];
+  for (let i = 0; i < single; i += 1) {
+    const { time, ids } = await assignedIn(await submit(api, await blob(i), bob, { until: 'inBlock' }));
+    await waitEnded(ids);
+    const notified = (await provider.status()).jobs[ids[0]]?.notified_ms;
+    if (!notified) throw new Error(`job ${ids[0]} was not notified`);
+    latencies.push(notified - time);
+  }
+  console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider notified, ${blockMs} ms blocks):`
+    + ` median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, max ${Math.max(...latencies)} ms`);
 
   const calls = [];
   for (let i = 0; i < jobs; i += 1) calls.push(await blob(single + i));
@@ -125,9 +128,7 @@ try {
     ids.push(...batch.ids);
     unavailable += outcome.events.filter(({ event }) => api.events.datanets.ValidationUnavailable.is(event)).length;
   }
-  const deadline = Date.now() + timeoutS * 1000;
-  const ended = (id) => chainJobs.get(id)?.completed || chainJobs.get(id)?.abandoned;
-  while (!ids.every(ended) && Date.now() < deadline) await sleep(50);
+  await waitEnded(ids);
   await unsubscribe();
 
   const records = ids.map((id) => entry(id));
