@@ -16,7 +16,9 @@ fn properties() -> sc_chain_spec::Properties {
 }
 
 fn wasm_binary() -> Result<&'static [u8], String> {
-	WASM_BINARY.ok_or_else(|| "The runtime's wasm binary was not built (SKIP_WASM_BUILD is set?)".to_string())
+	WASM_BINARY.ok_or_else(|| {
+		"The runtime's wasm binary was not built (SKIP_WASM_BUILD is set?)".to_string()
+	})
 }
 
 /// One validator (Alice), for development.

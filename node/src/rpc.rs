@@ -17,7 +17,9 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 	/// The manual-seal command channel, when blocks are produced on demand.
 	pub manual_seal: Option<
-		futures::channel::mpsc::Sender<sc_consensus_manual_seal::EngineCommand<openledger_runtime::Hash>>,
+		futures::channel::mpsc::Sender<
+			sc_consensus_manual_seal::EngineCommand<openledger_runtime::Hash>,
+		>,
 	>,
 }
 

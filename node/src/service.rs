@@ -54,7 +54,10 @@ pub type Service = sc_service::PartialComponents<
 >;
 
 /// The parts shared by every subcommand: client, database, transaction pool and import queue.
-pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<Service, ServiceError> {
+pub fn new_partial(
+	config: &Configuration,
+	sealing: Option<Sealing>,
+) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -129,8 +132,10 @@ pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<S
 			create_inherent_data_providers: move |parent_hash, _| {
 				let cidp_client = cidp_client.clone();
 				async move {
-					let slot_duration =
-						sc_consensus_aura::standalone::slot_duration_at(&*cidp_client, parent_hash)?;
+					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
+						&*cidp_client,
+						parent_hash,
+					)?;
 					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
 					let slot =
 						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
@@ -165,7 +170,9 @@ fn dev_sealing_timestamp(
 	client: &FullClient,
 	parent: <Block as sp_runtime::traits::Block>::Hash,
 ) -> Result<sp_timestamp::Timestamp, Box<dyn std::error::Error + Send + Sync>> {
-	let header = client.header(parent)?.ok_or("the parent block's header is not in the database")?;
+	let header = client
+		.header(parent)?
+		.ok_or("the parent block's header is not in the database")?;
 	let parent_slot = sc_consensus_aura::find_pre_digest::<Block, AuraSignature>(&header)
 		.map_err(|e| format!("the parent block has no Aura slot: {e}"))?;
 	let now_slot = sp_timestamp::Timestamp::current().as_millis() / SLOT_DURATION;
@@ -199,11 +206,9 @@ pub fn new_full<
 	let metrics = N::register_notification_metrics(config.prometheus_registry());
 
 	let grandpa_protocol_name = sc_consensus_grandpa::protocol_standard_name(
-		&client
-			.block_hash(0)
-			.ok()
-			.flatten()
-			.ok_or_else(|| ServiceError::Other("the genesis block is not in the database".into()))?,
+		&client.block_hash(0).ok().flatten().ok_or_else(|| {
+			ServiceError::Other("the genesis block is not in the database".into())
+		})?,
 		&config.chain_spec,
 	);
 	let mut grandpa_network = None;
@@ -332,8 +337,8 @@ pub fn new_full<
 			}
 		};
 		let authorship = match (sealing, manual_seal_stream) {
-			(Sealing::Manual, Some(commands_stream)) =>
-				sc_consensus_manual_seal::run_manual_seal(sc_consensus_manual_seal::ManualSealParams {
+			(Sealing::Manual, Some(commands_stream)) => sc_consensus_manual_seal::run_manual_seal(
+				sc_consensus_manual_seal::ManualSealParams {
 					block_import: client.clone(),
 					env: proposer_factory,
 					client: client.clone(),
@@ -342,8 +347,9 @@ pub fn new_full<
 					select_chain,
 					consensus_data_provider,
 					create_inherent_data_providers,
-				})
-				.boxed(),
+				},
+			)
+			.boxed(),
 			_ => sc_consensus_manual_seal::run_instant_seal_and_finalize(
 				sc_consensus_manual_seal::InstantSealParams {
 					block_import: client.clone(),
@@ -407,7 +413,8 @@ pub fn new_full<
 	if enable_grandpa {
 		if let Some(notification_service) = grandpa_network {
 			// Only an authority votes; a full node follows finality without a keystore.
-			let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
+			let keystore =
+				if role.is_authority() { Some(keystore_container.keystore()) } else { None };
 			let grandpa_config = sc_consensus_grandpa::GrandpaParams {
 				config: sc_consensus_grandpa::Config {
 					gossip_duration: Duration::from_millis(333),

@@ -70,7 +70,8 @@ fn reply(outcome: Result<Vec<RuntimeEvent>>, replies: Vec<Reply>) {
 		Ok(events) => {
 			let mut items = split(events).into_iter();
 			for reply in replies {
-				let item = items.next().unwrap_or_else(|| Err(anyhow!("the batch did not run this call")));
+				let item =
+					items.next().unwrap_or_else(|| Err(anyhow!("the batch did not run this call")));
 				let _ = reply.send(item);
 			}
 		},
@@ -90,8 +91,9 @@ pub fn split(events: Vec<RuntimeEvent>) -> Vec<Result<Vec<RuntimeEvent>>> {
 	let mut current = Vec::new();
 	for event in events {
 		match event {
-			RuntimeEvent::Utility(pallet_utility::Event::ItemCompleted) =>
-				items.push(Ok(std::mem::take(&mut current))),
+			RuntimeEvent::Utility(pallet_utility::Event::ItemCompleted) => {
+				items.push(Ok(std::mem::take(&mut current)))
+			},
 			RuntimeEvent::Utility(pallet_utility::Event::ItemFailed { error }) => {
 				current.clear();
 				items.push(Err(anyhow!("{}", describe(error))));
@@ -109,7 +111,10 @@ mod tests {
 	#[test]
 	fn splits_a_batchs_events_by_call() {
 		let failed = |job| {
-			RuntimeEvent::Compute(pallet_compute::Event::JobFailed { job, provider: [1u8; 32].into() })
+			RuntimeEvent::Compute(pallet_compute::Event::JobFailed {
+				job,
+				provider: [1u8; 32].into(),
+			})
 		};
 		let utility = |e| RuntimeEvent::Utility(e);
 		let events = vec![

@@ -152,7 +152,9 @@ impl Chain {
 				}
 			}
 		}
-		keys.iter().map(|key| values.get(key).map(|bytes| decode_storage(bytes)).transpose()).collect()
+		keys.iter()
+			.map(|key| values.get(key).map(|bytes| decode_storage(bytes)).transpose())
+			.collect()
 	}
 
 	/// Every storage key under `prefix` at the best block.
@@ -193,7 +195,11 @@ impl Chain {
 		let who: AccountId = signer.public().into();
 		let nonce = match &sending.next_nonce {
 			Some((account, nonce)) if *account == who => *nonce,
-			_ => self.rpc.request("system_accountNextIndex", rpc_params![who.to_string()]).await?,
+			_ => {
+				self.rpc
+					.request("system_accountNextIndex", rpc_params![who.to_string()])
+					.await?
+			},
 		};
 		let (spec_version, tx_version) = match sending.versions {
 			Some(versions) => versions,
@@ -217,19 +223,8 @@ impl Chain {
 			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);
-		let implicit = (
-			(),
-			(),
-			spec_version,
-			tx_version,
-			self.genesis,
-			self.genesis,
-			(),
-			(),
-			(),
-			None,
-			(),
-		);
+		let implicit =
+			((), (), spec_version, tx_version, self.genesis, self.genesis, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		let extrinsic = UncheckedExtrinsic::new_signed(
@@ -283,7 +278,9 @@ impl Chain {
 			Err(NotIncluded("the node closed the subscription".into()).into())
 		})
 		.await
-		.unwrap_or_else(|_| Err(NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")).into()));
+		.unwrap_or_else(|_| {
+			Err(NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")).into())
+		});
 		match block {
 			Ok(block) => self.outcome(block, &encoded).await,
 			Err(e) => {
@@ -299,14 +296,16 @@ impl Chain {
 	/// The number of block `hash`, or of the best block.
 	async fn header_number(&self, hash: Option<H256>) -> Result<u32> {
 		let hash = hash.map(|h| to_hex(h.as_bytes()));
-		let header: serde_json::Value = self.rpc.request("chain_getHeader", rpc_params![hash.clone()]).await?;
+		let header: serde_json::Value =
+			self.rpc.request("chain_getHeader", rpc_params![hash.clone()]).await?;
 		let number = header["number"].as_str().ok_or_else(|| anyhow!("no header {hash:?}"))?;
 		Ok(u32::from_str_radix(number.trim_start_matches("0x"), 16)?)
 	}
 
 	/// The hash of block `number` of the best chain.
 	pub async fn block_hash(&self, number: u32) -> Result<Option<H256>> {
-		let hash: Option<String> = self.rpc.request("chain_getBlockHash", rpc_params![number]).await?;
+		let hash: Option<String> =
+			self.rpc.request("chain_getBlockHash", rpc_params![number]).await?;
 		hash.map(|h| Ok(H256::from_slice(&from_hex(&h)?))).transpose()
 	}
 

@@ -132,7 +132,8 @@ impl Config {
 		anyhow::ensure!(self.concurrency > 0, "`concurrency` must be at least 1");
 		anyhow::ensure!(!self.offers.is_empty(), "`offers` must name at least one job kind");
 		for offer in &self.offers {
-			crate::parse_open(&offer.price).with_context(|| format!("price of {:?}", offer.kind))?;
+			crate::parse_open(&offer.price)
+				.with_context(|| format!("price of {:?}", offer.kind))?;
 		}
 		Ok(())
 	}

@@ -9,13 +9,7 @@
 //! ([`Batcher`]). On SIGINT or SIGTERM the daemon stops taking connections and
 //! new jobs, lets running jobs finish for up to [`SHUTDOWN_GRACE`], and exits.
 
-use crate::{
-	batch::Batcher,
-	chain::Chain,
-	config::Config,
-	store::BlobStore,
-	validate,
-};
+use crate::{batch::Batcher, chain::Chain, config::Config, store::BlobStore, validate};
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use hyper_util::rt::TokioIo;
@@ -76,8 +70,10 @@ impl Shared {
 	/// A notification named `jobs`: queues those that chain state has open and assigned to this
 	/// provider, and returns them.
 	pub async fn notified(&self, jobs: &[JobId]) -> Result<Vec<JobId>> {
-		let keys: Vec<_> = jobs.iter().map(pallet_compute::Jobs::<Runtime>::hashed_key_for).collect();
-		let infos: Vec<Option<pallet_compute::JobOf<Runtime>>> = self.chain.storage_many(&keys).await?;
+		let keys: Vec<_> =
+			jobs.iter().map(pallet_compute::Jobs::<Runtime>::hashed_key_for).collect();
+		let infos: Vec<Option<pallet_compute::JobOf<Runtime>>> =
+			self.chain.storage_many(&keys).await?;
 		let at = now_ms();
 		let mut ours = Vec::new();
 		for (&job, info) in jobs.iter().zip(infos) {
@@ -122,7 +118,8 @@ impl Shared {
 	async fn register(&self) -> Result<()> {
 		let input = self.config.provider_input();
 		let key = pallet_compute::Providers::<Runtime>::hashed_key_for(&self.account);
-		let existing: Option<pallet_compute::ProviderOf<Runtime>> = self.chain.storage(&key).await?;
+		let existing: Option<pallet_compute::ProviderOf<Runtime>> =
+			self.chain.storage(&key).await?;
 		let call = |c| RuntimeCall::Compute(c);
 		match existing {
 			None => {
@@ -134,10 +131,10 @@ impl Shared {
 				tracing::info!(account = %self.account, bond, "registered");
 			},
 			Some(p) => {
-				let same = p.endpoint.to_vec() == input.endpoint &&
-					p.offers.to_vec() == input.offers &&
-					p.concurrency == input.concurrency &&
-					p.hardware == input.hardware;
+				let same = p.endpoint.to_vec() == input.endpoint
+					&& p.offers.to_vec() == input.offers
+					&& p.concurrency == input.concurrency
+					&& p.hardware == input.hardware;
 				if !same {
 					self.chain
 						.submit(&self.signer, call(pallet_compute::Call::update { input }))
@@ -156,9 +153,12 @@ impl Shared {
 							Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not resume"),
 						}
 					},
-					ProviderStatus::Leaving { .. } =>
-						tracing::warn!("this provider is leaving: it gets no new jobs"),
-					ProviderStatus::Active => tracing::info!(account = %self.account, "registered already"),
+					ProviderStatus::Leaving { .. } => {
+						tracing::warn!("this provider is leaving: it gets no new jobs")
+					},
+					ProviderStatus::Active => {
+						tracing::info!(account = %self.account, "registered already")
+					},
 				}
 			},
 		}
@@ -228,9 +228,14 @@ impl Shared {
 		let ValidationRequest { datanet, contribution } =
 			ValidationRequest::decode(&mut &payload[..]).context("a validation payload")?;
 		let key = pallet_datanets::Contributions::<Runtime>::hashed_key_for(datanet, contribution);
-		let Some(item) = self.chain.storage::<pallet_datanets::ContributionOf<Runtime>>(&key).await?
+		let Some(item) =
+			self.chain.storage::<pallet_datanets::ContributionOf<Runtime>>(&key).await?
 		else {
-			return Ok(validate::report(ValidationOutcome::Missing, 0, "the contribution is no longer recorded"));
+			return Ok(validate::report(
+				ValidationOutcome::Missing,
+				0,
+				"the contribution is no longer recorded",
+			));
 		};
 		let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
 		let endpoints = self
@@ -246,8 +251,14 @@ impl Shared {
 			let base = String::from_utf8_lossy(&endpoint).trim_end_matches('/').to_string();
 			let url = format!("{base}/v1/blobs/{:?}", item.content_hash);
 			match crate::client::get(&url, limit).await {
-				Ok(Some(bytes)) =>
-					return Ok(validate::validate(item.content_hash, item.size, item.format, &bytes)),
+				Ok(Some(bytes)) => {
+					return Ok(validate::validate(
+						item.content_hash,
+						item.size,
+						item.format,
+						&bytes,
+					))
+				},
 				Ok(None) => problems.push(format!("{base}: not found")),
 				Err(e) => problems.push(format!("{base}: {e:#}")),
 			}
@@ -264,8 +275,9 @@ impl Shared {
 pub fn load_key(path: &std::path::Path) -> Result<sr25519::Pair> {
 	let text = std::fs::read_to_string(path)
 		.with_context(|| format!("reading the key file {}", path.display()))?;
-	sr25519::Pair::from_string(text.trim(), None)
-		.map_err(|e| anyhow::anyhow!("the key file {} holds no valid secret: {e:?}", path.display()))
+	sr25519::Pair::from_string(text.trim(), None).map_err(|e| {
+		anyhow::anyhow!("the key file {} holds no valid secret: {e:?}", path.display())
+	})
 }
 
 /// Runs the daemon until SIGINT or SIGTERM.

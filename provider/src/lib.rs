@@ -49,11 +49,8 @@ pub fn parse_open(text: &str) -> anyhow::Result<u128> {
 		"`{text}` has more than 18 decimals or is not a number"
 	);
 	let whole: u128 = whole.parse()?;
-	let fraction: u128 = if fraction.is_empty() {
-		0
-	} else {
-		format!("{fraction:0<18}").parse()?
-	};
+	let fraction: u128 =
+		if fraction.is_empty() { 0 } else { format!("{fraction:0<18}").parse()? };
 	whole
 		.checked_mul(OPEN)
 		.and_then(|w| w.checked_add(fraction))

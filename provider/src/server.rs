@@ -101,7 +101,10 @@ async fn notify(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -
 		jobs: Vec<u64>,
 	}
 	let Ok(Notification { mut jobs }) = serde_json::from_slice::<Notification>(&body) else {
-		return error(StatusCode::BAD_REQUEST, "expected {\"jobs\": [<id>, ...], \"block\": <number>}");
+		return error(
+			StatusCode::BAD_REQUEST,
+			"expected {\"jobs\": [<id>, ...], \"block\": <number>}",
+		);
 	};
 	jobs.sort_unstable();
 	jobs.dedup();

@@ -13,23 +13,35 @@ use std::{
 #[derive(Debug, PartialEq, Eq)]
 pub enum StoreError {
 	/// The bytes hash to `actual`, not to the key they were offered under.
-	HashMismatch { claimed: H256, actual: H256 },
+	HashMismatch {
+		claimed: H256,
+		actual: H256,
+	},
 	/// The blob is larger than the store takes.
-	TooLarge { size: u64, limit: u64 },
+	TooLarge {
+		size: u64,
+		limit: u64,
+	},
 	/// The file under this hash no longer has this hash.
-	Corrupt { hash: H256, actual: H256 },
+	Corrupt {
+		hash: H256,
+		actual: H256,
+	},
 	Io(String),
 }
 
 impl std::fmt::Display for StoreError {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
-			StoreError::HashMismatch { claimed, actual } =>
-				write!(f, "the bytes hash to {actual:?}, not to the claimed {claimed:?}"),
-			StoreError::TooLarge { size, limit } =>
-				write!(f, "the blob has {size} bytes, more than the limit of {limit}"),
-			StoreError::Corrupt { hash, actual } =>
-				write!(f, "the stored blob {hash:?} is corrupt: its bytes hash to {actual:?}"),
+			StoreError::HashMismatch { claimed, actual } => {
+				write!(f, "the bytes hash to {actual:?}, not to the claimed {claimed:?}")
+			},
+			StoreError::TooLarge { size, limit } => {
+				write!(f, "the blob has {size} bytes, more than the limit of {limit}")
+			},
+			StoreError::Corrupt { hash, actual } => {
+				write!(f, "the stored blob {hash:?} is corrupt: its bytes hash to {actual:?}")
+			},
 			StoreError::Io(e) => write!(f, "storage error: {e}"),
 		}
 	}
@@ -126,8 +138,11 @@ mod tests {
 		store.put(hash, bytes).unwrap();
 		assert_eq!(store.get(hash), Ok(Some(bytes.to_vec())));
 		// Flip a byte on disk: the read refuses it.
-		std::fs::write(dir.path().join("blobs").join(hex::encode(hash.as_bytes())), b"{\"a\": 2}\n")
-			.unwrap();
+		std::fs::write(
+			dir.path().join("blobs").join(hex::encode(hash.as_bytes())),
+			b"{\"a\": 2}\n",
+		)
+		.unwrap();
 		assert!(matches!(store.get(hash), Err(StoreError::Corrupt { .. })));
 	}
 

@@ -18,7 +18,11 @@ use pallet_datanets::{DataFormat, ValidationOutcome, ValidationReport};
 use sp_core::H256;
 
 /// Builds a report, cutting the reason to what the chain stores.
-pub fn report(outcome: ValidationOutcome, score: u8, reason: impl Into<String>) -> ValidationReport {
+pub fn report(
+	outcome: ValidationOutcome,
+	score: u8,
+	reason: impl Into<String>,
+) -> ValidationReport {
 	let mut reason: String = reason.into();
 	let limit = 256;
 	if reason.len() > limit {
@@ -68,7 +72,9 @@ fn parse(format: DataFormat, bytes: &[u8]) -> Result<String, (u8, String)> {
 		}
 	};
 	match format {
-		DataFormat::PlainText => text(bytes).map(|t| format!("{} lines of UTF-8 text", t.lines().count())),
+		DataFormat::PlainText => {
+			text(bytes).map(|t| format!("{} lines of UTF-8 text", t.lines().count()))
+		},
 		DataFormat::Json => {
 			let t = text(bytes)?;
 			serde_json::from_str::<serde_json::Value>(t)
@@ -77,20 +83,23 @@ fn parse(format: DataFormat, bytes: &[u8]) -> Result<String, (u8, String)> {
 		},
 		DataFormat::JsonLines => json_lines(text(bytes)?),
 		DataFormat::Csv => csv(text(bytes)?),
-		DataFormat::Parquet =>
+		DataFormat::Parquet => {
 			if bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1") && bytes.len() >= 8 {
 				Ok("Parquet signature present".into())
 			} else {
 				Err((0, "not a Parquet file: PAR1 must open and close it".into()))
-			},
+			}
+		},
 		DataFormat::Png => magic(b"\x89PNG\r\n\x1a\n", "PNG"),
 		DataFormat::Jpeg => magic(&[0xFF, 0xD8, 0xFF], "JPEG"),
-		DataFormat::Wav =>
-			if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
+		DataFormat::Wav => {
+			if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE")
+			{
 				Ok("WAV signature present".into())
 			} else {
 				Err((0, "not a WAV file: RIFF....WAVE is missing".into()))
-			},
+			}
+		},
 		DataFormat::Flac => magic(b"fLaC", "FLAC"),
 	}
 }
@@ -119,8 +128,9 @@ fn json_lines(text: &str) -> Result<String, (u8, String)> {
 		total += 1;
 		match serde_json::from_str::<serde_json::Value>(line) {
 			Ok(_) => good += 1,
-			Err(e) if first_error.is_none() =>
-				first_error = Some(format!("line {}: {e}", number + 1)),
+			Err(e) if first_error.is_none() => {
+				first_error = Some(format!("line {}: {e}", number + 1))
+			},
 			Err(_) => {},
 		}
 	}
@@ -188,15 +198,18 @@ fn csv(text: &str) -> Result<String, (u8, String)> {
 	for (i, row) in rows.iter().enumerate() {
 		match row {
 			Ok(n) if *n == width => good += 1,
-			Ok(n) if first_error.is_none() =>
-				first_error = Some(format!("row {}: {n} fields, the header has {width}", i + 1)),
+			Ok(n) if first_error.is_none() => {
+				first_error = Some(format!("row {}: {n} fields, the header has {width}", i + 1))
+			},
 			Err(e) if first_error.is_none() => first_error = Some(e.clone()),
 			_ => {},
 		}
 	}
 	match first_error {
 		None => Ok(format!("{} rows of {width} fields", rows.len())),
-		Some(e) => Err((share(good, rows.len()), format!("{good} of {} rows fit; {e}", rows.len()))),
+		Some(e) => {
+			Err((share(good, rows.len()), format!("{good} of {} rows fit; {e}", rows.len())))
+		},
 	}
 }
 
@@ -227,13 +240,18 @@ mod tests {
 		let bad = b"{\"a\": 1}\n{\"a\": 2\n{\"a\": 3}\n{\"a\": 4}\n";
 		let r = check(DataFormat::JsonLines, bad);
 		assert_eq!((r.outcome, r.score), (ValidationOutcome::Malformed, 75));
-		assert!(String::from_utf8(r.reason.to_vec()).unwrap().starts_with("3 of 4 lines parse; line 2:"));
+		assert!(String::from_utf8(r.reason.to_vec())
+			.unwrap()
+			.starts_with("3 of 4 lines parse; line 2:"));
 		assert_eq!(check(DataFormat::JsonLines, b"\n\n").outcome, ValidationOutcome::Malformed);
 	}
 
 	#[test]
 	fn text_json_and_csv() {
-		assert_eq!(check(DataFormat::PlainText, "héllo\nworld".as_bytes()).outcome, ValidationOutcome::Valid);
+		assert_eq!(
+			check(DataFormat::PlainText, "héllo\nworld".as_bytes()).outcome,
+			ValidationOutcome::Valid
+		);
 		let r = check(DataFormat::PlainText, &[b'a', 0xFF, b'b']);
 		assert_eq!(r.reason.to_vec(), b"not UTF-8: invalid byte at offset 1".to_vec());
 		assert_eq!(check(DataFormat::Json, b"{\"a\": [1, 2]}").outcome, ValidationOutcome::Valid);
@@ -249,9 +267,15 @@ mod tests {
 
 	#[test]
 	fn binary_formats_need_their_signature() {
-		assert_eq!(check(DataFormat::Png, b"\x89PNG\r\n\x1a\n....").outcome, ValidationOutcome::Valid);
+		assert_eq!(
+			check(DataFormat::Png, b"\x89PNG\r\n\x1a\n....").outcome,
+			ValidationOutcome::Valid
+		);
 		assert_eq!(check(DataFormat::Png, b"GIF89a").outcome, ValidationOutcome::Malformed);
-		assert_eq!(check(DataFormat::Wav, b"RIFF\0\0\0\0WAVEfmt ").outcome, ValidationOutcome::Valid);
+		assert_eq!(
+			check(DataFormat::Wav, b"RIFF\0\0\0\0WAVEfmt ").outcome,
+			ValidationOutcome::Valid
+		);
 		assert_eq!(check(DataFormat::Parquet, b"PAR1....PAR1").outcome, ValidationOutcome::Valid);
 		assert_eq!(check(DataFormat::Parquet, b"PAR1").outcome, ValidationOutcome::Malformed);
 	}

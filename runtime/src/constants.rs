@@ -147,7 +147,9 @@ pub mod tokenomics {
 	/// The genesis vesting schedule of a vested allocation, in the form of `pallet_vesting`'s genesis
 	/// config: `(who, starting block, length in blocks, liquid amount)`. Nothing is liquid; the
 	/// schedule starts unlocking at the cliff.
-	pub fn investor_and_team_vesting(who: AccountId) -> (AccountId, BlockNumber, BlockNumber, Balance) {
+	pub fn investor_and_team_vesting(
+		who: AccountId,
+	) -> (AccountId, BlockNumber, BlockNumber, Balance) {
 		(who, VESTING_CLIFF, VESTING_DURATION, 0)
 	}
 

@@ -67,13 +67,15 @@ impl Beneficiaries {
 /// taken out of the community pot. Returns `None` if the endowments exceed the community pot.
 pub fn genesis_balances(beneficiaries: &Beneficiaries) -> Option<Vec<(AccountId, Balance)>> {
 	let endowments = DEV_ENDOWMENT.checked_mul(beneficiaries.endowed.len() as Balance)?;
-	let mut balances = Vec::with_capacity(Allocation::ALL.len().saturating_add(beneficiaries.endowed.len()));
+	let mut balances =
+		Vec::with_capacity(Allocation::ALL.len().saturating_add(beneficiaries.endowed.len()));
 	for allocation in Allocation::ALL {
 		let (who, amount) = match allocation {
 			Allocation::Investors => (beneficiaries.investors.clone(), allocation.amount()),
 			Allocation::Team => (beneficiaries.team.clone(), allocation.amount()),
-			Allocation::Community =>
-				(allocation.pot_account()?, allocation.amount().checked_sub(endowments)?),
+			Allocation::Community => {
+				(allocation.pot_account()?, allocation.amount().checked_sub(endowments)?)
+			},
 			_ => (allocation.pot_account()?, allocation.amount()),
 		};
 		balances.push((who, amount));
@@ -100,7 +102,9 @@ fn genesis(
 				investor_and_team_vesting(beneficiaries.team),
 			],
 		},
-		aura: AuraConfig { authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect() },
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect()
+		},
 		grandpa: GrandpaConfig {
 			authorities: authorities.into_iter().map(|(_, grandpa)| (grandpa, 1)).collect(),
 		},

@@ -47,7 +47,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-
 /// A block number: u32 lasts 800 years of six-second blocks.
 pub type BlockNumber = u32;
 /// A transaction signature: sr25519, ed25519 or ecdsa.

@@ -102,7 +102,9 @@ fn a_validation_job_pays_the_provider_and_informs_the_datanet() {
 		let bob_before = free(&bob);
 		let job = contribute(0);
 		let info = pallet_compute::Jobs::<Runtime>::get(job).unwrap();
-		assert!(matches!(info.status, JobStatus::Assigned { ref provider, .. } if provider == &ferdie));
+		assert!(
+			matches!(info.status, JobStatus::Assigned { ref provider, .. } if provider == &ferdie)
+		);
 		assert_eq!(info.fee, FEE);
 		// The contributor pays the deposit and the fee.
 		assert_eq!(free(&bob), bob_before - 10 * OPEN - FEE);

@@ -10,9 +10,7 @@ use frame_support::{
 	traits::{EnsureOrigin, Get},
 };
 use openledger_runtime::{
-	configs::{
-		dynamic_params, governance::tracks::ids, grants::GrantsOrigin, RuntimeParameters,
-	},
+	configs::{dynamic_params, governance::tracks::ids, grants::GrantsOrigin, RuntimeParameters},
 	currency::OPEN,
 	time::DAYS,
 	Balance, OriginCaller, Parameters, Runtime, RuntimeOrigin,
@@ -73,7 +71,8 @@ fn named_networks_use_standard_periods_and_development_fast_ones() {
 			assert!(track.info.prepare_period + track.info.decision_period <= 60, "{:?}", track.id);
 			// Only the periods change: deposits and curves are the standard ones.
 			let id = track.id;
-			let standard = preset_ext("local_testnet").execute_with(|| Tracks::info(id).unwrap().into_owned());
+			let standard =
+				preset_ext("local_testnet").execute_with(|| Tracks::info(id).unwrap().into_owned());
 			assert_eq!(track.info.decision_deposit, standard.decision_deposit);
 			assert_eq!(track.info.min_approval, standard.min_approval);
 			assert_eq!(track.info.min_support, standard.min_support);

@@ -88,7 +88,11 @@ fn vested_allocations_transfer_nothing_before_the_cliff_and_unlock_linearly_afte
 				System::set_block_number(block);
 				assert_ok!(Vesting::vest(RuntimeOrigin::signed(who.clone())));
 				assert_noop!(
-					Balances::transfer_keep_alive(RuntimeOrigin::signed(who.clone()), dest.clone().into(), 1),
+					Balances::transfer_keep_alive(
+						RuntimeOrigin::signed(who.clone()),
+						dest.clone().into(),
+						1
+					),
 					TokenError::Frozen
 				);
 			}
@@ -107,7 +111,11 @@ fn vested_allocations_transfer_nothing_before_the_cliff_and_unlock_linearly_afte
 			));
 			assert_eq!(free(&dest), before + vested);
 			assert_noop!(
-				Balances::transfer_keep_alive(RuntimeOrigin::signed(who.clone()), dest.clone().into(), 1),
+				Balances::transfer_keep_alive(
+					RuntimeOrigin::signed(who.clone()),
+					dest.clone().into(),
+					1
+				),
 				TokenError::Frozen
 			);
 
@@ -115,7 +123,11 @@ fn vested_allocations_transfer_nothing_before_the_cliff_and_unlock_linearly_afte
 			System::set_block_number(VESTING_CLIFF + VESTING_DURATION + 1);
 			assert_ok!(Vesting::vest(RuntimeOrigin::signed(who.clone())));
 			assert!(pallet_vesting::Vesting::<Runtime>::get(&who).is_none());
-			assert_ok!(Balances::transfer_all(RuntimeOrigin::signed(who.clone()), dest.clone().into(), false));
+			assert_ok!(Balances::transfer_all(
+				RuntimeOrigin::signed(who.clone()),
+				dest.clone().into(),
+				false
+			));
 			assert_eq!(free(&who), 0);
 		}
 	});

@@ -12,7 +12,8 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::traits::{One, Saturating};
 
-const KINDS: [JobKind; 3] = [JobKind::ContributionValidation, JobKind::Training, JobKind::Inference];
+const KINDS: [JobKind; 3] =
+	[JobKind::ContributionValidation, JobKind::Training, JobKind::Inference];
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
@@ -42,8 +43,9 @@ fn input<T: Config>(concurrency: u32) -> ProviderInputOf<T> {
 /// Fills every kind's provider list to one below its bound with accounts that are not
 /// providers, so that listing one more walks the longest list.
 fn fill_lists<T: Config>() {
-	let filler: Vec<T::AccountId> =
-		(0..T::MaxProvidersPerKind::get().saturating_sub(1)).map(|i| account("filler", i, 0)).collect();
+	let filler: Vec<T::AccountId> = (0..T::MaxProvidersPerKind::get().saturating_sub(1))
+		.map(|i| account("filler", i, 0))
+		.collect();
 	for kind in KINDS {
 		ProvidersByKind::<T>::insert(kind, BoundedVec::truncate_from(filler.clone()));
 	}
@@ -122,8 +124,12 @@ mod benchmarks {
 	fn update() {
 		fill_lists::<T>();
 		let who = funded::<T>("provider", 0);
-		Compute::<T>::register(RawOrigin::Signed(who.clone()).into(), input::<T>(4), T::MinBond::get())
-			.expect("registers");
+		Compute::<T>::register(
+			RawOrigin::Signed(who.clone()).into(),
+			input::<T>(4),
+			T::MinBond::get(),
+		)
+		.expect("registers");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), input::<T>(8));
@@ -182,8 +188,8 @@ mod benchmarks {
 	fn withdraw_bond() {
 		let who = new_provider::<T>("provider", 0, 1);
 		Compute::<T>::leave(RawOrigin::Signed(who.clone()).into()).expect("leaves");
-		let later = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::UnbondingPeriod::get());
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 
 		#[extrinsic_call]
@@ -223,8 +229,7 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_result(r: Linear<0, { T::MaxResultLength::get() }>) {
 		let (job, provider) = assigned_job::<T>();
-		Compute::<T>::accept_job(RawOrigin::Signed(provider.clone()).into(), job)
-			.expect("accepts");
+		Compute::<T>::accept_job(RawOrigin::Signed(provider.clone()).into(), job).expect("accepts");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), job, vec![1u8; r as usize]);

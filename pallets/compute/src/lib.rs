@@ -74,9 +74,9 @@ pub use traits::{JobConsumer, JobMarket};
 /// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an
 /// endpoint of a provider or a datanet's storage must be.
 pub fn is_http_url(url: &[u8]) -> bool {
-	(url.starts_with(b"http://") || url.starts_with(b"https://")) &&
-		url.len() > "https://".len() &&
-		url.iter().all(|b| b.is_ascii_graphic())
+	(url.starts_with(b"http://") || url.starts_with(b"https://"))
+		&& url.len() > "https://".len()
+		&& url.iter().all(|b| b.is_ascii_graphic())
 }
 pub use types::*;
 pub use weights::WeightInfo;
@@ -392,9 +392,8 @@ pub mod pallet {
 			for job in due {
 				Self::time_out(job, now);
 			}
-			T::WeightInfo::on_initialize(count).saturating_add(
-				T::Consumer::on_abandoned_weight().saturating_mul(u64::from(count)),
-			)
+			T::WeightInfo::on_initialize(count)
+				.saturating_add(T::Consumer::on_abandoned_weight().saturating_mul(u64::from(count)))
 		}
 
 		fn offchain_worker(now: BlockNumberFor<T>) {
@@ -780,10 +779,10 @@ pub mod pallet {
 				}
 				let provider = Providers::<T>::get(account)?;
 				let price = provider.offers.iter().find(|o| o.kind == kind)?.price;
-				let eligible = provider.status == ProviderStatus::Active &&
-					provider.jobs < provider.concurrency &&
-					provider.hardware.meets(requirements) &&
-					price <= fee;
+				let eligible = provider.status == ProviderStatus::Active
+					&& provider.jobs < provider.concurrency
+					&& provider.hardware.meets(requirements)
+					&& price <= fee;
 				eligible.then(|| (account.clone(), price, index.saturating_add(1) % len))
 			})
 		}
@@ -891,7 +890,12 @@ pub mod pallet {
 				Self::deposit_event(Event::ProviderPaused { provider: who.clone() });
 			}
 			Providers::<T>::insert(who, provider);
-			Self::deposit_event(Event::ProviderSlashed { provider: who.clone(), job, amount, bond });
+			Self::deposit_event(Event::ProviderSlashed {
+				provider: who.clone(),
+				job,
+				amount,
+				bond,
+			});
 		}
 
 		/// Gives a job whose provider failed or timed out to the next eligible provider, or
@@ -972,8 +976,8 @@ pub mod pallet {
 			);
 			for (who, provider) in Providers::<T>::iter() {
 				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who) ==
-						provider.bond,
+					T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who)
+						== provider.bond,
 					"bond held differs from the provider's bond"
 				);
 				ensure!(

@@ -111,8 +111,10 @@ impl pallet_compute::Config for Test {
 /// Everyone but `POOR` starts with 1,000,000; `POOR` with 20, less than any bond or fee.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut balances: Vec<(AccountId, Balance)> =
-		[TREASURY, P1, P2, P3, 4, 5, 6, USER].into_iter().map(|a| (a, 1_000_000)).collect();
+	let mut balances: Vec<(AccountId, Balance)> = [TREASURY, P1, P2, P3, 4, 5, 6, USER]
+		.into_iter()
+		.map(|a| (a, 1_000_000))
+		.collect();
 	balances.push((POOR, 20));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut storage)

@@ -71,12 +71,11 @@ pub fn deliver_with<T: Config>(
 			continue;
 		};
 		let key = [CLAIM_PREFIX, &(job, provider, until).encode()].concat();
-		let claim = StorageValueRef::persistent(&key).mutate(|done: Result<Option<bool>, _>| {
-			match done {
+		let claim =
+			StorageValueRef::persistent(&key).mutate(|done: Result<Option<bool>, _>| match done {
 				Ok(Some(true)) => Err(()),
 				_ => Ok(true),
-			}
-		});
+			});
 		if claim.is_err() {
 			outcomes.push((job, Delivery::AlreadyClaimed));
 			continue;

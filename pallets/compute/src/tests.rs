@@ -43,7 +43,10 @@ fn register_holds_the_bond_and_lists_the_provider() {
 		let p = Providers::<Test>::get(P1).unwrap();
 		assert_eq!(p.status, ProviderStatus::Active);
 		assert_eq!(p.bond, MIN_BOND);
-		assert_eq!(ProvidersByKind::<Test>::get(JobKind::ContributionValidation).to_vec(), vec![P1]);
+		assert_eq!(
+			ProvidersByKind::<Test>::get(JobKind::ContributionValidation).to_vec(),
+			vec![P1]
+		);
 		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P1]);
 		assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
 		System::assert_last_event(
@@ -56,10 +59,7 @@ fn register_holds_the_bond_and_lists_the_provider() {
 fn register_refuses_bad_input() {
 	test(|| {
 		let origin = || RuntimeOrigin::signed(P1);
-		assert_noop!(
-			Compute::register(origin(), input(), MIN_BOND - 1),
-			Error::<Test>::BondTooLow
-		);
+		assert_noop!(Compute::register(origin(), input(), MIN_BOND - 1), Error::<Test>::BondTooLow);
 		for endpoint in [&b"ftp://x"[..], b"http://", b"http://a b", b"127.0.0.1:9100"] {
 			let bad = crate::ProviderInput { endpoint: endpoint.to_vec(), ..input() };
 			assert_noop!(Compute::register(origin(), bad, MIN_BOND), Error::<Test>::BadEndpoint);
@@ -78,7 +78,10 @@ fn register_refuses_bad_input() {
 			sp_runtime::TokenError::FundsUnavailable
 		);
 		register(P1);
-		assert_noop!(Compute::register(origin(), input(), MIN_BOND), Error::<Test>::AlreadyRegistered);
+		assert_noop!(
+			Compute::register(origin(), input(), MIN_BOND),
+			Error::<Test>::AlreadyRegistered
+		);
 	});
 }
 
@@ -112,7 +115,10 @@ fn update_replaces_the_declaration_and_the_listing() {
 			b"https://provider.example/api".to_vec()
 		);
 		System::assert_last_event(Event::ProviderUpdated { provider: P1 }.into());
-		assert_noop!(Compute::update(RuntimeOrigin::signed(P2), input()), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Compute::update(RuntimeOrigin::signed(P2), input()),
+			Error::<Test>::NotRegistered
+		);
 		let none = crate::ProviderInput { offers: vec![], ..input() };
 		assert_noop!(Compute::update(RuntimeOrigin::signed(P1), none), Error::<Test>::NoOffers);
 	});
@@ -124,8 +130,13 @@ fn bond_extra_adds_to_the_bond() {
 		register(P1);
 		assert_ok!(Compute::bond_extra(RuntimeOrigin::signed(P1), 500));
 		assert_eq!(held(HoldReason::ProviderBond, P1), MIN_BOND + 500);
-		System::assert_last_event(Event::BondIncreased { provider: P1, bond: MIN_BOND + 500 }.into());
-		assert_noop!(Compute::bond_extra(RuntimeOrigin::signed(P2), 1), Error::<Test>::NotRegistered);
+		System::assert_last_event(
+			Event::BondIncreased { provider: P1, bond: MIN_BOND + 500 }.into(),
+		);
+		assert_noop!(
+			Compute::bond_extra(RuntimeOrigin::signed(P2), 1),
+			Error::<Test>::NotRegistered
+		);
 	});
 }
 
@@ -158,7 +169,10 @@ fn leave_then_withdraw_after_unbonding_and_the_last_job() {
 		);
 		assert_noop!(Compute::leave(RuntimeOrigin::signed(P1)), Error::<Test>::AlreadyLeaving);
 		assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
-		assert_noop!(Compute::withdraw_bond(RuntimeOrigin::signed(P1)), Error::<Test>::StillUnbonding);
+		assert_noop!(
+			Compute::withdraw_bond(RuntimeOrigin::signed(P1)),
+			Error::<Test>::StillUnbonding
+		);
 		// The open job is finished by the leaving provider.
 		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
 		System::set_block_number(1 + UNBONDING);
@@ -405,10 +419,7 @@ fn an_accept_timeout_slashes_and_reassigns() {
 		assert_eq!(p1.status, ProviderStatus::Paused);
 		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P2]);
 		let until = 1 + 2 * ACCEPT_WINDOW;
-		assert_eq!(
-			job(0).status,
-			JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until }
-		);
+		assert_eq!(job(0).status, JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until });
 		assert_eq!(job(0).tried.to_vec(), vec![P1, P2]);
 		assert_eq!(held(HoldReason::JobEscrow, USER), TRAIN_FEE);
 		assert!(events().contains(&Event::ProviderSlashed {
@@ -454,8 +465,12 @@ fn a_job_out_of_attempts_is_abandoned_and_refunded() {
 		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
 		assert_eq!(received(), vec![(id, None)]);
 		System::assert_last_event(
-			Event::JobAbandoned { job: id, reason: AbandonReason::AttemptsExhausted, refunded: FEE }
-				.into(),
+			Event::JobAbandoned {
+				job: id,
+				reason: AbandonReason::AttemptsExhausted,
+				refunded: FEE,
+			}
+			.into(),
 		);
 		assert_eq!(Providers::<Test>::get(P2).unwrap().jobs, 0);
 	});
@@ -552,7 +567,8 @@ mod delivery {
 	use sp_runtime::offchain::testing::TestTransactionPoolExt;
 	use std::sync::Arc;
 
-	fn offchain_ext() -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<testing::OffchainState>>) {
+	fn offchain_ext() -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<testing::OffchainState>>)
+	{
 		let mut ext = new_test_ext();
 		let (offchain, state) = testing::TestOffchainExt::new();
 		let (pool, _) = TestTransactionPoolExt::new();
@@ -581,9 +597,15 @@ mod delivery {
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
 			expect_post(&state, 9100, "0");
-			assert_eq!(offchain::deliver::<Test>(&[0], 1), vec![(0, offchain::Delivery::Delivered)]);
+			assert_eq!(
+				offchain::deliver::<Test>(&[0], 1),
+				vec![(0, offchain::Delivery::Delivered)]
+			);
 			// The same node does not deliver the same assignment again.
-			assert_eq!(offchain::deliver::<Test>(&[0], 1), vec![(0, offchain::Delivery::AlreadyClaimed)]);
+			assert_eq!(
+				offchain::deliver::<Test>(&[0], 1),
+				vec![(0, offchain::Delivery::AlreadyClaimed)]
+			);
 		});
 	}
 
@@ -602,10 +624,15 @@ mod delivery {
 			for _ in 0..4 {
 				assert_ok!(create(TRAIN_FEE));
 			}
-			let by = |p| Assignments::<Test>::get().into_iter().filter(move |j| job(*j).status.provider() == &p);
+			let by = |p| {
+				Assignments::<Test>::get()
+					.into_iter()
+					.filter(move |j| job(*j).status.provider() == &p)
+			};
 			let (p1, p2): (Vec<_>, Vec<_>) = (by(P1).collect(), by(P2).collect());
 			assert_eq!((p1.len(), p2.len()), (2, 2));
-			let list = |ids: &[u64]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+			let list =
+				|ids: &[u64]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
 			expect_post(&state, 9100, &list(&p1));
 			expect_post(&state, 9200, &list(&p2));
 			let outcomes = offchain::deliver::<Test>(&Assignments::<Test>::get(), 1);
@@ -637,7 +664,11 @@ mod delivery {
 			let mut calls = 0;
 			let outcome = offchain::deliver_with::<Test>(&[1], 1, |_, _| {
 				calls += 1;
-				if calls == 2 { Ok(()) } else { Err(offchain::PostError::DeadlineReached) }
+				if calls == 2 {
+					Ok(())
+				} else {
+					Err(offchain::PostError::DeadlineReached)
+				}
 			});
 			assert_eq!((outcome, calls), (vec![(1, offchain::Delivery::Delivered)], 2));
 		});

@@ -64,10 +64,10 @@ pub struct Hardware {
 impl Hardware {
 	/// Whether this machine meets `need` in every dimension.
 	pub fn meets(&self, need: &Hardware) -> bool {
-		self.cpu_cores >= need.cpu_cores &&
-			self.memory_mib >= need.memory_mib &&
-			self.gpus >= need.gpus &&
-			(need.gpus == 0 || self.gpu_memory_mib >= need.gpu_memory_mib)
+		self.cpu_cores >= need.cpu_cores
+			&& self.memory_mib >= need.memory_mib
+			&& self.gpus >= need.gpus
+			&& (need.gpus == 0 || self.gpu_memory_mib >= need.gpu_memory_mib)
 	}
 }
 
@@ -205,15 +205,7 @@ pub enum Requester {
 
 /// Where an open job stands. Ended jobs are removed.
 #[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub enum JobStatus<AccountId, Balance, BlockNumber> {
 	/// Assigned to `provider` at `price`; it must accept before block `until`.

@@ -4,8 +4,8 @@
 use super::*;
 use crate::pallet::{Datanets as DatanetStore, Pallet as Datanets};
 use alloc::{vec, vec::Vec};
-use frame_benchmarking::v2::*;
 use codec::Encode;
+use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{fungible::Mutate, Get},
 	BoundedVec,
@@ -192,8 +192,12 @@ mod benchmarks {
 	fn accept_ownership() {
 		let (owner, _) = datanet::<T>();
 		let to = funded::<T>("heir", 0);
-		assert!(Datanets::<T>::offer_ownership(RawOrigin::Signed(owner).into(), 0, Some(to.clone()))
-			.is_ok());
+		assert!(Datanets::<T>::offer_ownership(
+			RawOrigin::Signed(owner).into(),
+			0,
+			Some(to.clone())
+		)
+		.is_ok());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(to.clone()), 0);

@@ -704,7 +704,10 @@ pub mod pallet {
 				record.usage.count <= T::MaxContributionsPerPeriod::get(),
 				Error::<T>::RateLimitedCount
 			);
-			ensure!(record.usage.bytes <= T::MaxBytesPerPeriod::get(), Error::<T>::RateLimitedBytes);
+			ensure!(
+				record.usage.bytes <= T::MaxBytesPerPeriod::get(),
+				Error::<T>::RateLimitedBytes
+			);
 			record.reputation.submitted = record.reputation.submitted.saturating_add(1);
 
 			let id = info.contributions;
@@ -774,12 +777,7 @@ pub mod pallet {
 				Verdict::Reject(_) => rejections.try_push(who.clone()),
 			}
 			.map_err(|_| Error::<T>::Overflow)?;
-			Self::deposit_event(Event::Reviewed {
-				datanet,
-				contribution,
-				curator: who,
-				verdict,
-			});
+			Self::deposit_event(Event::Reviewed { datanet, contribution, curator: who, verdict });
 
 			let curators = &info.rules.curators;
 			let counted = |votes: &BoundedVec<T::AccountId, T::MaxCurators>| {
@@ -904,7 +902,13 @@ pub mod pallet {
 				r.slashed = r.slashed.saturating_add(1)
 			});
 			Contributions::<T>::insert(datanet, contribution, item);
-			Self::deposit_event(Event::Slashed { datanet, contribution, reason, slashed, returned });
+			Self::deposit_event(Event::Slashed {
+				datanet,
+				contribution,
+				reason,
+				slashed,
+				returned,
+			});
 			Ok(())
 		}
 
@@ -1024,8 +1028,8 @@ pub mod pallet {
 			formats.dedup();
 			ensure!(formats.len() == before, Error::<T>::BadFormats);
 			ensure!(
-				input.max_contribution_size > 0 &&
-					input.max_contribution_size <= T::MaxContributionSize::get(),
+				input.max_contribution_size > 0
+					&& input.max_contribution_size <= T::MaxContributionSize::get(),
 				Error::<T>::InvalidSizeLimit
 			);
 			ensure!(
@@ -1074,7 +1078,8 @@ pub mod pallet {
 				.saturating_add(rules.encoded_size())
 				.saturating_add(services.map_or(0, |s| s.encoded_size()));
 			let bytes: BalanceOf<T> = (bytes as u32).into();
-			T::DatanetDepositBase::get().saturating_add(T::DatanetDepositPerByte::get().saturating_mul(bytes))
+			T::DatanetDepositBase::get()
+				.saturating_add(T::DatanetDepositPerByte::get().saturating_mul(bytes))
 		}
 
 		/// Holds more from, or releases to, the owner so that the deposit fits the datanet's size.
@@ -1138,8 +1143,8 @@ pub mod pallet {
 			let report = ValidationReport::decode_all(&mut &result[..])
 				.map_err(|_| Error::<T>::BadValidationReport)?;
 			ensure!(report.score <= 100, Error::<T>::BadValidationReport);
-			if Validations::<T>::get(datanet, contribution) !=
-				Some(ValidationState::Requested { job })
+			if Validations::<T>::get(datanet, contribution)
+				!= Some(ValidationState::Requested { job })
 			{
 				return Ok(());
 			}
@@ -1156,7 +1161,13 @@ pub mod pallet {
 			let Some(mut info) = Datanets::<T>::get(datanet) else { return Ok(()) };
 			let Some(item) = Contributions::<T>::get(datanet, contribution) else { return Ok(()) };
 			if auto_reject && matches!(item.status, ContributionStatus::Pending { .. }) {
-				Self::reject(datanet, &mut info, contribution, item, RejectReason::FailedValidation)?;
+				Self::reject(
+					datanet,
+					&mut info,
+					contribution,
+					item,
+					RejectReason::FailedValidation,
+				)?;
 				Datanets::<T>::insert(datanet, info);
 			}
 			Ok(())
@@ -1247,7 +1258,13 @@ pub mod pallet {
 			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
 				r.rejected = r.rejected.saturating_add(1)
 			});
-			Self::deposit_event(Event::Rejected { datanet, contribution, reason, slashed, returned });
+			Self::deposit_event(Event::Rejected {
+				datanet,
+				contribution,
+				reason,
+				slashed,
+				returned,
+			});
 			Ok(())
 		}
 
@@ -1321,8 +1338,8 @@ pub mod pallet {
 					);
 					match &item.status {
 						ContributionStatus::Pending { .. } => pending = pending.saturating_add(1),
-						ContributionStatus::Accepted { position, .. } |
-						ContributionStatus::Slashed { position, .. } => ensure!(
+						ContributionStatus::Accepted { position, .. }
+						| ContributionStatus::Slashed { position, .. } => ensure!(
 							Accepted::<T>::get(id, position) == Some(cid),
 							"accepted contribution not at its position"
 						),
@@ -1369,8 +1386,8 @@ pub mod pallet {
 			}
 			for (who, held) in contribution_deposits {
 				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who) ==
-						held,
+					T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who)
+						== held,
 					"contribution deposits held differ from live contributions"
 				);
 			}
@@ -1396,7 +1413,8 @@ pub mod pallet {
 			else {
 				return;
 			};
-			if Validations::<T>::get(datanet, contribution) == Some(ValidationState::Requested { job })
+			if Validations::<T>::get(datanet, contribution)
+				== Some(ValidationState::Requested { job })
 			{
 				Validations::<T>::insert(datanet, contribution, ValidationState::Unavailable);
 				Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });

@@ -61,7 +61,16 @@ pub fn zero_hashes() -> [H256; DEPTH] {
 /// The left edge of the filled part of the tree: enough to append a leaf and to compute the root
 /// without the leaves themselves.
 #[derive(
-	Clone, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct Frontier {
 	/// The number of leaves appended so far.

@@ -2,12 +2,12 @@
 
 use crate as pallet_datanets;
 use crate::{DataFormat, DataKind, MetadataInput, RulesInput};
+use core::cell::{Cell, RefCell};
+use frame_support::weights::Weight;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64},
 };
-use core::cell::{Cell, RefCell};
-use frame_support::weights::Weight;
 use frame_system::EnsureRoot;
 use pallet_compute::{JobId, JobKind, JobMarket};
 use sp_runtime::{BuildStorage, DispatchError, Perbill};

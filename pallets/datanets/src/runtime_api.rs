@@ -1,7 +1,9 @@
 //! The runtime API through which clients read datanets without scanning storage. Clients call it
 //! over RPC with `state_call` (polkadot.js: `api.call.datanetsApi.*`).
 
-use crate::types::{ContributionId, ContributorRecord, DatanetId, Reputation, VersionEntry, VersionId};
+use crate::types::{
+	ContributionId, ContributorRecord, DatanetId, Reputation, VersionEntry, VersionId,
+};
 use alloc::vec::Vec;
 use codec::Codec;
 use sp_core::H256;

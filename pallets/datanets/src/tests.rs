@@ -7,8 +7,7 @@ use crate::{
 		Accepted, AcceptedBytes, ContentIndex, Contributions, Contributors, DatanetReputation,
 		Datanets as DatanetStore, Error, Event, HoldReason, NextDatanetId, Versions,
 	},
-	ContributionStatus, DataFormat, DatanetStatus, RejectReason,
-	Reputation, Verdict,
+	ContributionStatus, DataFormat, DatanetStatus, RejectReason, Reputation, Verdict,
 };
 use codec::Encode;
 use frame_support::{
@@ -38,7 +37,13 @@ fn create() -> u32 {
 
 fn contribute(who: AccountId, n: u8) -> u32 {
 	let id = DatanetStore::<Test>::get(0).map_or(0, |d| d.contributions);
-	assert_ok!(Datanets::contribute(RuntimeOrigin::signed(who), 0, hash(n), 100, DataFormat::PlainText));
+	assert_ok!(Datanets::contribute(
+		RuntimeOrigin::signed(who),
+		0,
+		hash(n),
+		100,
+		DataFormat::PlainText
+	));
 	id
 }
 
@@ -253,10 +258,7 @@ mod manage {
 				Error::<Test>::NotOfferedOwnership
 			);
 			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(BOB)));
-			assert_eq!(
-				last_event(),
-				Event::OwnershipOffered { datanet: 0, to: Some(BOB) }.into()
-			);
+			assert_eq!(last_event(), Event::OwnershipOffered { datanet: 0, to: Some(BOB) }.into());
 			assert_noop!(
 				Datanets::accept_ownership(RuntimeOrigin::signed(ALICE), 0),
 				Error::<Test>::NotOfferedOwnership
@@ -310,10 +312,7 @@ mod manage {
 			contribute(ALICE, 1);
 			contribute(ALICE, 2);
 			accept(0);
-			assert_noop!(
-				Datanets::close(RuntimeOrigin::signed(ALICE), 0),
-				Error::<Test>::NotOwner
-			);
+			assert_noop!(Datanets::close(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::NotOwner);
 			assert_ok!(Datanets::close(RuntimeOrigin::signed(OWNER), 0));
 			assert_eq!(last_event(), Event::Closed { datanet: 0 }.into());
 			assert_noop!(
@@ -391,10 +390,19 @@ mod contribute {
 			};
 			assert_noop!(c(BOB, 1, 100, DataFormat::PlainText), Error::<Test>::DuplicateContent);
 			assert_noop!(c(BOB, 2, 0, DataFormat::PlainText), Error::<Test>::EmptyContribution);
-			assert_noop!(c(BOB, 2, 1_001, DataFormat::PlainText), Error::<Test>::ContributionTooLarge);
+			assert_noop!(
+				c(BOB, 2, 1_001, DataFormat::PlainText),
+				Error::<Test>::ContributionTooLarge
+			);
 			assert_noop!(c(BOB, 2, 100, DataFormat::Png), Error::<Test>::FormatNotAccepted);
 			assert_noop!(
-				Datanets::contribute(RuntimeOrigin::signed(BOB), 3, hash(2), 1, DataFormat::PlainText),
+				Datanets::contribute(
+					RuntimeOrigin::signed(BOB),
+					3,
+					hash(2),
+					1,
+					DataFormat::PlainText
+				),
 				Error::<Test>::UnknownDatanet
 			);
 			assert_noop!(c(POOR, 2, 100, DataFormat::PlainText), TokenError::FundsUnavailable);
@@ -425,7 +433,13 @@ mod contribute {
 				contribute(ALICE, n);
 			}
 			assert_noop!(
-				Datanets::contribute(RuntimeOrigin::signed(ALICE), 0, hash(9), 1, DataFormat::PlainText),
+				Datanets::contribute(
+					RuntimeOrigin::signed(ALICE),
+					0,
+					hash(9),
+					1,
+					DataFormat::PlainText
+				),
 				Error::<Test>::RateLimitedCount
 			);
 			// Another account is not affected.
@@ -454,7 +468,13 @@ mod contribute {
 				DataFormat::PlainText
 			));
 			assert_noop!(
-				Datanets::contribute(RuntimeOrigin::signed(ALICE), 0, hash(22), 1, DataFormat::PlainText),
+				Datanets::contribute(
+					RuntimeOrigin::signed(ALICE),
+					0,
+					hash(22),
+					1,
+					DataFormat::PlainText
+				),
 				Error::<Test>::RateLimitedBytes
 			);
 			let usage = Contributors::<Test>::get(ALICE).usage;
@@ -474,8 +494,13 @@ mod review {
 			review(CURATOR_A, 0, Verdict::Accept);
 			assert_eq!(
 				last_event(),
-				Event::Reviewed { datanet: 0, contribution: 0, curator: CURATOR_A, verdict: Verdict::Accept }
-					.into()
+				Event::Reviewed {
+					datanet: 0,
+					contribution: 0,
+					curator: CURATOR_A,
+					verdict: Verdict::Accept
+				}
+				.into()
 			);
 			assert!(matches!(
 				Contributions::<Test>::get(0, 0).unwrap().status,
@@ -617,7 +642,8 @@ mod versions {
 
 			// The list comes back in acceptance order, in pages, with proofs that verify.
 			let page = Datanets::version_page(0, 0, 0, 10);
-			let got: Vec<_> = page.iter().map(|e| (e.position, e.contribution, e.content_hash)).collect();
+			let got: Vec<_> =
+				page.iter().map(|e| (e.position, e.contribution, e.content_hash)).collect();
 			assert_eq!(got, vec![(0, 2, hash(3)), (1, 0, hash(1))]);
 			assert_eq!(Datanets::version_page(0, 0, 1, 10).len(), 1);
 			assert!(Datanets::version_page(0, 0, 2, 10).is_empty());
@@ -762,7 +788,12 @@ mod stake {
 			accept(0);
 			System::set_block_number(1 + COOL_DOWN);
 			assert_ok!(Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0));
-			assert_ok!(Datanets::slash(RuntimeOrigin::root(), 0, 0, RejectReason::LicenceViolation));
+			assert_ok!(Datanets::slash(
+				RuntimeOrigin::root(),
+				0,
+				0,
+				RejectReason::LicenceViolation
+			));
 			assert_eq!(
 				last_event(),
 				Event::Slashed {
@@ -933,7 +964,10 @@ mod validation {
 				JOBS.with(|j| j.borrow().clone()),
 				vec![(ALICE, JobKind::ContributionValidation, payload(id), FEE, 10)]
 			);
-			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			assert_eq!(
+				Validations::<Test>::get(0, id),
+				Some(ValidationState::Requested { job: 0 })
+			);
 			System::assert_last_event(
 				Event::ValidationRequested { datanet: 0, contribution: id, job: 0 }.into(),
 			);
@@ -1046,12 +1080,20 @@ mod validation {
 				Error::<Test>::BadValidationReport
 			);
 			assert_noop!(
-				Datanets::on_result(0, JobKind::ContributionValidation, &[1], &report(ValidationOutcome::Valid, 1)),
+				Datanets::on_result(
+					0,
+					JobKind::ContributionValidation,
+					&[1],
+					&report(ValidationOutcome::Valid, 1)
+				),
 				Error::<Test>::BadValidationPayload
 			);
 			// A report from another job changes nothing.
 			assert_ok!(deliver(5, id, report(ValidationOutcome::HashMismatch, 0)));
-			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			assert_eq!(
+				Validations::<Test>::get(0, id),
+				Some(ValidationState::Requested { job: 0 })
+			);
 			assert!(Contributions::<Test>::get(0, id).is_some());
 		});
 	}
@@ -1063,7 +1105,10 @@ mod validation {
 			set(true);
 			let id = contribute(ALICE, 1);
 			Datanets::on_abandoned(3, JobKind::ContributionValidation, &payload(id));
-			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Requested { job: 0 }));
+			assert_eq!(
+				Validations::<Test>::get(0, id),
+				Some(ValidationState::Requested { job: 0 })
+			);
 			Datanets::on_abandoned(0, JobKind::ContributionValidation, &payload(id));
 			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Unavailable));
 			System::assert_last_event(

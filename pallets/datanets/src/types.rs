@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
-	traits::Get, BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound,
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -17,7 +17,16 @@ pub type VersionId = u32;
 
 /// What kind of data a datanet collects.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum DataKind {
 	Text,
@@ -59,7 +68,16 @@ pub enum DataFormat {
 
 /// Whether a datanet takes contributions.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum DatanetStatus {
 	Open,
@@ -69,7 +87,16 @@ pub enum DatanetStatus {
 
 /// Why curators turned a contribution down, or flagged an accepted one.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum RejectReason {
 	LowQuality,
@@ -87,7 +114,16 @@ pub enum RejectReason {
 
 /// A curator's verdict on a pending contribution.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Verdict {
 	Accept,
@@ -223,7 +259,10 @@ pub enum ContributionStatus<
 	MaxCurators: Get<u32>,
 > {
 	/// Awaiting review; the curators who voted each way so far.
-	Pending { approvals: BoundedVec<AccountId, MaxCurators>, rejections: BoundedVec<AccountId, MaxCurators> },
+	Pending {
+		approvals: BoundedVec<AccountId, MaxCurators>,
+		rejections: BoundedVec<AccountId, MaxCurators>,
+	},
 	/// Part of the datanet at `position` in acceptance order (and so in every later version).
 	Accepted { position: u32, at: BlockNumber },
 	/// Accepted, then found duplicate or adversarial; it stays in the versions that include it, and
@@ -337,7 +376,16 @@ pub struct VersionEntry {
 
 /// How a datanet checks its contributions automatically.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct ValidationRules<Balance> {
 	/// The fee of each contribution's validation job, paid by the contributor on top of the
@@ -362,8 +410,11 @@ pub struct ValidationRules<Balance> {
 )]
 #[scale_info(skip_type_params(EndpointLen, MaxEndpoints))]
 #[codec(mel_bound(Balance: MaxEncodedLen))]
-pub struct Services<Balance: Clone + PartialEq + core::fmt::Debug, EndpointLen: Get<u32>, MaxEndpoints: Get<u32>>
-{
+pub struct Services<
+	Balance: Clone + PartialEq + core::fmt::Debug,
+	EndpointLen: Get<u32>,
+	MaxEndpoints: Get<u32>,
+> {
 	/// Base URLs of provider blob stores that serve the contributions by hash at
 	/// `{endpoint}/v1/blobs/0x{hash}`, in order of preference.
 	pub endpoints: BoundedVec<BoundedVec<u8, EndpointLen>, MaxEndpoints>,
@@ -373,7 +424,16 @@ pub struct Services<Balance: Clone + PartialEq + core::fmt::Debug, EndpointLen: 
 
 /// What automatic validation found.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum ValidationOutcome {
 	/// The bytes match the hash and size and parse in the declared format.
@@ -399,7 +459,9 @@ impl ValidationOutcome {
 pub type MaxReasonLength = frame_support::traits::ConstU32<256>;
 
 /// A validation job's result, SCALE-encoded by the provider.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub struct ValidationReport {
 	pub outcome: ValidationOutcome,
 	/// 0 to 100: the share of the content that parsed (for example of the lines of a JSON Lines
@@ -410,14 +472,27 @@ pub struct ValidationReport {
 }
 
 /// The payload of a validation job: which contribution to check.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
 pub struct ValidationRequest {
 	pub datanet: DatanetId,
 	pub contribution: ContributionId,
 }
 
 /// Where a contribution's automatic validation stands.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum ValidationState<BlockNumber> {
 	/// Job `job` checks it.
 	Requested { job: u64 },

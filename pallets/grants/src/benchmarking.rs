@@ -24,7 +24,11 @@ fn milestones<T: Config>(m: u32) -> Vec<MilestoneInputOf<T>> {
 	let due = frame_system::Pallet::<T>::block_number().saturating_add(1_000u32.into());
 	(0..m)
 		.map(|i| MilestoneInput {
-			amount: if i == 0 { total.saturating_sub(each.saturating_mul((m - 1).into())) } else { each },
+			amount: if i == 0 {
+				total.saturating_sub(each.saturating_mul((m - 1).into()))
+			} else {
+				each
+			},
 			description: vec![b'd'; T::MaxMilestoneDescriptionLength::get() as usize],
 			due,
 		})
@@ -58,8 +62,13 @@ fn approved<T: Config>() -> (ApplicationId, T::AccountId) {
 /// Milestones `0..count` submitted and paid.
 fn pay<T: Config>(id: ApplicationId, grantee: &T::AccountId, count: MilestoneIndex) {
 	for i in 0..count {
-		Grants::<T>::submit_milestone(RawOrigin::Signed(grantee.clone()).into(), id, i, H256::repeat_byte(2))
-			.expect("the grantee submits before the due block");
+		Grants::<T>::submit_milestone(
+			RawOrigin::Signed(grantee.clone()).into(),
+			id,
+			i,
+			H256::repeat_byte(2),
+		)
+		.expect("the grantee submits before the due block");
 		let origin = T::ReviewOrigin::try_successful_origin().expect("a reviewing origin");
 		Grants::<T>::accept_milestone(origin, id, i).expect("the milestone was submitted");
 	}
@@ -69,8 +78,13 @@ fn pay<T: Config>(id: ApplicationId, grantee: &T::AccountId, count: MilestoneInd
 fn all_but_last_paid<T: Config>(id: ApplicationId, grantee: &T::AccountId) -> MilestoneIndex {
 	let last = T::MaxMilestones::get().saturating_sub(1);
 	pay::<T>(id, grantee, last);
-	Grants::<T>::submit_milestone(RawOrigin::Signed(grantee.clone()).into(), id, last, H256::repeat_byte(2))
-		.expect("the grantee submits before the due block");
+	Grants::<T>::submit_milestone(
+		RawOrigin::Signed(grantee.clone()).into(),
+		id,
+		last,
+		H256::repeat_byte(2),
+	)
+	.expect("the grantee submits before the due block");
 	last
 }
 
@@ -105,7 +119,8 @@ mod benchmarks {
 	fn approve() -> Result<(), BenchmarkError> {
 		T::Currency::set_balance(&T::Pot::get(), BalanceOf::<T>::max_value() / 1_000u32.into());
 		let (id, _) = application::<T>();
-		let origin = T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, id);
@@ -120,7 +135,8 @@ mod benchmarks {
 	#[benchmark]
 	fn reject() -> Result<(), BenchmarkError> {
 		let (id, _) = application::<T>();
-		let origin = T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, id);
@@ -133,7 +149,8 @@ mod benchmarks {
 	fn cancel() -> Result<(), BenchmarkError> {
 		let (id, applicant) = approved::<T>();
 		let _ = all_but_last_paid::<T>(id, &applicant);
-		let origin = T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ApproveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, id);
@@ -151,7 +168,8 @@ mod benchmarks {
 		_(RawOrigin::Signed(applicant), id, last, H256::repeat_byte(2));
 
 		assert!(matches!(
-			Applications::<T>::get(id).and_then(|a| a.milestones.get(last as usize).map(|m| m.status)),
+			Applications::<T>::get(id)
+				.and_then(|a| a.milestones.get(last as usize).map(|m| m.status)),
 			Some(MilestoneStatus::Submitted { .. })
 		));
 	}
@@ -160,7 +178,8 @@ mod benchmarks {
 	fn accept_milestone() -> Result<(), BenchmarkError> {
 		let (id, applicant) = approved::<T>();
 		let last = all_but_last_paid::<T>(id, &applicant);
-		let origin = T::ReviewOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ReviewOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, id, last);
@@ -173,13 +192,15 @@ mod benchmarks {
 	fn reject_milestone() -> Result<(), BenchmarkError> {
 		let (id, applicant) = approved::<T>();
 		let last = all_but_last_paid::<T>(id, &applicant);
-		let origin = T::ReviewOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ReviewOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, id, last, RejectReason::Incomplete);
 
 		assert!(matches!(
-			Applications::<T>::get(id).and_then(|a| a.milestones.get(last as usize).map(|m| m.status)),
+			Applications::<T>::get(id)
+				.and_then(|a| a.milestones.get(last as usize).map(|m| m.status)),
 			Some(MilestoneStatus::Rejected { .. })
 		));
 		Ok(())
@@ -192,7 +213,9 @@ mod benchmarks {
 		// the search for an overdue milestone walks the whole list.
 		pay::<T>(id, &applicant, T::MaxMilestones::get().saturating_sub(1));
 		let now = frame_system::Pallet::<T>::block_number();
-		frame_system::Pallet::<T>::set_block_number(now.saturating_add(2_000u32.into()).saturating_add(One::one()));
+		frame_system::Pallet::<T>::set_block_number(
+			now.saturating_add(2_000u32.into()).saturating_add(One::one()),
+		);
 		let caller = funded::<T>("caller", 0);
 
 		#[extrinsic_call]

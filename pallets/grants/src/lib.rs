@@ -200,7 +200,11 @@ pub mod pallet {
 		/// Governance turned an application down; its deposit went to the pot.
 		Rejected { application: ApplicationId, deposit: BalanceOf<T> },
 		/// The grantee submitted a milestone's deliverable.
-		MilestoneSubmitted { application: ApplicationId, milestone: MilestoneIndex, deliverable: H256 },
+		MilestoneSubmitted {
+			application: ApplicationId,
+			milestone: MilestoneIndex,
+			deliverable: H256,
+		},
 		/// Reviewers accepted a milestone and it was paid to the grantee.
 		MilestonePaid {
 			application: ApplicationId,
@@ -209,7 +213,11 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 		},
 		/// Reviewers sent a milestone's deliverable back.
-		MilestoneRejected { application: ApplicationId, milestone: MilestoneIndex, reason: RejectReason },
+		MilestoneRejected {
+			application: ApplicationId,
+			milestone: MilestoneIndex,
+			reason: RejectReason,
+		},
 		/// Every milestone was paid; the deposit returned.
 		Completed { application: ApplicationId, paid: BalanceOf<T> },
 		/// The applicant withdrew; `returned` of the earmark went back to the pot.
@@ -332,7 +340,13 @@ pub mod pallet {
 				},
 			);
 			NextApplicationId::<T>::put(next);
-			Self::deposit_event(Event::Submitted { application: id, applicant, tier, amount, deposit });
+			Self::deposit_event(Event::Submitted {
+				application: id,
+				applicant,
+				tier,
+				amount,
+				deposit,
+			});
 			Ok(())
 		}
 
@@ -360,14 +374,12 @@ pub mod pallet {
 		pub fn approve(origin: OriginFor<T>, application: ApplicationId) -> DispatchResult {
 			let allowed = T::ApproveOrigin::ensure_origin(origin)?;
 			let mut info = Self::within(application, allowed)?;
-			ensure!(
-				info.amount <= T::TierRanges::get().of(allowed).max,
-				Error::<T>::AboveTierCap
-			);
+			ensure!(info.amount <= T::TierRanges::get().of(allowed).max, Error::<T>::AboveTierCap);
 			ensure!(info.status == ApplicationStatus::Submitted, Error::<T>::AlreadyApproved);
 			T::Currency::hold(&HoldReason::Earmarked.into(), &T::Pot::get(), info.amount)
 				.map_err(|_| Error::<T>::InsufficientPot)?;
-			info.status = ApplicationStatus::Approved { at: frame_system::Pallet::<T>::block_number() };
+			info.status =
+				ApplicationStatus::Approved { at: frame_system::Pallet::<T>::block_number() };
 			let amount = info.amount;
 			Applications::<T>::insert(application, info);
 			Self::deposit_event(Event::Approved { application, amount });
@@ -438,8 +450,9 @@ pub mod pallet {
 				.ok_or(Error::<T>::UnknownMilestone)?;
 			match entry.status {
 				MilestoneStatus::Pending | MilestoneStatus::Rejected { .. } => {},
-				MilestoneStatus::Submitted { .. } =>
-					return Err(Error::<T>::MilestoneAlreadySubmitted.into()),
+				MilestoneStatus::Submitted { .. } => {
+					return Err(Error::<T>::MilestoneAlreadySubmitted.into())
+				},
 				MilestoneStatus::Paid { .. } => return Err(Error::<T>::MilestoneAlreadyPaid.into()),
 			}
 			ensure!(now <= entry.due, Error::<T>::MilestoneOverdue);
@@ -473,8 +486,9 @@ pub mod pallet {
 			let deliverable = match entry.status {
 				MilestoneStatus::Submitted { deliverable, .. } => deliverable,
 				MilestoneStatus::Paid { .. } => return Err(Error::<T>::MilestoneAlreadyPaid.into()),
-				MilestoneStatus::Pending | MilestoneStatus::Rejected { .. } =>
-					return Err(Error::<T>::MilestoneNotSubmitted.into()),
+				MilestoneStatus::Pending | MilestoneStatus::Rejected { .. } => {
+					return Err(Error::<T>::MilestoneNotSubmitted.into())
+				},
 			};
 			let amount = entry.amount;
 			let paid = info.paid.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
@@ -521,7 +535,7 @@ pub mod pallet {
 				.get_mut(milestone as usize)
 				.ok_or(Error::<T>::UnknownMilestone)?;
 			let MilestoneStatus::Submitted { deliverable, .. } = entry.status else {
-				return Err(Error::<T>::MilestoneNotSubmitted.into())
+				return Err(Error::<T>::MilestoneNotSubmitted.into());
 			};
 			entry.status = MilestoneStatus::Rejected { deliverable, reason };
 			Applications::<T>::insert(application, info);
@@ -545,8 +559,8 @@ pub mod pallet {
 				.milestones
 				.iter()
 				.position(|m| {
-					matches!(m.status, MilestoneStatus::Pending | MilestoneStatus::Rejected { .. }) &&
-						m.due < now
+					matches!(m.status, MilestoneStatus::Pending | MilestoneStatus::Rejected { .. })
+						&& m.due < now
 				})
 				.ok_or(Error::<T>::NotExpired)?;
 			let returned = Self::end(application, &info)?;
@@ -584,10 +598,7 @@ pub mod pallet {
 		/// Checks a call's milestones, converts them for storage and adds up their amounts.
 		pub fn bound_milestones(
 			input: Vec<MilestoneInputOf<T>>,
-		) -> Result<
-			(BoundedVec<MilestoneOf<T>, T::MaxMilestones>, BalanceOf<T>),
-			Error<T>,
-		> {
+		) -> Result<(BoundedVec<MilestoneOf<T>, T::MaxMilestones>, BalanceOf<T>), Error<T>> {
 			ensure!(!input.is_empty(), Error::<T>::NoMilestones);
 			ensure!(input.len() <= T::MaxMilestones::get() as usize, Error::<T>::TooManyMilestones);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -624,7 +635,10 @@ pub mod pallet {
 
 		/// Ends a live application: releases its unpaid earmark (if approved) and its deposit,
 		/// and removes it. Returns what went back to the pot's free funds.
-		fn end(application: ApplicationId, info: &ApplicationOf<T>) -> Result<BalanceOf<T>, DispatchError> {
+		fn end(
+			application: ApplicationId,
+			info: &ApplicationOf<T>,
+		) -> Result<BalanceOf<T>, DispatchError> {
 			let returned = match info.status {
 				ApplicationStatus::Submitted => Zero::zero(),
 				ApplicationStatus::Approved { .. } => {
@@ -654,7 +668,9 @@ pub mod pallet {
 			limit: u32,
 		) -> Vec<(ApplicationId, ApplicationOf<T>)> {
 			let end = start.saturating_add(limit.min(MAX_PAGE)).min(NextApplicationId::<T>::get());
-			(start..end).filter_map(|id| Applications::<T>::get(id).map(|a| (id, a))).collect()
+			(start..end)
+				.filter_map(|id| Applications::<T>::get(id).map(|a| (id, a)))
+				.collect()
 		}
 
 		/// The pot's funds: free to approve, and earmarked for approved grants.
@@ -699,21 +715,25 @@ pub mod pallet {
 						info.milestones.iter().all(|m| m.status == MilestoneStatus::Pending),
 						"a submitted application has deliverables"
 					),
-					ApplicationStatus::Approved { .. } =>
-						earmarked = earmarked.saturating_add(info.amount.saturating_sub(info.paid)),
+					ApplicationStatus::Approved { .. } => {
+						earmarked = earmarked.saturating_add(info.amount.saturating_sub(info.paid))
+					},
 				}
 				let held = deposits.entry(info.applicant.clone()).or_default();
 				*held = held.saturating_add(info.deposit);
 			}
 			ensure!(
-				earmarked ==
-					T::Currency::balance_on_hold(&HoldReason::Earmarked.into(), &T::Pot::get()),
+				earmarked
+					== T::Currency::balance_on_hold(&HoldReason::Earmarked.into(), &T::Pot::get()),
 				"the pot's earmark is not the sum of the approved grants' unpaid amounts"
 			);
 			for (who, deposit) in deposits {
 				ensure!(
-					deposit ==
-						T::Currency::balance_on_hold(&HoldReason::ApplicationDeposit.into(), &who),
+					deposit
+						== T::Currency::balance_on_hold(
+							&HoldReason::ApplicationDeposit.into(),
+							&who
+						),
 					"an applicant's held deposit is not the sum of its applications' deposits"
 				);
 			}

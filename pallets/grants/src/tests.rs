@@ -12,9 +12,19 @@ use sp_runtime::{DispatchError, TokenError};
 const DOC: H256 = H256::repeat_byte(0xd0);
 const WORK: H256 = H256::repeat_byte(0x0a);
 
-fn submit(who: AccountId, tier: Tier, milestones: Vec<MilestoneInput<Balance, u64>>) -> ApplicationId {
+fn submit(
+	who: AccountId,
+	tier: Tier,
+	milestones: Vec<MilestoneInput<Balance, u64>>,
+) -> ApplicationId {
 	let id = NextApplicationId::<Test>::get();
-	assert_ok!(Grants::submit(RuntimeOrigin::signed(who), tier, b"Datanet explorer".to_vec(), DOC, milestones));
+	assert_ok!(Grants::submit(
+		RuntimeOrigin::signed(who),
+		tier,
+		b"Datanet explorer".to_vec(),
+		DOC,
+		milestones
+	));
 	id
 }
 
@@ -71,7 +81,10 @@ fn submit_refuses_bad_input() {
 		let sub = |title: Vec<u8>, tier, ms| Grants::submit(who.clone(), tier, title, DOC, ms);
 		let title = || b"ok".to_vec();
 		assert_noop!(sub(vec![], Tier::Exploration, exploration()), Error::<Test>::EmptyTitle);
-		assert_noop!(sub(vec![b'x'; 33], Tier::Exploration, exploration()), Error::<Test>::TitleTooLong);
+		assert_noop!(
+			sub(vec![b'x'; 33], Tier::Exploration, exploration()),
+			Error::<Test>::TitleTooLong
+		);
 		assert_noop!(sub(title(), Tier::Exploration, vec![]), Error::<Test>::NoMilestones);
 		assert_noop!(
 			sub(title(), Tier::Exploration, vec![milestone(6_000, 10); 5]),
@@ -83,11 +96,20 @@ fn submit_refuses_bad_input() {
 		);
 		let mut empty = milestone(30_000, 10);
 		empty.description = vec![];
-		assert_noop!(sub(title(), Tier::Exploration, vec![empty]), Error::<Test>::BadMilestoneDescription);
+		assert_noop!(
+			sub(title(), Tier::Exploration, vec![empty]),
+			Error::<Test>::BadMilestoneDescription
+		);
 		let mut long = milestone(30_000, 10);
 		long.description = vec![b'd'; 65];
-		assert_noop!(sub(title(), Tier::Exploration, vec![long]), Error::<Test>::BadMilestoneDescription);
-		assert_noop!(sub(title(), Tier::Exploration, vec![milestone(30_000, 1)]), Error::<Test>::DueInPast);
+		assert_noop!(
+			sub(title(), Tier::Exploration, vec![long]),
+			Error::<Test>::BadMilestoneDescription
+		);
+		assert_noop!(
+			sub(title(), Tier::Exploration, vec![milestone(30_000, 1)]),
+			Error::<Test>::DueInPast
+		);
 		assert_noop!(
 			sub(title(), Tier::Exploration, vec![milestone(24_999, 10)]),
 			Error::<Test>::BelowTierMinimum
@@ -105,7 +127,13 @@ fn submit_refuses_bad_input() {
 			Error::<Test>::Overflow
 		);
 		assert_noop!(
-			Grants::submit(RuntimeOrigin::signed(POOR), Tier::Exploration, title(), DOC, exploration()),
+			Grants::submit(
+				RuntimeOrigin::signed(POOR),
+				Tier::Exploration,
+				title(),
+				DOC,
+				exploration()
+			),
 			TokenError::FundsUnavailable
 		);
 		assert_noop!(
@@ -124,7 +152,10 @@ fn approve_earmarks_the_amount_in_the_pot() {
 		assert_eq!(earmarked(), 30_000);
 		assert_eq!(Balances::total_balance(&POT), pot_before);
 		assert_eq!(Balances::balance(&POT), POT_FUNDS - 30_000);
-		assert_eq!(Applications::<Test>::get(id).unwrap().status, ApplicationStatus::Approved { at: 1 });
+		assert_eq!(
+			Applications::<Test>::get(id).unwrap().status,
+			ApplicationStatus::Approved { at: 1 }
+		);
 		assert_eq!(last_event(), Event::Approved { application: id, amount: 30_000 }.into());
 		assert_eq!(Grants::pot_funds(), PotFunds { free: POT_FUNDS - 30_000, earmarked: 30_000 });
 	});
@@ -138,7 +169,10 @@ fn approve_is_bounded_by_the_origins_tier() {
 			Grants::approve(RuntimeOrigin::signed(EXPLORATION_TRACK), building),
 			Error::<Test>::TierNotAllowed
 		);
-		assert_noop!(Grants::approve(RuntimeOrigin::signed(ALICE), building), DispatchError::BadOrigin);
+		assert_noop!(
+			Grants::approve(RuntimeOrigin::signed(ALICE), building),
+			DispatchError::BadOrigin
+		);
 		// A higher track may approve a lower tier, but never above its own cap.
 		assert_ok!(Grants::approve(RuntimeOrigin::signed(BUILDING_TRACK), building));
 		let exploration = submit(BOB, Tier::Exploration, exploration());
@@ -178,10 +212,7 @@ fn reject_sends_the_deposit_to_the_pot() {
 		let id = submit(ALICE, Tier::Exploration, exploration());
 		let deposit = deposit_held(ALICE);
 		let alice = Balances::total_balance(&ALICE);
-		assert_noop!(
-			Grants::reject(RuntimeOrigin::signed(ALICE), id),
-			DispatchError::BadOrigin
-		);
+		assert_noop!(Grants::reject(RuntimeOrigin::signed(ALICE), id), DispatchError::BadOrigin);
 		assert_ok!(Grants::reject(RuntimeOrigin::signed(EXPLORATION_TRACK), id));
 		assert_eq!(Balances::total_balance(&ALICE), alice - deposit);
 		assert_eq!(Balances::balance(&POT), POT_FUNDS + deposit);
@@ -213,7 +244,10 @@ fn withdraw_before_approval_returns_the_deposit() {
 		assert_eq!(deposit_held(ALICE), 0);
 		assert_eq!(Balances::balance(&ALICE), 1_000_000);
 		assert_eq!(last_event(), Event::Withdrawn { application: id, returned: 0 }.into());
-		assert_noop!(Grants::withdraw(RuntimeOrigin::signed(ALICE), id), Error::<Test>::UnknownApplication);
+		assert_noop!(
+			Grants::withdraw(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::UnknownApplication
+		);
 	});
 }
 
@@ -272,7 +306,8 @@ fn milestones_are_paid_one_by_one_and_the_last_completes_the_grant() {
 		assert_eq!(Applications::<Test>::get(id).unwrap().paid, 20_000);
 		assert_eq!(
 			last_event(),
-			Event::MilestonePaid { application: id, milestone: 1, grantee: ALICE, amount: 20_000 }.into()
+			Event::MilestonePaid { application: id, milestone: 1, grantee: ALICE, amount: 20_000 }
+				.into()
 		);
 		assert_ok!(Grants::submit_milestone(RuntimeOrigin::signed(ALICE), id, 0, WORK));
 		assert_ok!(Grants::accept_milestone(RuntimeOrigin::root(), id, 0));
@@ -328,7 +363,10 @@ fn submit_milestone_refusals() {
 fn accept_milestone_refusals() {
 	test(|| {
 		let submitted = submit(BOB, Tier::Exploration, exploration());
-		assert_noop!(Grants::accept_milestone(RuntimeOrigin::root(), submitted, 0), Error::<Test>::NotApproved);
+		assert_noop!(
+			Grants::accept_milestone(RuntimeOrigin::root(), submitted, 0),
+			Error::<Test>::NotApproved
+		);
 		let id = approved();
 		assert_noop!(
 			Grants::accept_milestone(RuntimeOrigin::signed(ALICE), id, 0),
@@ -338,7 +376,10 @@ fn accept_milestone_refusals() {
 			Grants::accept_milestone(RuntimeOrigin::root(), id, 0),
 			Error::<Test>::MilestoneNotSubmitted
 		);
-		assert_noop!(Grants::accept_milestone(RuntimeOrigin::root(), id, 5), Error::<Test>::UnknownMilestone);
+		assert_noop!(
+			Grants::accept_milestone(RuntimeOrigin::root(), id, 5),
+			Error::<Test>::UnknownMilestone
+		);
 		assert_ok!(Grants::submit_milestone(RuntimeOrigin::signed(ALICE), id, 0, WORK));
 		assert_ok!(Grants::accept_milestone(RuntimeOrigin::root(), id, 0));
 		// Paying the same milestone twice would pay beyond its amount.
@@ -391,10 +432,18 @@ fn a_rejected_milestone_can_be_submitted_again_before_its_due_block() {
 			0,
 			RejectReason::Other(7)
 		));
-		assert_eq!(status(id, 0), MilestoneStatus::Rejected { deliverable: WORK, reason: RejectReason::Other(7) });
+		assert_eq!(
+			status(id, 0),
+			MilestoneStatus::Rejected { deliverable: WORK, reason: RejectReason::Other(7) }
+		);
 		assert_eq!(
 			last_event(),
-			Event::MilestoneRejected { application: id, milestone: 0, reason: RejectReason::Other(7) }.into()
+			Event::MilestoneRejected {
+				application: id,
+				milestone: 0,
+				reason: RejectReason::Other(7)
+			}
+			.into()
 		);
 		let fixed = H256::repeat_byte(0x0b);
 		assert_ok!(Grants::submit_milestone(RuntimeOrigin::signed(ALICE), id, 0, fixed));
@@ -426,7 +475,10 @@ fn an_overdue_milestone_lets_anyone_expire_the_grant() {
 		assert_eq!(earmarked(), 0);
 		assert_eq!(Balances::balance(&POT), POT_FUNDS - 10_000);
 		assert_eq!(deposit_held(ALICE), 0);
-		assert_eq!(last_event(), Event::Expired { application: id, milestone: 1, returned: 20_000 }.into());
+		assert_eq!(
+			last_event(),
+			Event::Expired { application: id, milestone: 1, returned: 20_000 }.into()
+		);
 	});
 }
 
@@ -436,7 +488,10 @@ fn a_deliverable_awaiting_review_does_not_expire() {
 		let id = approved();
 		let submitted = submit(BOB, Tier::Exploration, exploration());
 		System::set_block_number(300);
-		assert_noop!(Grants::expire(RuntimeOrigin::signed(BOB), submitted), Error::<Test>::NotApproved);
+		assert_noop!(
+			Grants::expire(RuntimeOrigin::signed(BOB), submitted),
+			Error::<Test>::NotApproved
+		);
 		System::set_block_number(100);
 		assert_ok!(Grants::submit_milestone(RuntimeOrigin::signed(ALICE), id, 0, WORK));
 		assert_ok!(Grants::submit_milestone(RuntimeOrigin::signed(ALICE), id, 1, WORK));
@@ -444,7 +499,10 @@ fn a_deliverable_awaiting_review_does_not_expire() {
 		assert_noop!(Grants::expire(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotExpired);
 		// Reviewers may still pay after the due block.
 		assert_ok!(Grants::accept_milestone(RuntimeOrigin::root(), id, 1));
-		assert_noop!(Grants::expire(RuntimeOrigin::signed(BOB), 42), Error::<Test>::UnknownApplication);
+		assert_noop!(
+			Grants::expire(RuntimeOrigin::signed(BOB), 42),
+			Error::<Test>::UnknownApplication
+		);
 	});
 }
 
@@ -456,7 +514,10 @@ fn pages_list_live_applications_in_order() {
 		}
 		assert_ok!(Grants::withdraw(RuntimeOrigin::signed(ALICE), 2));
 		let ids = |start, limit| {
-			Grants::applications_page(start, limit).into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+			Grants::applications_page(start, limit)
+				.into_iter()
+				.map(|(id, _)| id)
+				.collect::<Vec<_>>()
 		};
 		assert_eq!(ids(0, 100), vec![0, 1, 3, 4]);
 		assert_eq!(ids(1, 3), vec![1, 3]);

@@ -89,7 +89,16 @@ impl<Balance: Copy> TierRanges<Balance> {
 
 /// Why reviewers sent a milestone's deliverable back.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum RejectReason {
 	/// The deliverable is missing parts the milestone promised.
@@ -115,7 +124,16 @@ pub struct MilestoneInput<Balance, BlockNumber> {
 
 /// Where a milestone stands.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum MilestoneStatus<BlockNumber> {
 	/// Nothing delivered yet.
@@ -155,7 +173,16 @@ where
 /// Where an application stands. Applications that end are removed from storage; their end is
 /// recorded by an event.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum ApplicationStatus<BlockNumber> {
 	/// Waiting for a referendum on its tier's track to approve it.
@@ -206,7 +233,16 @@ where
 
 /// How an application ended.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Outcome {
 	/// Every milestone was paid.
@@ -223,7 +259,16 @@ pub enum Outcome {
 
 /// The grants pot's funds.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct PotFunds<Balance> {
 	/// Free to approve new grants (including what the pot must keep to exist).

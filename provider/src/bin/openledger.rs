@@ -7,11 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use openledger_provider::{
-	chain::Chain,
-	client,
-	store::content_hash,
-};
+use openledger_provider::{chain::Chain, client, store::content_hash};
 use openledger_runtime::{Runtime, RuntimeCall, RuntimeEvent};
 use pallet_datanets::{DataFormat, ValidationState};
 use sp_core::{crypto::Pair as _, sr25519};
@@ -115,7 +111,8 @@ async fn run(cli: Cli) -> Result<()> {
 			};
 			let signer = sr25519::Pair::from_string(secret.trim(), None)
 				.map_err(|e| anyhow!("not a valid secret URI: {e:?}"))?;
-			let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+			let bytes =
+				std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
 			let hash = content_hash(&bytes);
 			let size = bytes.len() as u64;
 			let endpoint = match endpoint {
@@ -163,7 +160,10 @@ async fn run(cli: Cli) -> Result<()> {
 			let contribution =
 				contribution.ok_or_else(|| anyhow!("the block has no Contributed event"))?;
 			if !cli.json {
-				println!("contribution {contribution} of datanet {datanet} in block {:?}", included.block);
+				println!(
+					"contribution {contribution} of datanet {datanet} in block {:?}",
+					included.block
+				);
 				match job {
 					Some(j) => println!("validation job {j}"),
 					None => println!("no validation job"),
@@ -177,21 +177,22 @@ async fn run(cli: Cli) -> Result<()> {
 				let best = chain.best_number().await?;
 				while next <= best && reported.is_none() {
 					if let Some(hash) = chain.block_hash(next).await? {
-						reported = chain.events_at(hash).await?.into_iter().find_map(|(_, e)| match e {
-							RuntimeEvent::Datanets(pallet_datanets::Event::Validated {
-								datanet: d,
-								contribution: c,
-								outcome,
-								score,
-								reason,
-							}) if d == datanet && c == contribution => Some(Reported {
-								outcome: format!("{outcome:?}"),
-								score,
-								reason: String::from_utf8_lossy(&reason).into_owned(),
-								block: next,
-							}),
-							_ => None,
-						});
+						reported =
+							chain.events_at(hash).await?.into_iter().find_map(|(_, e)| match e {
+								RuntimeEvent::Datanets(pallet_datanets::Event::Validated {
+									datanet: d,
+									contribution: c,
+									outcome,
+									score,
+									reason,
+								}) if d == datanet && c == contribution => Some(Reported {
+									outcome: format!("{outcome:?}"),
+									score,
+									reason: String::from_utf8_lossy(&reason).into_owned(),
+									block: next,
+								}),
+								_ => None,
+							});
 					}
 					next += 1;
 				}
@@ -204,8 +205,9 @@ async fn run(cli: Cli) -> Result<()> {
 			}
 			show(&chain, cli.json, datanet, contribution, Some(hash), job, reported).await
 		},
-		Command::Status { datanet, contribution } =>
-			show(&chain, cli.json, datanet, contribution, None, None, None).await,
+		Command::Status { datanet, contribution } => {
+			show(&chain, cli.json, datanet, contribution, None, None, None).await
+		},
 	}
 }
 
@@ -241,12 +243,15 @@ async fn show(
 	let status = match &item {
 		None => "removed (rejected or withdrawn)".to_string(),
 		Some(c) => match &c.status {
-			pallet_datanets::ContributionStatus::Pending { approvals, rejections } =>
-				format!("pending ({} approvals, {} rejections)", approvals.len(), rejections.len()),
-			pallet_datanets::ContributionStatus::Accepted { position, .. } =>
-				format!("accepted at position {position}"),
-			pallet_datanets::ContributionStatus::Slashed { reason, .. } =>
-				format!("slashed ({reason:?})"),
+			pallet_datanets::ContributionStatus::Pending { approvals, rejections } => {
+				format!("pending ({} approvals, {} rejections)", approvals.len(), rejections.len())
+			},
+			pallet_datanets::ContributionStatus::Accepted { position, .. } => {
+				format!("accepted at position {position}")
+			},
+			pallet_datanets::ContributionStatus::Slashed { reason, .. } => {
+				format!("slashed ({reason:?})")
+			},
 		},
 	};
 	let (validation_text, outcome, score, reason) = match (&state, reported) {
@@ -258,8 +263,9 @@ async fn show(
 			Some(r.reason),
 		),
 		(None, None) => ("none".to_string(), None, None, None),
-		(Some(ValidationState::Requested { job }), _) =>
-			(format!("waiting for job {job}"), None, None, None),
+		(Some(ValidationState::Requested { job }), _) => {
+			(format!("waiting for job {job}"), None, None, None)
+		},
 		(Some(ValidationState::Unavailable), _) => ("unavailable".to_string(), None, None, None),
 		(Some(ValidationState::Done { report, at }), _) => {
 			let reason = String::from_utf8_lossy(&report.reason).into_owned();

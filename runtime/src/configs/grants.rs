@@ -43,7 +43,10 @@ pub struct GovernedTierRanges;
 impl Get<TierRanges<Balance>> for GovernedTierRanges {
 	fn get() -> TierRanges<Balance> {
 		TierRanges {
-			exploration: Range { min: params::ExplorationMin::get(), max: params::ExplorationMax::get() },
+			exploration: Range {
+				min: params::ExplorationMin::get(),
+				max: params::ExplorationMax::get(),
+			},
 			building: Range { min: params::BuildingMin::get(), max: params::BuildingMax::get() },
 			expansion: Range { min: params::ExpansionMin::get(), max: params::ExpansionMax::get() },
 		}

@@ -11,6 +11,8 @@ mod utility;
 
 pub use data::ContributorRewardsPot;
 pub use grants::EcosystemGrantsPot;
-pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey, RuntimeParametersValue};
 pub use monetary::{CommunityPotAccount, TransactionByteFee, WeightFee};
+pub use parameters::{
+	dynamic_params, RuntimeParameters, RuntimeParametersKey, RuntimeParametersValue,
+};
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

@@ -8,10 +8,11 @@ use serde_json::Value;
 
 fn merge(base: &mut Value, patch: Value) {
 	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) =>
+		(Value::Object(base), Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -23,7 +24,8 @@ pub fn preset_ext(preset: &str) -> sp_io::TestExternalities {
 	let patch: Value = serde_json::from_slice(&patch).expect("a preset is JSON");
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
 	merge(&mut config, patch);
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("the preset is a genesis config");
+	let config: RuntimeGenesisConfig =
+		serde_json::from_value(config).expect("the preset is a genesis config");
 	let mut ext = sp_io::TestExternalities::new_empty();
 	ext.execute_with(|| config.build());
 	ext

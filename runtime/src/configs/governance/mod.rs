@@ -11,7 +11,8 @@ use frame_support::{
 	traits::{
 		fungible::HoldConsideration,
 		tokens::{currency::ActiveIssuanceOf, pay::PayFromAccount, UnityAssetBalanceConversion},
-		AsEnsureOriginWithArg, ConstU128, ConstU32, EitherOf, MapSuccess, EqualPrivilegeOnly, LinearStoragePrice,
+		AsEnsureOriginWithArg, ConstU128, ConstU32, EitherOf, EqualPrivilegeOnly,
+		LinearStoragePrice, MapSuccess,
 	},
 	weights::Weight,
 };
@@ -134,7 +135,6 @@ pub mod spend_caps {
 	pub const BIG_SPENDER: Balance = 1_000_000 * OPEN;
 	pub const TREASURER: Balance = 10_000_000 * OPEN;
 }
-
 
 parameter_types! {
 	pub const MaxBalance: Balance = Balance::MAX;
