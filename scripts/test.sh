@@ -4,6 +4,10 @@
 # @polkadot/api and the openledger CLI.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
+
+echo "==> formatting (rustfmt.toml)"
+(cd "$ROOT" && cargo fmt --all -- --check)
+
 build_node
 build_provider
 

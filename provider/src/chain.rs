@@ -177,6 +177,16 @@ impl Chain {
 		}
 	}
 
+	/// A subscription to the headers of new best blocks.
+	pub async fn new_heads(
+		&self,
+	) -> Result<jsonrpsee::core::client::Subscription<serde_json::Value>> {
+		self.rpc
+			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
+			.await
+			.context("subscribing to new blocks")
+	}
+
 	pub async fn best_number(&self) -> Result<u32> {
 		self.header_number(None).await
 	}

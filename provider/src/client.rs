@@ -1,51 +1,301 @@
-//! A small HTTP client for blob stores: download with a size limit and a timeout, upload.
+//! A small HTTP(S) client for blob stores: download with a size limit and a timeout, upload.
+//!
+//! Downloads are what a provider does for someone else: a datanet's owner names the storage
+//! endpoints that a validation job fetches from. So [`Fetcher`] connects only to public addresses
+//! unless the provider's operator allows private ones: a host name is resolved, and refused if
+//! any of its addresses is loopback, private, link-local or otherwise not public, and the
+//! connection goes to the addresses that were checked, so a name cannot be re-pointed between the
+//! check and the connection. Otherwise a datanet could make providers probe their own networks.
 
 use anyhow::{anyhow, Context, Result};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{body::Bytes, Request, StatusCode};
 use hyper_util::{
-	client::legacy::{connect::HttpConnector, Client},
+	client::legacy::{
+		connect::{dns::Name, HttpConnector},
+		Client,
+	},
 	rt::TokioExecutor,
 };
-use std::time::Duration;
+use std::{
+	future::Future,
+	net::{IpAddr, SocketAddr},
+	pin::Pin,
+	task::{Context as TaskContext, Poll},
+	time::Duration,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn client() -> Client<HttpConnector, Full<Bytes>> {
+/// Whether `ip` is an address of the public internet: not loopback, private, link-local,
+/// shared (carrier-grade NAT), documentation, multicast, broadcast, reserved or unspecified.
+pub fn is_public(ip: IpAddr) -> bool {
+	match ip {
+		IpAddr::V4(a) => {
+			let [first, second, ..] = a.octets();
+			!(a.is_private()
+				|| a.is_loopback()
+				|| a.is_link_local()
+				|| a.is_broadcast()
+				|| a.is_documentation()
+				|| a.is_unspecified()
+				|| a.is_multicast()
+				|| first == 0
+				|| first >= 240
+				|| (first == 100 && (second & 0xc0) == 64)
+				|| (first == 198 && (second & 0xfe) == 18))
+		},
+		IpAddr::V6(a) => {
+			if let Some(v4) = a.to_ipv4_mapped() {
+				return is_public(IpAddr::V4(v4));
+			}
+			let first = a.segments()[0];
+			!(a.is_loopback()
+				|| a.is_unspecified()
+				|| a.is_multicast()
+				|| (first & 0xfe00) == 0xfc00
+				|| (first & 0xffc0) == 0xfe80
+				|| first == 0x2001 && a.segments()[1] == 0x0db8)
+		},
+	}
+}
+
+/// Resolves host names like the system does, and refuses names with a non-public address
+/// unless private addresses are allowed.
+#[derive(Clone)]
+pub struct GuardedResolver {
+	allow_private: bool,
+}
+
+impl tower_service::Service<Name> for GuardedResolver {
+	type Response = std::vec::IntoIter<SocketAddr>;
+	type Error = std::io::Error;
+	type Future = Pin<Box<dyn Future<Output = std::io::Result<Self::Response>> + Send>>;
+
+	fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+		Poll::Ready(Ok(()))
+	}
+
+	fn call(&mut self, name: Name) -> Self::Future {
+		let allow_private = self.allow_private;
+		Box::pin(async move {
+			let host = name.as_str().to_string();
+			let addresses: Vec<SocketAddr> =
+				tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+			if !allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
+				return Err(std::io::Error::other(format!(
+					"{host} resolves to an address that is not public"
+				)));
+			}
+			Ok(addresses.into_iter())
+		})
+	}
+}
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
+
+/// Downloads blobs over HTTP or HTTPS (the system's root certificates), from public addresses
+/// only unless built to allow private ones.
+#[derive(Clone)]
+pub struct Fetcher {
+	client: Client<Connector, Full<Bytes>>,
+	allow_private: bool,
+}
+
+impl Fetcher {
+	pub fn new(allow_private: bool) -> Self {
+		let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+		http.enforce_http(false);
+		http.set_connect_timeout(Some(Duration::from_secs(10)));
+		let tls = rustls::ClientConfig::builder()
+			.with_root_certificates(native_roots())
+			.with_no_client_auth();
+		let https = hyper_rustls::HttpsConnectorBuilder::new()
+			.with_tls_config(tls)
+			.https_or_http()
+			.enable_http1()
+			.wrap_connector(http);
+		Self { client: Client::builder(TokioExecutor::new()).build(https), allow_private }
+	}
+
+	/// Downloads `url`: `Ok(None)` on 404, the bytes on 200 if they are at most `limit`.
+	pub async fn get(&self, url: &str, limit: usize) -> Result<Option<Vec<u8>>, FetchError> {
+		let uri: hyper::Uri = url.parse().map_err(|_| FetchError::BadUrl)?;
+		match uri.scheme_str() {
+			Some("http" | "https") => {},
+			_ => return Err(FetchError::BadUrl),
+		}
+		let host = uri.host().ok_or(FetchError::BadUrl)?;
+		// Addresses written as such are not resolved, so they are checked here.
+		if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+			if !self.allow_private && !is_public(ip) {
+				return Err(FetchError::NotPublic);
+			}
+		}
+		let response = tokio::time::timeout(TIMEOUT, self.client.get(uri))
+			.await
+			.map_err(|_| FetchError::Unreachable(format!("no answer within {TIMEOUT:?}")))?
+			.map_err(|e| {
+				let text = format!("{:?}", anyhow::Error::new(e));
+				if text.contains("not public") {
+					FetchError::NotPublic
+				} else {
+					FetchError::Unreachable(text)
+				}
+			})?;
+		match response.status() {
+			StatusCode::OK => {},
+			StatusCode::NOT_FOUND => return Ok(None),
+			status => return Err(FetchError::Unreachable(format!("answered {status}"))),
+		}
+		let body =
+			tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), limit).collect())
+				.await
+				.map_err(|_| FetchError::Unreachable(format!("no body within {TIMEOUT:?}")))?
+				.map_err(|e| {
+					if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+						FetchError::TooLarge
+					} else {
+						FetchError::Unreachable(format!("reading the body: {e}"))
+					}
+				})?;
+		Ok(Some(body.to_bytes().to_vec()))
+	}
+}
+
+/// The system's root certificates; none if they cannot be read (HTTPS then fails to verify,
+/// which the caller reports).
+fn native_roots() -> rustls::RootCertStore {
+	let mut roots = rustls::RootCertStore::empty();
+	let found = rustls_native_certs::load_native_certs();
+	for error in &found.errors {
+		tracing::warn!(%error, "reading the system's root certificates");
+	}
+	roots.add_parsable_certificates(found.certs);
+	roots
+}
+
+/// Why a download failed.
+#[derive(Debug)]
+pub enum FetchError {
+	/// Not an `http://` or `https://` URL with a host.
+	BadUrl,
+	/// The host is, or resolves to, an address that is not public.
+	NotPublic,
+	/// The body is larger than the limit.
+	TooLarge,
+	/// The endpoint could not be reached, or answered with an error.
+	Unreachable(String),
+}
+
+impl std::fmt::Display for FetchError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			FetchError::BadUrl => write!(f, "not an http(s) URL with a host"),
+			FetchError::NotPublic => write!(f, "the host is not a public address"),
+			FetchError::TooLarge => write!(f, "the body is larger than the limit"),
+			FetchError::Unreachable(why) => write!(f, "unreachable: {why}"),
+		}
+	}
+}
+
+impl std::error::Error for FetchError {}
+
+fn plain_client() -> Client<HttpConnector, Full<Bytes>> {
 	Client::builder(TokioExecutor::new()).build_http()
 }
 
-/// Downloads `url`: `Ok(None)` on 404, the bytes on 200 if they are at most `limit`.
-pub async fn get(url: &str, limit: usize) -> Result<Option<Vec<u8>>> {
-	let uri: hyper::Uri = url.parse().with_context(|| format!("bad URL {url}"))?;
-	let response = tokio::time::timeout(TIMEOUT, client().get(uri))
-		.await
-		.map_err(|_| anyhow!("{url} did not answer within {TIMEOUT:?}"))?
-		.with_context(|| format!("GET {url}"))?;
-	match response.status() {
-		StatusCode::OK => {},
-		StatusCode::NOT_FOUND => return Ok(None),
-		status => return Err(anyhow!("GET {url} answered {status}")),
-	}
-	let body = tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), limit).collect())
-		.await
-		.map_err(|_| anyhow!("{url} did not send its body within {TIMEOUT:?}"))?
-		.map_err(|e| anyhow!("reading {url}: {e}"))?;
-	Ok(Some(body.to_bytes().to_vec()))
-}
-
-/// Sends `body` to `url` with `method`; the status and the answer's text.
+/// Sends `body` to `url` with `method`; the status and the answer's text. For the contributor's
+/// own uploads to the storage endpoint it chose.
 pub async fn send(method: &str, url: &str, body: Vec<u8>) -> Result<(StatusCode, String)> {
 	let request = Request::builder()
 		.method(method)
 		.uri(url)
 		.header("Content-Type", "application/octet-stream")
 		.body(Full::new(Bytes::from(body)))?;
-	let response = tokio::time::timeout(TIMEOUT, client().request(request))
+	let response = tokio::time::timeout(TIMEOUT, plain_client().request(request))
 		.await
 		.map_err(|_| anyhow!("{url} did not answer within {TIMEOUT:?}"))?
 		.with_context(|| format!("{method} {url}"))?;
 	let status = response.status();
 	let text = response.into_body().collect().await.map_err(|e| anyhow!("{e}"))?.to_bytes();
 	Ok((status, String::from_utf8_lossy(&text).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn public_addresses_are_told_from_the_rest() {
+		for public in ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+			assert!(is_public(public.parse().unwrap()), "{public}");
+		}
+		for private in [
+			"127.0.0.1",
+			"10.1.2.3",
+			"172.16.0.1",
+			"192.168.1.1",
+			"169.254.169.254",
+			"100.64.0.1",
+			"0.0.0.0",
+			"255.255.255.255",
+			"224.0.0.1",
+			"198.18.0.1",
+			"240.0.0.1",
+			"::1",
+			"::",
+			"fc00::1",
+			"fe80::1",
+			"::ffff:127.0.0.1",
+			"::ffff:10.0.0.1",
+			"2001:db8::1",
+		] {
+			assert!(!is_public(private.parse().unwrap()), "{private}");
+		}
+	}
+
+	/// A listener on loopback that counts the connections it receives.
+	async fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let port = listener.local_addr().unwrap().port();
+		let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+		let seen = count.clone();
+		tokio::spawn(async move {
+			while let Ok((_stream, _)) = listener.accept().await {
+				seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+			}
+		});
+		(format!("127.0.0.1:{port}"), count)
+	}
+
+	#[tokio::test]
+	async fn a_datanet_cannot_make_a_provider_reach_its_own_network() {
+		let (address, count) = counting_listener().await;
+		let port = address.rsplit(':').next().unwrap();
+		let fetcher = Fetcher::new(false);
+		for url in [
+			format!("http://{address}/v1/blobs/0x00"),
+			format!("http://localhost:{port}/v1/blobs/0x00"),
+			format!("http://[::ffff:127.0.0.1]:{port}/v1/blobs/0x00"),
+			format!("https://{address}/v1/blobs/0x00"),
+		] {
+			let error = fetcher.get(&url, 100).await.unwrap_err();
+			assert!(matches!(error, FetchError::NotPublic), "{url}: {error}");
+		}
+		assert!(matches!(fetcher.get("ftp://example.com/x", 100).await, Err(FetchError::BadUrl)));
+		tokio::time::sleep(Duration::from_millis(100)).await;
+		assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0);
+	}
+
+	#[tokio::test]
+	async fn an_operator_may_allow_private_addresses_and_https_is_spoken() {
+		let (address, count) = counting_listener().await;
+		let fetcher = Fetcher::new(true);
+		// The listener accepts and says nothing: the TLS handshake fails, after connecting.
+		let error =
+			fetcher.get(&format!("https://{address}/v1/blobs/0x00"), 100).await.unwrap_err();
+		assert!(matches!(error, FetchError::Unreachable(_)), "{error}");
+		assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+	}
 }

@@ -1,33 +1,20 @@
 //! The daemon's configuration, read from a TOML file.
 //!
-//! ```toml
-//! chain_rpc = "ws://127.0.0.1:9944"   # the node's JSON-RPC
-//! key_file = "provider.key"           # a secret URI: a mnemonic, a hex seed or a dev path like //Alice
-//! listen = "127.0.0.1:9100"           # where the HTTP API listens
-//! public_url = "http://127.0.0.1:9100" # the endpoint registered on chain
-//! data_dir = "provider-data"          # the blob store lives in {data_dir}/blobs
-//! bond = "1000"                       # OPEN held as bond when registering
-//! max_blob_bytes = 67108864           # the largest blob accepted or fetched
-//! poll_interval_ms = 2000             # how often the chain is checked for jobs besides notifications
-//! log_format = "json"                 # or "text"
+//! [`EXAMPLE`] (`provider/provider.example.toml`) documents every field; a test loads it.
 //!
-//! [hardware]
-//! cpu_cores = 2
-//! memory_mib = 4096
-//! gpus = 0
-//! gpu_memory_mib = 0
-//!
-//! concurrency = 4                     # jobs run at once
-//!
-//! [[offers]]
-//! kind = "contribution-validation"    # or "training", "inference"
-//! price = "0.5"                       # OPEN per job
-//! ```
+//! The daemon offers only the job kinds it runs ([`RUNNABLE`]): a configuration that offers
+//! another kind is refused, since every job of that kind assigned to it would fail.
 
 use anyhow::{Context, Result};
 use pallet_compute::JobKind;
 use serde::Deserialize;
 use std::{net::SocketAddr, path::PathBuf};
+
+/// The documented example configuration.
+pub const EXAMPLE: &str = include_str!("../provider.example.toml");
+
+/// The job kinds this daemon runs.
+pub const RUNNABLE: [KindConfig; 1] = [KindConfig::ContributionValidation];
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +31,11 @@ pub struct Config {
 	pub poll_interval_ms: u64,
 	#[serde(default)]
 	pub log_format: LogFormat,
+	/// Whether datanets' storage endpoints on loopback or private addresses are fetched from
+	/// (for a network on one machine or a private network); by default only public addresses
+	/// are, so that no datanet can make the provider reach into its own network.
+	#[serde(default)]
+	pub allow_private_storage: bool,
 	#[serde(default = "default_concurrency")]
 	pub concurrency: u32,
 	#[serde(default)]
@@ -134,6 +126,11 @@ impl Config {
 		for offer in &self.offers {
 			crate::parse_open(&offer.price)
 				.with_context(|| format!("price of {:?}", offer.kind))?;
+			anyhow::ensure!(
+				RUNNABLE.contains(&offer.kind),
+				"`offers` names {:?}, which this daemon does not run (it runs {RUNNABLE:?})",
+				offer.kind
+			);
 		}
 		Ok(())
 	}
@@ -170,7 +167,7 @@ impl Config {
 mod tests {
 	use super::*;
 
-	const EXAMPLE: &str = r#"
+	const MINIMAL: &str = r#"
 chain_rpc = "ws://127.0.0.1:9944"
 key_file = "key"
 listen = "127.0.0.1:9100"
@@ -189,7 +186,7 @@ price = "0.5"
 	fn parses_the_example_and_resolves_paths() {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("provider.toml");
-		std::fs::write(&path, EXAMPLE).unwrap();
+		std::fs::write(&path, MINIMAL).unwrap();
 		let config = Config::load(&path).unwrap();
 		assert_eq!(config.key_file, dir.path().join("key"));
 		assert_eq!(config.bond(), 1000 * crate::OPEN);
@@ -201,15 +198,28 @@ price = "0.5"
 	}
 
 	#[test]
+	fn the_documented_example_loads() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("provider.toml");
+		std::fs::write(&path, super::EXAMPLE).unwrap();
+		let config = Config::load(&path).unwrap();
+		assert_eq!(config.concurrency, 4);
+		assert_eq!(config.hardware.memory_mib, 4096);
+		assert_eq!(config.key_file, dir.path().join("provider.key"));
+		assert_eq!(config.offers.len(), 1);
+	}
+
+	#[test]
 	fn refuses_bad_files() {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("provider.toml");
 		for (bad, why) in [
-			(EXAMPLE.replace("1000", "lots"), "`bond`"),
-			(EXAMPLE.replace("concurrency = 2", "concurrency = 0"), "concurrency"),
-			(EXAMPLE.replace("contribution-validation", "mining"), "unknown variant"),
-			(EXAMPLE.replace("http://127.0.0.1:9100/", "127.0.0.1"), "public_url"),
-			(format!("{EXAMPLE}\nsurprise = 1"), "unknown field"),
+			(MINIMAL.replace("1000", "lots"), "`bond`"),
+			(MINIMAL.replace("concurrency = 2", "concurrency = 0"), "concurrency"),
+			(MINIMAL.replace("contribution-validation", "mining"), "unknown variant"),
+			(MINIMAL.replace("http://127.0.0.1:9100/", "127.0.0.1"), "public_url"),
+			(format!("{MINIMAL}\nsurprise = 1"), "unknown field"),
+			(MINIMAL.replace("contribution-validation", "training"), "does not run"),
 		] {
 			std::fs::write(&path, bad).unwrap();
 			let error = format!("{:#}", Config::load(&path).unwrap_err());

@@ -1,15 +1,23 @@
 //! The provider daemon: registers on chain, serves the HTTP API, and runs the job loop.
 //!
-//! Jobs reach the loop two ways: a notification from a validator's offchain worker, checked
-//! against chain state before anything is done, and a poll of the provider's job list on chain
-//! every `poll_interval_ms`, which also picks up, after a restart, the jobs accepted before it.
+//! The daemon watches the chain for its work: on every new best block it reads its job list on
+//! chain (`Compute::ProviderJobs`), and it reads it again every `poll_interval_ms` in case the
+//! subscription to new blocks stalls; the same read picks up, after a restart, the jobs accepted
+//! before it. Nobody needs to reach the daemon to give it work.
 //! For each job the loop reads the job from chain state, accepts it if it is still assigned,
 //! executes it and submits the result, one job at most once at a time and at most
 //! `concurrency` jobs together. Accepts and results of concurrent jobs share transactions
 //! ([`Batcher`]). On SIGINT or SIGTERM the daemon stops taking connections and
 //! new jobs, lets running jobs finish for up to [`SHUTDOWN_GRACE`], and exits.
 
-use crate::{batch::Batcher, chain::Chain, config::Config, store::BlobStore, validate};
+use crate::{
+	batch::Batcher,
+	chain::Chain,
+	client::{FetchError, Fetcher},
+	config::Config,
+	store::BlobStore,
+	validate,
+};
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use hyper_util::rt::TokioIo;
@@ -27,6 +35,14 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 /// How long running jobs may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// How many job records `/v1/status` keeps; older jobs are forgotten first.
+pub const MAX_RECORDS: usize = 4_096;
+
+/// Room in the job queue: every job the chain may have assigned at once, found twice.
+fn queue_capacity(concurrency: u32) -> usize {
+	(concurrency as usize).saturating_mul(2).max(16)
+}
+
 fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -35,8 +51,8 @@ fn now_ms() -> u64 {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct JobRecord {
 	pub state: String,
-	/// When the first notification for it arrived (ms since the epoch).
-	pub notified_ms: Option<u64>,
+	/// When the daemon first saw it assigned to itself on chain (ms since the epoch).
+	pub seen_ms: Option<u64>,
 	pub accepted_ms: Option<u64>,
 	pub completed_ms: Option<u64>,
 	pub outcome: Option<String>,
@@ -52,10 +68,15 @@ pub struct Shared {
 	pub signer: sr25519::Pair,
 	pub account: AccountId,
 	pub store: BlobStore,
+	/// Fetches contributions from datanets' storage endpoints.
+	fetcher: Fetcher,
 	pub config: Config,
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
 	counters: Mutex<BTreeMap<&'static str, u64>>,
-	queue: mpsc::UnboundedSender<JobId>,
+	/// Jobs found on chain, for the job loop. Bounded: the chain assigns a provider at most
+	/// `concurrency` jobs at once, and a job that finds the queue full is found again on the next
+	/// read.
+	queue: mpsc::Sender<JobId>,
 }
 
 impl Shared {
@@ -63,34 +84,31 @@ impl Shared {
 		*self.counters.lock().await.entry(what).or_default() += 1;
 	}
 
+	/// Updates the record of `job`, forgetting the oldest records beyond [`MAX_RECORDS`].
 	async fn record(&self, job: JobId, update: impl FnOnce(&mut JobRecord)) {
-		update(self.jobs.lock().await.entry(job).or_default());
+		let mut jobs = self.jobs.lock().await;
+		update(jobs.entry(job).or_default());
+		while jobs.len() > MAX_RECORDS {
+			jobs.pop_first();
+		}
 	}
 
-	/// A notification named `jobs`: queues those that chain state has open and assigned to this
-	/// provider, and returns them.
-	pub async fn notified(&self, jobs: &[JobId]) -> Result<Vec<JobId>> {
-		let keys: Vec<_> =
-			jobs.iter().map(pallet_compute::Jobs::<Runtime>::hashed_key_for).collect();
-		let infos: Vec<Option<pallet_compute::JobOf<Runtime>>> =
-			self.chain.storage_many(&keys).await?;
-		let at = now_ms();
-		let mut ours = Vec::new();
-		for (&job, info) in jobs.iter().zip(infos) {
-			if !info.is_some_and(|j| j.status.provider() == &self.account) {
-				self.count("notifications_refused").await;
-				tracing::warn!(job, "notification for a job not assigned to this provider");
-				continue;
-			}
-			self.count("notifications").await;
-			self.record(job, |r| {
-				r.notified_ms.get_or_insert(at);
-			})
-			.await;
-			let _ = self.queue.send(job);
-			ours.push(job);
+	/// Reads the jobs assigned to this provider on chain and queues them; the job loop skips
+	/// those already running.
+	async fn look_for_jobs(&self) {
+		match self.assigned_jobs().await {
+			Ok(jobs) => {
+				let at = now_ms();
+				for job in jobs {
+					self.record(job, |r| {
+						r.seen_ms.get_or_insert(at);
+					})
+					.await;
+					let _ = self.queue.try_send(job);
+				}
+			},
+			Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading the jobs on chain"),
 		}
-		Ok(ours)
 	}
 
 	pub async fn status(&self) -> serde_json::Value {
@@ -244,13 +262,22 @@ impl Shared {
 			.await?
 			.map(|s| s.endpoints.into_iter().map(|e| e.to_vec()).collect::<Vec<_>>())
 			.unwrap_or_default();
+		// What goes on chain says what was found, never why an endpoint failed: that would
+		// tell anyone what the provider's network can reach. The details go to the logs.
+		if item.size > self.store.limit() {
+			return Ok(validate::report(
+				ValidationOutcome::Unverifiable,
+				0,
+				"the contribution is larger than this provider checks",
+			));
+		}
 		// One byte past the declared size is enough to tell a size mismatch.
-		let limit = (item.size.saturating_add(1)).min(self.store.limit()) as usize;
-		let mut problems = Vec::new();
+		let limit = item.size.saturating_add(1) as usize;
+		let mut failed = false;
 		for endpoint in endpoints {
 			let base = String::from_utf8_lossy(&endpoint).trim_end_matches('/').to_string();
 			let url = format!("{base}/v1/blobs/{:?}", item.content_hash);
-			match crate::client::get(&url, limit).await {
+			match self.fetcher.get(&url, limit).await {
 				Ok(Some(bytes)) => {
 					return Ok(validate::validate(
 						item.content_hash,
@@ -259,20 +286,55 @@ impl Shared {
 						&bytes,
 					))
 				},
-				Ok(None) => problems.push(format!("{base}: not found")),
-				Err(e) => problems.push(format!("{base}: {e:#}")),
+				Ok(None) => {},
+				Err(FetchError::TooLarge) => {
+					return Ok(validate::report(
+						ValidationOutcome::SizeMismatch,
+						0,
+						format!("the endpoint served more than the declared {} bytes", item.size),
+					))
+				},
+				Err(error) => {
+					tracing::warn!(datanet, contribution, %url, %error, "fetching a contribution");
+					failed = true;
+				},
 			}
 		}
-		Ok(validate::report(
-			ValidationOutcome::Missing,
-			0,
-			format!("no storage endpoint served {:?}: {}", item.content_hash, problems.join("; ")),
-		))
+		Ok(if failed {
+			validate::report(
+				ValidationOutcome::Unverifiable,
+				0,
+				"the provider could not fetch the bytes from the storage endpoints",
+			)
+		} else {
+			validate::report(
+				ValidationOutcome::Missing,
+				0,
+				format!("no storage endpoint has {:?}", item.content_hash),
+			)
+		})
 	}
 }
 
 /// Reads the account key: a secret URI (mnemonic, hex seed or dev path such as `//Alice`).
+///
+/// Like ssh with a private key, it refuses a file that others than its owner may read or write:
+/// the key controls the provider's bond and earnings.
 pub fn load_key(path: &std::path::Path) -> Result<sr25519::Pair> {
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		let mode = std::fs::metadata(path)
+			.with_context(|| format!("reading the key file {}", path.display()))?
+			.permissions()
+			.mode();
+		anyhow::ensure!(
+			mode & 0o077 == 0,
+			"the key file {} is accessible to others (mode {:o}); make it private with `chmod 600`",
+			path.display(),
+			mode & 0o777
+		);
+	}
 	let text = std::fs::read_to_string(path)
 		.with_context(|| format!("reading the key file {}", path.display()))?;
 	sr25519::Pair::from_string(text.trim(), None).map_err(|e| {
@@ -288,7 +350,7 @@ pub async fn run(config: Config) -> Result<()> {
 		.with_context(|| format!("opening the blob store in {}", config.data_dir.display()))?;
 	let chain = Arc::new(Chain::connect(&config.chain_rpc).await?);
 	let batcher = Batcher::start(chain.clone(), signer.clone());
-	let (queue, mut jobs_in) = mpsc::unbounded_channel();
+	let (queue, mut jobs_in) = mpsc::channel(queue_capacity(config.concurrency));
 	let listener = tokio::net::TcpListener::bind(config.listen)
 		.await
 		.with_context(|| format!("listening on {}", config.listen))?;
@@ -300,6 +362,7 @@ pub async fn run(config: Config) -> Result<()> {
 		signer,
 		account,
 		store,
+		fetcher: Fetcher::new(config.allow_private_storage),
 		config,
 		jobs: Mutex::new(BTreeMap::new()),
 		counters: Mutex::new(BTreeMap::new()),
@@ -331,11 +394,26 @@ pub async fn run(config: Config) -> Result<()> {
 		let shared = shared.clone();
 		tokio::spawn(async move {
 			loop {
-				match shared.assigned_jobs().await {
-					Ok(jobs) => jobs.into_iter().for_each(|j| {
-						let _ = shared.queue.send(j);
-					}),
-					Err(e) => tracing::warn!(error = %format!("{e:#}"), "polling the chain"),
+				shared.look_for_jobs().await;
+				tokio::time::sleep(poll).await;
+			}
+		})
+	};
+	let watcher = {
+		let shared = shared.clone();
+		tokio::spawn(async move {
+			loop {
+				match shared.chain.new_heads().await {
+					Ok(mut heads) => {
+						while let Some(head) = heads.next().await {
+							if head.is_err() {
+								break;
+							}
+							shared.look_for_jobs().await;
+						}
+						tracing::warn!("the subscription to new blocks ended; subscribing again");
+					},
+					Err(e) => tracing::warn!(error = %format!("{e:#}"), "following the chain"),
 				}
 				tokio::time::sleep(poll).await;
 			}
@@ -371,6 +449,7 @@ pub async fn run(config: Config) -> Result<()> {
 	tracing::info!("shutting down: no new connections or jobs");
 	server.abort();
 	poller.abort();
+	watcher.abort();
 	let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
 	match tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await {
 		Ok(_) => tracing::info!("stopped"),
@@ -388,5 +467,27 @@ async fn shutdown_signal() {
 	tokio::select! {
 		_ = tokio::signal::ctrl_c() => {},
 		_ = term.recv() => {},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::os::unix::fs::PermissionsExt;
+
+	#[test]
+	fn a_key_file_others_can_read_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("key");
+		std::fs::write(&path, "//Ferdie\n").unwrap();
+		for mode in [0o644, 0o640, 0o604, 0o660] {
+			std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+			let Err(error) = load_key(&path) else { panic!("mode {mode:o} was accepted") };
+			let error = format!("{error:#}");
+			assert!(error.contains("chmod 600"), "{mode:o}: {error}");
+		}
+		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+		let pair = load_key(&path).unwrap();
+		assert_eq!(pair.public(), sr25519::Pair::from_string("//Ferdie", None).unwrap().public());
 	}
 }

@@ -10,15 +10,14 @@
 //! - [`store`]: the content-addressed blob store: the key of a blob is the blake2-256 hash of its
 //!   bytes, checked on upload and on every read.
 //! - [`validate`]: the contribution-validation job: hash, size and format checks and the score.
-//! - [`server`]: the HTTP API (job notifications, blob upload and download, status).
-//! - [`daemon`]: registration, the job loop (notification or poll, accept, execute, submit),
-//!   restart and shutdown.
+//! - [`server`]: the HTTP API (blob upload and download, status).
+//! - [`daemon`]: registration, the job loop (new blocks and a poll find the jobs; accept,
+//!   execute, submit), restart and shutdown.
 //!
 //! ## HTTP API
 //!
 //! | method and path | what it does |
 //! |---|---|
-//! | `POST /v1/jobs/notify` | `{"jobs": [5, 6], "block": 12}`: look at jobs 5 and 6 on chain; 202 with those that are ours, 404 if none is |
 //! | `PUT /v1/blobs/0x{hash}` | store the body if its blake2-256 hash is `hash`; 201, or 400 / 413 |
 //! | `GET /v1/blobs/0x{hash}` | the bytes, checked against the hash; 404 if absent |
 //! | `GET /v1/status` | the provider's account and its jobs with their timings |

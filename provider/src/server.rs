@@ -1,4 +1,4 @@
-//! The provider's HTTP API on hyper: job notifications, blob upload and download, status.
+//! The provider's HTTP API on hyper: blob upload and download, status.
 
 use crate::{daemon::Shared, store::StoreError};
 use http_body_util::{BodyExt, Full, Limited};
@@ -7,11 +7,6 @@ use sp_core::H256;
 use std::sync::Arc;
 
 type Body = Full<Bytes>;
-
-/// The largest job notification body.
-const MAX_NOTIFICATION_BYTES: usize = 8_192;
-/// The most jobs one notification may name (a block assigns at most 256).
-const MAX_NOTIFIED_JOBS: usize = 256;
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
 	Response::builder()
@@ -75,7 +70,6 @@ pub async fn handle(
 async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -> Response<Body> {
 	let path = request.uri().path().to_string();
 	match (request.method().clone(), path.as_str()) {
-		(Method::POST, "/v1/jobs/notify") => notify(shared, request).await,
 		(Method::GET, "/v1/status") => json(StatusCode::OK, shared.status().await),
 		(method, p) if p.starts_with("/v1/blobs/") => {
 			let Some(hash) = parse_hash(&p["/v1/blobs/".len()..]) else {
@@ -88,43 +82,6 @@ async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) ->
 			}
 		},
 		_ => error(StatusCode::NOT_FOUND, format!("no route {path}")),
-	}
-}
-
-async fn notify(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -> Response<Body> {
-	let body = match read_body(request, MAX_NOTIFICATION_BYTES).await {
-		Ok(body) => body,
-		Err(response) => return response,
-	};
-	#[derive(serde::Deserialize)]
-	struct Notification {
-		jobs: Vec<u64>,
-	}
-	let Ok(Notification { mut jobs }) = serde_json::from_slice::<Notification>(&body) else {
-		return error(
-			StatusCode::BAD_REQUEST,
-			"expected {\"jobs\": [<id>, ...], \"block\": <number>}",
-		);
-	};
-	jobs.sort_unstable();
-	jobs.dedup();
-	if jobs.is_empty() || jobs.len() > MAX_NOTIFIED_JOBS {
-		return error(
-			StatusCode::BAD_REQUEST,
-			format!("a notification names 1 to {MAX_NOTIFIED_JOBS} jobs, not {}", jobs.len()),
-		);
-	}
-	// The message is only a hint: the jobs are what chain state says they are.
-	match shared.notified(&jobs).await {
-		Ok(queued) if queued.is_empty() => error(
-			StatusCode::NOT_FOUND,
-			format!("none of the jobs {jobs:?} is open and assigned to this provider on chain"),
-		),
-		Ok(queued) => {
-			let refused: Vec<_> = jobs.iter().filter(|j| !queued.contains(j)).collect();
-			json(StatusCode::ACCEPTED, serde_json::json!({ "queued": queued, "refused": refused }))
-		},
-		Err(e) => error(StatusCode::BAD_GATEWAY, format!("reading the chain: {e:#}")),
 	}
 }
 

@@ -144,13 +144,22 @@ pub mod tokenomics {
 	/// After the cliff, the allocation unlocks linearly, block by block, over 36 months.
 	pub const VESTING_DURATION: BlockNumber = 36 * MONTHS;
 
+	/// What of a vested allocation is liquid from genesis on, for transaction fees.
+	///
+	/// pallet-balances ignores the reasons of a lock: a lock freezes its amount for every use,
+	/// transaction fees included, whatever `WithdrawReasons` the vesting pallet asks for. An
+	/// allocation locked whole could therefore neither vote, nor vest, nor claim anything until
+	/// someone sent it OPEN. A float of 100 OPEN pays for thousands of transactions (a transfer
+	/// costs under a hundredth of an OPEN) and is a rounding error of any allocation.
+	pub const VESTING_FEE_FLOAT: Balance = 100 * OPEN;
+
 	/// The genesis vesting schedule of a vested allocation, in the form of `pallet_vesting`'s genesis
-	/// config: `(who, starting block, length in blocks, liquid amount)`. Nothing is liquid; the
-	/// schedule starts unlocking at the cliff.
+	/// config: `(who, starting block, length in blocks, liquid amount)`. All but
+	/// [`VESTING_FEE_FLOAT`] is locked; the schedule starts unlocking at the cliff.
 	pub fn investor_and_team_vesting(
 		who: AccountId,
 	) -> (AccountId, BlockNumber, BlockNumber, Balance) {
-		(who, VESTING_CLIFF, VESTING_DURATION, 0)
+		(who, VESTING_CLIFF, VESTING_DURATION, VESTING_FEE_FLOAT)
 	}
 
 	const _: () = {

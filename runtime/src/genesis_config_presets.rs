@@ -2,7 +2,7 @@
 //! distributed at genesis.
 //!
 //! - `development` (`--dev`, `--chain dev`): one validator (Alice), sudo key Alice, and governance
-//!   at [`Pace::Fast`], so that a referendum completes in a few blocks.
+//!   at [`Pace::Fast`], so that a referendum completes within about 55 blocks.
 //! - `local_testnet` (`--chain local`): three validators (Alice, Bob, Charlie), no sudo key, and
 //!   governance at [`Pace::Standard`]: root actions happen through referenda, as on a live network.
 //!

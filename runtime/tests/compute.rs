@@ -10,7 +10,7 @@ use codec::Encode;
 use common::preset_ext;
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{fungible::Inspect, Get, Hooks},
+	traits::{fungible::Inspect, Hooks},
 	BoundedVec,
 };
 use openledger_runtime::{
@@ -80,7 +80,8 @@ fn contribute(n: u8) -> u64 {
 		0,
 		H256::repeat_byte(n),
 		100,
-		DataFormat::JsonLines
+		DataFormat::JsonLines,
+		Balance::MAX,
 	));
 	let Some(ValidationState::Requested { job }) =
 		pallet_datanets::Validations::<Runtime>::get(0, u32::from(n))

@@ -9,7 +9,7 @@ use common::preset_ext;
 use frame_support::traits::fungible::Inspect;
 use openledger_runtime::{
 	currency::{MILLI_OPEN, OPEN},
-	tokenomics::COMMUNITY_POT,
+	tokenomics::{COMMUNITY_POT, VESTING_FEE_FLOAT},
 	Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, System,
 	TxExtension, UncheckedExtrinsic,
 };
@@ -17,6 +17,7 @@ use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
 	generic::Era,
 	traits::{AccountIdConversion, Header as _},
+	transaction_validity::{InvalidTransaction, TransactionValidityError},
 };
 
 fn tx_extension(nonce: u32, tip: u128) -> TxExtension {
@@ -81,8 +82,9 @@ fn a_signed_transfer_pays_a_fee_into_the_community_pot() {
 			})
 			.expect("the fee was paid");
 
-		// A transfer costs about a thousandth of an OPEN (see `WeightFee`).
-		assert!(fee > MILLI_OPEN / 10 && fee < 10 * MILLI_OPEN, "fee {fee}");
+		// A transfer costs about 7.8 thousandths of an OPEN (see `WeightFee`): pinned within 10%,
+		// so that a change of weights or fee constants is noticed here.
+		assert!(fee > 7 * MILLI_OPEN && fee < 8_500 * MILLI_OPEN / 1_000, "fee {fee}");
 		assert_eq!(Balances::balance(&alice), alice_before - amount - fee);
 		assert_eq!(Balances::balance(&bob), bob_before + amount);
 		assert_eq!(Balances::balance(&pot), pot_before + fee);
@@ -113,7 +115,60 @@ fn a_transaction_signed_by_someone_else_is_refused_and_costs_nothing() {
 			signature.into(),
 			extension,
 		);
-		assert!(Executive::apply_extrinsic(xt).is_err());
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let bob_before = Balances::balance(&bob);
+		assert_eq!(
+			Executive::apply_extrinsic(xt),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof))
+		);
+		// Neither the claimed signer nor the real one pays anything.
+		assert_eq!(Balances::balance(&bob), bob_before);
 		assert_eq!(Balances::balance(&alice), before);
+		assert_eq!(System::account_nonce(&bob), 0);
+	});
+}
+
+#[test]
+fn a_vesting_account_pays_its_fees_from_its_float_and_nothing_more() {
+	preset_ext("development").execute_with(|| {
+		let investor = Sr25519Keyring::One.to_account_id();
+		let pot = COMMUNITY_POT.into_account_truncating();
+		let (before, pot_before) = (Balances::total_balance(&investor), Balances::balance(&pot));
+		Executive::initialize_block(&Header::new(
+			1,
+			Default::default(),
+			Default::default(),
+			System::parent_hash(),
+			Default::default(),
+		));
+		// A vesting account can act on chain at once, for example to vest.
+		let call = RuntimeCall::Vesting(pallet_vesting::Call::vest {});
+		let outcome = Executive::apply_extrinsic(signed(Sr25519Keyring::One, call.clone(), 0))
+			.expect("the transaction is valid");
+		assert!(outcome.is_ok(), "{outcome:?}");
+		let fee = before - Balances::total_balance(&investor);
+		assert!(fee > 0 && fee < VESTING_FEE_FLOAT / 1_000, "fee {fee}");
+		assert_eq!(Balances::balance(&pot), pot_before + fee);
+
+		// Once the float is spent, the locked allocation pays no fee.
+		let rest = Balances::reducible_balance(
+			&investor,
+			frame_support::traits::tokens::Preservation::Preserve,
+			frame_support::traits::tokens::Fortitude::Polite,
+		);
+		assert!(rest < VESTING_FEE_FLOAT);
+		let spend = RuntimeCall::Balances(pallet_balances::Call::transfer_all {
+			dest: Sr25519Keyring::Ferdie.to_account_id().into(),
+			keep_alive: true,
+		});
+		assert!(Executive::apply_extrinsic(signed(Sr25519Keyring::One, spend, 1))
+			.unwrap()
+			.is_ok());
+		let left = Balances::total_balance(&investor);
+		assert_eq!(
+			Executive::apply_extrinsic(signed(Sr25519Keyring::One, call, 2)),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Payment))
+		);
+		assert_eq!(Balances::total_balance(&investor), left);
 	});
 }

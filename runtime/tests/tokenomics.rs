@@ -9,7 +9,7 @@ use openledger_runtime::{
 	currency::OPEN,
 	genesis_config_presets::{Beneficiaries, DEV_ENDOWMENT},
 	time::DAYS,
-	tokenomics::{Allocation, TOTAL_SUPPLY, VESTING_CLIFF, VESTING_DURATION},
+	tokenomics::{Allocation, TOTAL_SUPPLY, VESTING_CLIFF, VESTING_DURATION, VESTING_FEE_FLOAT},
 	AccountId, Balance, Balances, Runtime, RuntimeOrigin, System, Vesting,
 };
 use sp_keyring::Sr25519Keyring;
@@ -80,9 +80,24 @@ fn vested_allocations_transfer_nothing_before_the_cliff_and_unlock_linearly_afte
 			(Sr25519Keyring::Two.to_account_id(), Allocation::Team),
 		] {
 			let total = allocation.amount();
-			// Genesis computes the schedule as `pallet_vesting` does: the whole amount is locked
-			// and `total / duration` unlocks with every block after the cliff.
-			let per_block = total / VESTING_DURATION as u128;
+			// Genesis computes the schedule as `pallet_vesting` does: all but the fee float is
+			// locked and `locked / duration` unlocks with every block after the cliff.
+			let per_block = (total - VESTING_FEE_FLOAT) / VESTING_DURATION as u128;
+
+			// The float is liquid from the start, and not a unit more.
+			assert_noop!(
+				Balances::transfer_keep_alive(
+					RuntimeOrigin::signed(who.clone()),
+					dest.clone().into(),
+					VESTING_FEE_FLOAT + 1
+				),
+				TokenError::Frozen
+			);
+			assert_ok!(Balances::transfer_keep_alive(
+				RuntimeOrigin::signed(who.clone()),
+				dest.clone().into(),
+				VESTING_FEE_FLOAT
+			));
 
 			for block in [1, VESTING_CLIFF / 2, VESTING_CLIFF] {
 				System::set_block_number(block);

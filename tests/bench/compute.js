@@ -1,6 +1,6 @@
 // Measures the compute market on a real node with a real provider daemon:
 // - dispatch latency: from the request to seal the block that assigns a validation job to the
-//   provider receiving the offchain worker's notification, over single jobs one at a time;
+//   provider seeing the job on chain (it follows new blocks), over single jobs one at a time;
 // - throughput: how many validation jobs one provider completes on chain per second when they
 //   are created in batches, each job needing two calls of the provider (accept, result), which
 //   it sends many to a transaction, in two later blocks. Every job's accept, result, missed deadlines and abandonment
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
 
-import { accounts, OPEN, submit } from '../lib/chain.js';
+import { accounts, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 import { blockTicker, startProvider } from '../lib/provider.js';
 
@@ -59,7 +59,7 @@ try {
     const hash = blake2AsHex(bytes, 256);
     const response = await fetch(`${provider.url}/v1/blobs/${hash}`, { method: 'PUT', body: bytes });
     if (response.status !== 201) throw new Error(`upload: ${response.status}`);
-    return api.tx.datanets.contribute(0, hash, Buffer.byteLength(bytes), 'JsonLines');
+    return api.tx.datanets.contribute(0, hash, Buffer.byteLength(bytes), 'JsonLines', MAX_COST);
   };
   // Block timestamps of a development chain follow slots: time from the sealing request instead.
   const requestedAt = async (hash) => {
@@ -108,11 +108,11 @@ try {
   for (let i = 0; i < single; i += 1) {
     const { time, ids } = await assignedIn(await submit(api, await blob(i), bob, { until: 'inBlock' }));
     await waitEnded(ids);
-    const notified = (await provider.status()).jobs[ids[0]]?.notified_ms;
-    if (!notified) throw new Error(`job ${ids[0]} was not notified`);
+    const notified = (await provider.status()).jobs[ids[0]]?.seen_ms;
+    if (!notified) throw new Error(`job ${ids[0]} was not seen`);
     latencies.push(notified - time);
   }
-  console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider notified, ${blockMs} ms blocks):`
+  console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider saw the job, ${blockMs} ms blocks):`
     + ` median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, max ${Math.max(...latencies)} ms`);
 
   const calls = [];
@@ -135,13 +135,13 @@ try {
   const completed = records.filter((r) => r.completed);
   const status = await provider.status();
   const notified = ids
-    .filter((id) => status.jobs[id]?.notified_ms && chainJobs.get(id)?.assigned)
-    .map((id) => status.jobs[id].notified_ms - chainJobs.get(id).assigned);
+    .filter((id) => status.jobs[id]?.seen_ms && chainJobs.get(id)?.assigned)
+    .map((id) => status.jobs[id].seen_ms - chainJobs.get(id).assigned);
   console.log(`${jobs} jobs, ${perBlock} created per block (${blockMs} ms blocks, provider concurrency 128):`
     + ` ${unavailable} found no free provider, ${completed.length} completed, ${records.filter((r) => r.abandoned).length} abandoned,`
     + ` ${records.reduce((n, r) => n + r.timedOut, 0)} deadlines missed,`
     + ` ${ids.length - records.filter((r) => r.completed || r.abandoned).length} unfinished after ${timeoutS} s`);
-  console.log(`  notified: ${notified.length} jobs, median ${quantile(notified, 0.5)} ms, max ${Math.max(...notified)} ms`
+  console.log(`  seen: ${notified.length} jobs, median ${quantile(notified, 0.5)} ms, max ${Math.max(...notified)} ms`
     + ' after their assigning block was requested');
   if (completed.length > 0) {
     const accepted = completed.map((r) => r.accepted - r.assigned);

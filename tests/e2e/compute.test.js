@@ -1,7 +1,8 @@
 // The compute market end to end on a real node with a real provider daemon and the contributor
-// CLI: registration, uploads, validation jobs delivered by the offchain worker over HTTP,
-// executed and paid; refusals of bad input; a restart that resumes an accepted job; and a stopped
-// provider whose job times out, is refunded and costs it part of its bond.
+// CLI: registration, uploads, validation jobs found by the daemon on chain, executed and paid;
+// refusals of bad input; a node that never calls a registered endpoint; a restart that resumes an
+// accepted job; and a stopped provider whose job times out, is refunded and costs it part of its
+// bond.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
 
-import { accounts, balances, OPEN, submit } from '../lib/chain.js';
+import { accounts, balances, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 import { blockTicker, cli, startProvider } from '../lib/provider.js';
 
@@ -93,7 +94,7 @@ describe('compute providers on a development chain', () => {
     });
     assert.equal(registered.bond.toBigInt(), BOND);
     assert.equal(registered.endpoint.toUtf8(), provider.url);
-    assert.deepEqual((await api.query.compute.providersByKind('ContributionValidation')).map((a) => a.toString()), [ferdie.address]);
+    assert.deepEqual((await api.query.compute.providersByKind('ContributionValidation')).map((l) => l.provider.toString()), [ferdie.address]);
     await submit(api, api.tx.datanets.setServices(0, [provider.url], { fee: VALIDATION_FEE, autoReject: true }), alice, { until: 'inBlock' });
 
     const ferdieBefore = await balances(api, ferdie.address);
@@ -149,17 +150,18 @@ describe('compute providers on a development chain', () => {
     const record = (await api.query.compute.providers(ferdie.address)).unwrap();
     assert.equal(record.reliability.completed.toNumber(), 2);
 
-    // Dispatch latency: from the request that sealed the block assigning a job to the notification.
+    // Dispatch latency: from the request that sealed the block assigning a job to the daemon
+    // seeing it on chain.
     const status = await provider.status();
     const assigned = events.filter(({ event }) => api.events.compute.JobAssigned.is(event));
     assert.equal(assigned.length, 2);
     for (const { event, hash } of assigned) {
       const job = event.data.job.toString();
       const seen = status.jobs[job];
-      assert.ok(seen && seen.notified_ms, `job ${job} was notified`);
+      assert.ok(seen && seen.seen_ms, `job ${job} was seen`);
       const sealed = ticker.requestedAt(hash);
       assert.ok(sealed, 'the ticker sealed the block');
-      console.log(`dispatch latency of job ${job}: ${seen.notified_ms - sealed} ms (block sealing requested -> provider notified)`);
+      console.log(`dispatch latency of job ${job}: ${seen.seen_ms - sealed} ms (block sealing requested -> provider saw the job)`);
       assert.equal(seen.state, 'completed');
     }
     assert.ok(start < to);
@@ -188,26 +190,91 @@ describe('compute providers on a development chain', () => {
     assert.match(run.stderr, /refused the upload \(413 Payload Too Large\)/);
     assert.equal((await api.rpc.system.accountNextIndex(bob.address)).toNumber(), bobNonce);
 
-    // Forged notifications: the daemon checks chain state and does nothing.
+    // The daemon takes no work from the network: there is nothing to notify.
     const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
-    const notify = (body) => fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body });
-    response = await notify(JSON.stringify({ jobs: [4242], block: 1 }));
+    response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ jobs: [0] }) });
     assert.equal(response.status, 404);
-    assert.match((await response.json()).error, /none of the jobs \[4242\] is open and assigned to this provider/);
-    response = await notify(JSON.stringify({ jobs: [0, 1, 4242], block: 1 }));
-    assert.equal(response.status, 404, 'finished jobs');
-    response = await notify('not json');
-    assert.equal(response.status, 400);
-    response = await notify(JSON.stringify({ jobs: [], block: 1 }));
-    assert.equal(response.status, 400, 'no jobs');
-    response = await notify(JSON.stringify({ jobs: Array.from({ length: 300 }, (_, i) => i), block: 1 }));
-    assert.equal(response.status, 400, 'too many jobs');
     await sleep(1500);
     assert.equal((await api.rpc.system.accountNextIndex(ferdie.address)).toNumber(), ferdieNonce);
-    assert.ok((await provider.status()).counters.notifications_refused >= 4);
+  });
 
-    // A result from an account the job is not assigned to.
-    await assert.rejects(submit(api, api.tx.compute.submitResult(0, '0x00'), eve, { until: 'inBlock' }), /compute.UnknownJob/);
+  test('the node never calls the endpoint a provider registers', async () => {
+    const { dave, eve } = keys;
+    // Dave registers a service on this machine's loopback as his endpoint, with a query that
+    // would swallow any path appended to it, and offers training (nobody else does).
+    const calls = [];
+    const trap = createServer((request, response) => {
+      calls.push(`${request.method} ${request.url}`);
+      response.end();
+    });
+    await new Promise((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${trap.address().port}/admin?x=`;
+    try {
+      const input = {
+        endpoint,
+        hardware: { cpuCores: 2, memoryMib: 4096, gpus: 0, gpuMemoryMib: 0 },
+        concurrency: 2,
+        offers: [{ kind: 'Training', price: PRICE }],
+      };
+      await submit(api, api.tx.compute.register(input, BOND), dave, { until: 'inBlock' });
+      const eveBefore = await balances(api, eve.address);
+      const { events } = await submit(api, api.tx.compute.createJob('Training', '0x01', input.hardware, OPEN, 100), eve, { until: 'inBlock' });
+      const assigned = events.find(({ event }) => api.events.compute.JobAssigned.is(event));
+      assert.ok(assigned, 'the job was assigned');
+      assert.equal(assigned.event.data.provider.toString(), dave.address);
+      const job = assigned.event.data.job.toNumber();
+      // The fee left Eve's account for the escrow.
+      const eveAfter = await balances(api, eve.address);
+      assert.equal(eveAfter.held, eveBefore.held);
+      assert.ok(eveBefore.free - eveAfter.free > OPEN);
+      // Blocks go by; nothing reaches the endpoint.
+      const from = await best(api);
+      await waitFor('three more blocks', async () => (await best(api)) >= from + 3);
+      assert.deepEqual(calls, []);
+
+      // Another account cannot act for the assigned provider.
+      await assert.rejects(submit(api, api.tx.compute.acceptJob(job), eve, { until: 'inBlock' }), /compute\.NotAssignee/);
+      await assert.rejects(submit(api, api.tx.compute.submitResult(job, '0x00'), eve, { until: 'inBlock' }), /compute\.NotAssignee/);
+      // Dave gives it up: with no other training provider the fee goes back whole.
+      const eveBeforeRefund = await balances(api, eve.address);
+      const gaveUp = await submit(api, api.tx.compute.failJob(job), dave, { until: 'inBlock' });
+      const abandoned = gaveUp.events.find(({ event }) => api.events.compute.JobAbandoned.is(event));
+      assert.equal(abandoned.event.data.refunded.toBigInt(), OPEN);
+      assert.equal((await balances(api, eve.address)).free, eveBeforeRefund.free + OPEN);
+      assert.deepEqual(calls, []);
+    } finally {
+      trap.close();
+    }
+  });
+
+  test('locked OPEN cannot pay a job to one\'s own provider', async () => {
+    const { charlie, keyring } = keys;
+    const hardware = { cpuCores: 0, memoryMib: 0, gpus: 0, gpuMemoryMib: 0 };
+    // Dave, registered above, trains for 0.5 OPEN. `//One` holds the investor allocation, all
+    // of it vesting but a 100 OPEN fee float.
+    const investor = keyring.addFromUri('//One');
+    const refused = async (who, fee) => {
+      const before = await balances(api, who.address);
+      const error = await submit(api, api.tx.compute.createJob('Training', '0x02', hardware, fee, 100), who, { until: 'inBlock' })
+        .then(() => assert.fail('the job was created'), (e) => e);
+      assert.equal(error.message, 'Token.FundsUnavailable');
+      const after = await balances(api, who.address);
+      assert.equal(after.free, before.free - error.fee);
+      assert.equal(after.held, before.held);
+    };
+    await refused(investor, 1_000_000n * OPEN);
+    await refused(investor, 101n * OPEN);
+
+    // Charlie puts his whole balance behind a vote, then tries to move it out through a job.
+    const remark = api.tx.system.remark('0x01');
+    const { events } = await submit(api, api.tx.referenda.submit({ system: 'Root' }, { Inline: remark.method.toHex() }, { After: 1 }), charlie, { until: 'inBlock' });
+    const index = events.find(({ event }) => api.events.referenda.Submitted.is(event)).event.data.index.toNumber();
+    const { free, held } = await balances(api, charlie.address);
+    const stake = free + held - OPEN;
+    await submit(api, api.tx.convictionVoting.vote(index, { Standard: { vote: { aye: true, conviction: 'Locked6x' }, balance: stake } }), charlie, { until: 'inBlock' });
+    const { data } = await api.query.system.account(charlie.address);
+    assert.equal(data.frozen.toBigInt(), stake);
+    await refused(charlie, 10n * OPEN);
   });
 
   test('a restarted daemon resumes the job it had accepted', async () => {
@@ -229,7 +296,7 @@ describe('compute providers on a development chain', () => {
     try {
       await submit(api, api.tx.datanets.setServices(1, [slowUrl], { fee: VALIDATION_FEE, autoReject: false }), alice, { until: 'inBlock' });
       const from = await best(api);
-      const outcome = await submit(api, api.tx.datanets.contribute(1, hash, bytes.length, 'JsonLines'), bob, { until: 'inBlock' });
+      const outcome = await submit(api, api.tx.datanets.contribute(1, hash, bytes.length, 'JsonLines', MAX_COST), bob, { until: 'inBlock' });
       const requested = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event));
       const job = requested.event.data.job.toNumber();
       await waitFor('acceptance', async () => {
@@ -262,7 +329,7 @@ describe('compute providers on a development chain', () => {
     assert.deepEqual(exit, { code: 0, signal: null }, 'a graceful shutdown');
     const bobBefore = await balances(api, bob.address);
     const bytes = '{"late":true}\n';
-    const outcome = await submit(api, api.tx.datanets.contribute(0, blake2AsHex(bytes, 256), bytes.length, 'JsonLines'), bob, { until: 'inBlock' });
+    const outcome = await submit(api, api.tx.datanets.contribute(0, blake2AsHex(bytes, 256), bytes.length, 'JsonLines', MAX_COST), bob, { until: 'inBlock' });
     const job = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event)).event.data.job.toNumber();
     const from = await best(api);
     assert.equal((await api.query.compute.jobs(job)).unwrap().status.asAssigned.provider.toString(), ferdie.address);

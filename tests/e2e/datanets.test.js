@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { blake2AsHex, encodeAddress } from '@polkadot/util-crypto';
 
-import { accounts, balances, OPEN, submit } from '../lib/chain.js';
+import { accounts, balances, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { versionRoot, verifyProof } from '../lib/merkle.js';
 import { startNode } from '../lib/node.js';
 
@@ -76,7 +76,7 @@ describe('datanets on a development chain', () => {
     for (const item of items) {
       item.hash = blake2AsHex(item.bytes, 256);
       const size = stringToU8a(item.bytes).length;
-      const data = eventOf(api, await send(api.tx.datanets.contribute(id, item.hash, size, 'JsonLines'), item.who), 'Contributed');
+      const data = eventOf(api, await send(api.tx.datanets.contribute(id, item.hash, size, 'JsonLines', MAX_COST), item.who), 'Contributed');
       item.id = data.contribution.toNumber();
       assert.equal(data.deposit.toBigInt(), DEPOSIT);
     }
@@ -147,7 +147,7 @@ describe('datanets on a development chain', () => {
     const created = eventOf(api, await submit(api, api.tx.datanets.create(metadata('Refusals'), rules([charlie], 1)), alice), 'Created');
     const id = created.datanet.toNumber();
     const pendingHash = blake2AsHex('pending item', 256);
-    await submit(api, api.tx.datanets.contribute(id, pendingHash, 12, 'PlainText'), bob);
+    await submit(api, api.tx.datanets.contribute(id, pendingHash, 12, 'PlainText', MAX_COST), bob);
 
     /** Submits `tx`, expects `error`, and checks that only the fee left the signer. */
     const refused = async (tx, signer, error) => {
@@ -169,23 +169,23 @@ describe('datanets on a development chain', () => {
 
     await refused(api.tx.datanets.create(metadata('n'.repeat(65)), rules([charlie], 1)), alice, 'datanets.NameTooLong');
     await refused(api.tx.datanets.create({ ...metadata(), description: 'd'.repeat(1025) }, rules([charlie], 1)), alice, 'datanets.DescriptionTooLong');
-    await refused(api.tx.datanets.contribute(id, pendingHash, 12, 'PlainText'), eve, 'datanets.DuplicateContent');
-    await refused(api.tx.datanets.contribute(id, blake2AsHex('too big', 256), (1n << 20n) + 1n, 'PlainText'), eve, 'datanets.ContributionTooLarge');
+    await refused(api.tx.datanets.contribute(id, pendingHash, 12, 'PlainText', MAX_COST), eve, 'datanets.DuplicateContent');
+    await refused(api.tx.datanets.contribute(id, blake2AsHex('too big', 256), (1n << 20n) + 1n, 'PlainText', MAX_COST), eve, 'datanets.ContributionTooLarge');
     await refused(api.tx.datanets.review(id, 0, 'Accept'), eve, 'datanets.NotCurator');
     await refused(api.tx.datanets.review(id, 0, 'Accept'), alice, 'datanets.NotCurator');
 
     await submit(api, api.tx.datanets.close(id), alice);
-    await refused(api.tx.datanets.contribute(id, blake2AsHex('late', 256), 4, 'PlainText'), eve, 'datanets.DatanetClosed');
+    await refused(api.tx.datanets.contribute(id, blake2AsHex('late', 256), 4, 'PlainText', MAX_COST), eve, 'datanets.DatanetClosed');
 
     // Rate limit: 10 GiB of contributions per account and day. Ten of 1 GiB fill it.
     const big = eventOf(api, await submit(api, api.tx.datanets.create(metadata('Large files'), rules([charlie], 1, { contributionDeposit: 4n * OPEN, maxContributionSize: 1n << 30n })), eve), 'Created');
     const bigId = big.datanet.toNumber();
-    const calls = Array.from({ length: 10 }, (_, i) => api.tx.datanets.contribute(bigId, blake2AsHex(`part ${i}`, 256), 1n << 30n, 'JsonLines'));
+    const calls = Array.from({ length: 10 }, (_, i) => api.tx.datanets.contribute(bigId, blake2AsHex(`part ${i}`, 256), 1n << 30n, 'JsonLines', MAX_COST));
     await submit(api, api.tx.utility.batchAll(calls), dave);
     const record = await api.call.datanetsApi.contributor(dave.address);
     assert.equal(record.usage.bytes.toBigInt(), 10n << 30n);
     const beforeLimit = (await api.call.datanetsApi.datanet(bigId)).unwrap().contributions.toNumber();
-    await refused(api.tx.datanets.contribute(bigId, blake2AsHex('one more', 256), 1, 'JsonLines'), dave, 'datanets.RateLimitedBytes');
+    await refused(api.tx.datanets.contribute(bigId, blake2AsHex('one more', 256), 1, 'JsonLines', MAX_COST), dave, 'datanets.RateLimitedBytes');
     assert.equal((await api.call.datanetsApi.datanet(bigId)).unwrap().contributions.toNumber(), beforeLimit);
   });
 });

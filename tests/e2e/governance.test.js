@@ -107,12 +107,8 @@ describe('OPEN governance and OpenCircle grants', () => {
       investors: all.keyring.addFromUri('//One'),
       grantee: all.dave,
     };
-    // The investor and team allocations are locked by vesting, which also binds transaction
-    // fees; a little free OPEN lets them vote with their locked balance.
-    await send(
-      [api.tx.balances.transferKeepAlive(who.investors.address, 100n * OPEN), who.alice],
-      [api.tx.balances.transferKeepAlive(who.team.address, 100n * OPEN), who.eve],
-    );
+    // The investor and team allocations are locked by vesting; their fee float pays for their
+    // votes with the locked balance, with no top-up.
   });
   after(async () => {
     if (node) await node.stop();

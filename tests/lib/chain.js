@@ -4,6 +4,8 @@ import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 
 /** 10^18: one OPEN in units. */
 export const OPEN = 10n ** 18n;
+/** The most a contribution in the tests may cost (`max_cost` of `datanets.contribute`). */
+export const MAX_COST = 1_000_000n * OPEN;
 
 /** An sr25519 keyring with the well-known development accounts and a fresh, unfunded account. */
 export async function accounts() {

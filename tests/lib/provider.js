@@ -33,7 +33,7 @@ export async function startProvider({
   const listen = port ?? (await freePort());
   const data = dataDir ?? join(dir, 'data');
   const config = join(dir, 'provider.toml');
-  await writeFile(join(dir, 'key'), `${suri}\n`);
+  await writeFile(join(dir, 'key'), `${suri}\n`, { mode: 0o600 });
   await writeFile(
     config,
     [
@@ -47,6 +47,7 @@ export async function startProvider({
       `poll_interval_ms = ${pollMs}`,
       `concurrency = ${concurrency}`,
       'log_format = "json"',
+      'allow_private_storage = true',
       '[hardware]',
       'cpu_cores = 2',
       'memory_mib = 4096',

@@ -1,5 +1,6 @@
 //! Benchmarks of the compute pallet, each in its worst case: kind lists full, the assignment
-//! scan walking past `MaxScan - 1` busy providers, the largest result, a full deadline bucket.
+//! decoding a full list of which all but `MaxScan` providers are too expensive for the job and
+//! reading `MaxScan - 1` busy ones, the largest result, a full deadline bucket.
 
 use super::*;
 use crate::Pallet as Compute;
@@ -10,7 +11,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::traits::{One, Saturating};
+use sp_runtime::traits::{Bounded, One, Saturating};
 
 const KINDS: [JobKind; 3] =
 	[JobKind::ContributionValidation, JobKind::Training, JobKind::Inference];
@@ -40,15 +41,25 @@ fn input<T: Config>(concurrency: u32) -> ProviderInputOf<T> {
 	}
 }
 
-/// Fills every kind's provider list to one below its bound with accounts that are not
-/// providers, so that listing one more walks the longest list.
-fn fill_lists<T: Config>() {
-	let filler: Vec<T::AccountId> = (0..T::MaxProvidersPerKind::get().saturating_sub(1))
-		.map(|i| account("filler", i, 0))
+/// Fills every kind's provider list with `n` listings of accounts that are not providers, at a
+/// price no job pays, so that listing one more walks a long list and an assignment decodes it
+/// and skips them.
+fn fill_lists<T: Config>(n: u32) {
+	let filler: Vec<ListingOf<T>> = (0..n)
+		.map(|i| Listing {
+			provider: account("filler", i, 0),
+			price: BalanceOf::<T>::max_value(),
+			hardware: Hardware::default(),
+		})
 		.collect();
 	for kind in KINDS {
 		ProvidersByKind::<T>::insert(kind, BoundedVec::truncate_from(filler.clone()));
 	}
+}
+
+/// A fee every benchmark provider takes (they ask 1).
+fn fee<T: Config>() -> BalanceOf<T> {
+	T::MinJobFee::get().saturating_mul(2u32.into()).max(2u32.into())
 }
 
 fn new_provider<T: Config>(name: &'static str, index: u32, concurrency: u32) -> T::AccountId {
@@ -69,10 +80,11 @@ fn busy_provider<T: Config>(index: u32) {
 	});
 }
 
-/// `MaxScan - 1` busy providers ahead of a free one in the training list, the cursor at the
-/// first: an assignment looks at all of them.
+/// A full training list: unassignable listings, then `MaxScan - 1` busy providers ahead of a free
+/// one, the cursor at the first: an assignment decodes the whole list and reads `MaxScan`
+/// providers.
 fn busy_then_free<T: Config>() -> T::AccountId {
-	ProvidersByKind::<T>::remove(JobKind::Training);
+	fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(T::MaxScan::get()));
 	Cursors::<T>::insert(JobKind::Training, 0);
 	for i in 0..T::MaxScan::get().saturating_sub(1) {
 		busy_provider::<T>(i);
@@ -97,7 +109,7 @@ fn assigned_job<T: Config>() -> (JobId, T::AccountId) {
 		JobKind::Training,
 		payload::<T>(),
 		Hardware::default(),
-		1_000_000u32.into(),
+		fee::<T>(),
 		duration::<T>(),
 	)
 	.expect("creates");
@@ -110,7 +122,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register() {
-		fill_lists::<T>();
+		fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(1));
 		let who = funded::<T>("provider", 0);
 		let bond = T::MinBond::get();
 
@@ -122,7 +134,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn update() {
-		fill_lists::<T>();
+		fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(1));
 		let who = funded::<T>("provider", 0);
 		Compute::<T>::register(
 			RawOrigin::Signed(who.clone()).into(),
@@ -149,7 +161,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn pause() {
-		fill_lists::<T>();
+		fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(1));
 		let who = new_provider::<T>("provider", 0, 1);
 
 		#[extrinsic_call]
@@ -162,7 +174,7 @@ mod benchmarks {
 	fn resume() {
 		let who = new_provider::<T>("provider", 0, 1);
 		Compute::<T>::pause(RawOrigin::Signed(who.clone()).into()).expect("pauses");
-		fill_lists::<T>();
+		fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(1));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
@@ -172,7 +184,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn leave() {
-		fill_lists::<T>();
+		fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(1));
 		let who = new_provider::<T>("provider", 0, 1);
 
 		#[extrinsic_call]
@@ -209,7 +221,7 @@ mod benchmarks {
 			JobKind::Training,
 			payload::<T>(),
 			Hardware::default(),
-			1_000_000u32.into(),
+			fee::<T>(),
 			duration::<T>(),
 		);
 
@@ -250,7 +262,7 @@ mod benchmarks {
 			JobKind::Training,
 			payload::<T>(),
 			Hardware::default(),
-			1_000_000u32.into(),
+			fee::<T>(),
 			duration::<T>(),
 		)
 		.expect("creates");
@@ -271,16 +283,17 @@ mod benchmarks {
 	#[benchmark]
 	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
 		let late = new_provider::<T>("late", 0, u32::MAX);
-		ProvidersByKind::<T>::mutate(JobKind::Training, |l| l.retain(|a| a == &late));
+		ProvidersByKind::<T>::mutate(JobKind::Training, |l| l.retain(|a| a.provider == late));
 		Cursors::<T>::insert(JobKind::Training, 0);
-		let owner = funded::<T>("owner", 0);
-		for _ in 0..n {
+		for i in 0..n {
+			// One owner per job, so that no owner reaches `MaxOpenJobsPerAccount`.
+			let owner = funded::<T>("owner", i);
 			Compute::<T>::create_job(
-				RawOrigin::Signed(owner.clone()).into(),
+				RawOrigin::Signed(owner).into(),
 				JobKind::Training,
 				payload::<T>(),
 				Hardware::default(),
-				1_000_000u32.into(),
+				fee::<T>(),
 				duration::<T>(),
 			)
 			.expect("creates");

@@ -10,17 +10,42 @@
 //! job kinds it runs and the price of each. It can change these, add to its bond, pause, and
 //! leave: after [`Config::UnbondingPeriod`] blocks, once its last job ended, it withdraws its bond.
 //!
-//! A **job** has a kind, a payload, the least hardware it needs, a fee held from its owner as
-//! escrow (the most it pays) and a duration. It is created **assigned**: the pallet walks the list
-//! of active providers offering its kind round-robin from where the previous assignment of that
-//! kind stopped, and takes the first one that is free (fewer jobs than its concurrency), meets the
-//! hardware, asks no more than the fee and was not tried for this job before. No randomness is
-//! involved, so every node computes the same choice, and at most [`Config::MaxScan`] providers are
-//! looked at. A job no active provider can take is refused (or, for the runtime's own jobs,
-//! reported as such, see [`JobMarket`]).
+//! A **job** has a kind, a payload, the least hardware it needs, a fee (the most it pays, at least
+//! [`Config::MinJobFee`]) and a duration. It is created **assigned**: the pallet walks the list of
+//! active providers offering its kind round-robin from where the previous assignment of that kind
+//! stopped, and takes the first one that meets the hardware, asks no more than the fee, was not
+//! tried for this job before and is free (fewer jobs than its concurrency). No randomness is
+//! involved, so every node computes the same choice. A job no active provider can take is refused
+//! (or, for the runtime's own jobs, reported as such, see [`JobMarket`]).
+//!
+//! ### Escrow
+//!
+//! The fee moves out of the owner's account into the pallet's escrow account
+//! ([`Pallet::escrow_account`]), where it is held under [`HoldReason::JobEscrow`] until the job
+//! ends. It moves as an ordinary transfer that respects every freeze and lock: OPEN that is
+//! vesting or locked by a conviction vote cannot pay a job, because the price paid to the
+//! provider would turn it into someone else's free balance. Once in escrow the fee no longer
+//! belongs to the owner, so nothing the owner locks later can stand in the way of the provider's
+//! pay. Only slashes (a provider's missed deadline) move funds regardless of freezes.
+//!
+//! ### Fair assignment
+//!
+//! Each kind's list ([`ProvidersByKind`]) carries every listed provider's price and hardware, so
+//! one read of it finds every provider that could take a job; only those are read in full to see
+//! whether they are free, at most [`Config::MaxScan`] of them. Providers that can never take a job
+//! (a price above any fee, impossible hardware) are skipped at no cost and cannot stand between a
+//! job and an eligible provider, wherever the cursor is.
+//!
+//! ### Limits against spam
+//!
+//! Jobs cost at least [`Config::MinJobFee`] in escrow and an account has at most
+//! [`Config::MaxOpenJobsPerAccount`] open jobs, so that the deadline buckets cannot be filled
+//! cheaply by jobs paid to one's own provider.
 //!
 //! The assigned provider **accepts** it within [`Config::AcceptWindow`] blocks, then posts the
-//! **result** within the job's duration. On a result the provider is paid its price from the
+//! **result** before the end of the accept window plus the job's duration: both deadlines are
+//! reserved in the deadline buckets at assignment, so that accepting never fails for lack of
+//! room. On a result the provider is paid its price from the
 //! escrow and the rest returns to the owner. A provider may give a job up (**fail**); one that
 //! misses a deadline is **timed out**: [`Config::TimeoutSlash`] of its bond goes to
 //! [`Config::SlashBeneficiary`], and if its bond falls below the minimum it is paused. Either way its
@@ -31,13 +56,17 @@
 //! Deadlines sit in per-block buckets of at most [`Config::MaxDeadlinesPerBlock`] jobs, which
 //! `on_initialize` empties, so no hook walks an unbounded set.
 //!
-//! ### Delivery
+//! ### Finding work
 //!
-//! The offchain worker of every validator posts each provider the jobs assigned to it in a block,
-//! in one message to `{endpoint}/v1/jobs/notify`: `{"jobs": [<id>, ...], "block": <number>}`, with a
-//! deadline and a bounded number of attempts; a node delivers each assignment once. The message is only a nudge: a
-//! provider reads the job from chain state, and [`ProviderJobs`] lists all of its jobs, so a
-//! forged, lost or repeated message changes nothing.
+//! Providers watch the chain: a provider's daemon follows the new blocks and reads
+//! [`ProviderJobs`] for its own account, which lists every open job assigned to it.
+//!
+//! Validators do not contact providers. An offchain worker that posted assignments to each
+//! provider's registered endpoint would make every validator's node send requests to whatever
+//! URL anyone registers for a bond: its own loopback services, its operator's private network,
+//! URLs whose query or fragment neutralises the path, endpoints that hang for the whole deadline.
+//! No check the runtime can make rules this out (a host name may resolve to any address at the
+//! moment of the request), so the chain keeps endpoints only for clients to read.
 //!
 //! ## Dispatchable functions
 //!
@@ -61,7 +90,6 @@ mod benchmarking;
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod mock;
-mod offchain;
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod tests;
@@ -89,12 +117,14 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Restriction},
+			tokens::{Fortitude, Precision, Preservation, Restriction},
+			Defensive,
 		},
+		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
-		traits::{Saturating, Zero},
+		traits::{AccountIdConversion, Saturating, Zero},
 		Perbill,
 	};
 
@@ -112,6 +142,8 @@ pub mod pallet {
 	>;
 	/// What a call declares of a provider.
 	pub type ProviderInputOf<T> = ProviderInput<BalanceOf<T>>;
+	/// An entry of a kind's provider list.
+	pub type ListingOf<T> = Listing<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	/// A job's status.
 	pub type JobStatusOf<T> =
 		JobStatus<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -153,13 +185,30 @@ pub mod pallet {
 		#[pallet::constant]
 		type SlashBeneficiary: Get<Self::AccountId>;
 
+		/// Derives the escrow account that holds the fees of open jobs.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The least fee of a job; at least the currency's existential deposit.
+		#[pallet::constant]
+		type MinJobFee: Get<BalanceOf<Self>>;
+
+		/// The most open jobs one account pays for at once.
+		#[pallet::constant]
+		type MaxOpenJobsPerAccount: Get<u32>;
+
 		/// The least bond of an active provider.
 		#[pallet::constant]
 		type MinBond: Get<BalanceOf<Self>>;
 
-		/// The share of its bond a provider loses for each missed deadline.
+		/// The share of its bond a provider loses for a missed deadline.
 		#[pallet::constant]
 		type TimeoutSlash: Get<Perbill>;
+
+		/// How long after a slash further missed deadlines of the same provider cost it nothing
+		/// more than their count in its reliability.
+		#[pallet::constant]
+		type SlashCooldown: Get<BlockNumberFor<Self>>;
 
 		/// How long a leaving provider's bond stays held.
 		#[pallet::constant]
@@ -189,7 +238,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProvidersPerKind: Get<u32>;
 
-		/// The most providers one assignment looks at.
+		/// The most providers one assignment reads in full: those that meet the job's hardware and
+		/// price but may be busy.
 		#[pallet::constant]
 		type MaxScan: Get<u32>;
 
@@ -209,10 +259,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// The most assignments one block delivers.
-		#[pallet::constant]
-		type MaxAssignmentsPerBlock: Get<u32>;
-
 		/// The weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -222,7 +268,7 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A provider's bond.
 		ProviderBond,
-		/// A job's fee, from its owner, until the job ends.
+		/// A job's fee, in the escrow account, until the job ends.
 		JobEscrow,
 	}
 
@@ -230,15 +276,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Providers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ProviderOf<T>>;
 
-	/// The active providers offering each kind, in registration order.
+	/// The active providers offering each kind, in registration order, with their price for the
+	/// kind and their hardware.
 	#[pallet::storage]
 	pub type ProvidersByKind<T: Config> = StorageMap<
 		_,
 		Twox64Concat,
 		JobKind,
-		BoundedVec<T::AccountId, T::MaxProvidersPerKind>,
+		BoundedVec<ListingOf<T>, T::MaxProvidersPerKind>,
 		ValueQuery,
 	>;
+
+	/// How many open jobs each account pays for. Accounts with none have no entry.
+	#[pallet::storage]
+	pub type OpenJobsOf<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// Where the next assignment of each kind starts looking in [`ProvidersByKind`].
 	#[pallet::storage]
@@ -266,12 +317,6 @@ pub mod pallet {
 		BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
 		ValueQuery,
 	>;
-
-	/// The jobs assigned in the current block, for the offchain workers to deliver. Emptied at
-	/// the start of each block.
-	#[pallet::storage]
-	pub type Assignments<T: Config> =
-		StorageValue<_, BoundedVec<JobId, T::MaxAssignmentsPerBlock>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -377,16 +422,18 @@ pub mod pallet {
 		NotAccepted,
 		/// The deadline buckets of the coming blocks are full.
 		Congested,
+		/// The fee is below `MinJobFee`.
+		FeeTooLow,
+		/// The account already pays for `MaxOpenJobsPerAccount` open jobs.
+		TooManyOpenJobs,
 		/// A counter would overflow.
 		Overflow,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Times out the jobs whose deadline is this block, and forgets the previous block's
-		/// assignments (its offchain workers have run).
+		/// Times out the jobs whose deadline is this block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Assignments::<T>::kill();
 			let due = Deadlines::<T>::take(now);
 			let count = due.len() as u32;
 			for job in due {
@@ -394,10 +441,6 @@ pub mod pallet {
 			}
 			T::WeightInfo::on_initialize(count)
 				.saturating_add(T::Consumer::on_abandoned_weight().saturating_mul(u64::from(count)))
-		}
-
-		fn offchain_worker(now: BlockNumberFor<T>) {
-			offchain::deliver_assignments::<T>(now);
 		}
 
 		fn integrity_test() {
@@ -410,6 +453,13 @@ pub mod pallet {
 				T::MinJobDuration::get() <= T::MaxJobDuration::get(),
 				"MinJobDuration above MaxJobDuration"
 			);
+			// The escrow account lives on the provider reference `escrow_account` gives it and on
+			// its holds; each fee it receives must still be a valid deposit on its own.
+			assert!(
+				T::MinJobFee::get() >= T::Currency::minimum_balance(),
+				"MinJobFee below the existential deposit"
+			);
+			assert!(T::MaxOpenJobsPerAccount::get() > 0, "MaxOpenJobsPerAccount must not be zero");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -444,6 +494,7 @@ pub mod pallet {
 				jobs: 0,
 				reliability: Reliability::default(),
 				registered_at: frame_system::Pallet::<T>::block_number(),
+				slashed_at: None,
 			};
 			Self::activate(&who, &provider)?;
 			Providers::<T>::insert(&who, provider);
@@ -587,22 +638,21 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// The assigned provider accepts a job; it then has the job's duration to post the
-		/// result.
+		/// The assigned provider accepts a job; it must post the result before the deadline
+		/// reserved when the job was assigned (the end of the accept window plus the job's
+		/// duration). Accepting schedules nothing, so it cannot fail for full deadline buckets.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::accept_job())]
 		pub fn accept_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			let JobStatus::Assigned { provider, price, until } = &info.status else {
+			let JobStatus::Assigned { provider, price, result_by, .. } = &info.status else {
 				ensure!(info.status.provider() == &who, Error::<T>::NotAssignee);
 				return Err(Error::<T>::AlreadyAccepted.into());
 			};
 			ensure!(provider == &who, Error::<T>::NotAssignee);
-			let price = *price;
-			Self::unschedule(job, *until);
-			let now = frame_system::Pallet::<T>::block_number();
-			let until = Self::schedule(job, now.saturating_add(info.duration))?;
+			let (price, until) = (*price, *result_by);
+			Self::unschedule(job, info.status.until());
 			info.status = JobStatus::Accepted { provider: who.clone(), price, until };
 			Jobs::<T>::insert(job, info);
 			Self::deposit_event(Event::JobAccepted { job, provider: who, until });
@@ -628,25 +678,10 @@ pub mod pallet {
 			if info.requester == Requester::Runtime {
 				T::Consumer::on_result(job, info.kind, &info.payload, &result)?;
 			}
-			let reason = HoldReason::JobEscrow.into();
-			let paid = if price.is_zero() {
-				Zero::zero()
-			} else {
-				T::Currency::transfer_on_hold(
-					&reason,
-					&info.owner,
-					&who,
-					price,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?
-			};
-			let refunded = info.fee.saturating_sub(paid);
-			if !refunded.is_zero() {
-				T::Currency::release(&reason, &info.owner, refunded, Precision::Exact)?;
-			}
+			let paid = Self::pay_from_escrow(&who, price)?;
+			let refunded = Self::refund(&info.owner, info.fee.saturating_sub(paid))?;
 			Self::unschedule(job, until);
+			Self::end_for_owner(&info.owner);
 			Self::end_for_provider(job, &who, |r| r.completed = r.completed.saturating_add(1));
 			Jobs::<T>::remove(job);
 			Self::deposit_event(Event::JobCompleted { job, provider: who, paid, refunded, result });
@@ -661,7 +696,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(info.status.provider() == &who, Error::<T>::NotAssignee);
-			Self::unschedule(job, info.status.until());
+			Self::unschedule_all(job, &info.status);
 			Self::end_for_provider(job, &who, |r| r.failed = r.failed.saturating_add(1));
 			Self::deposit_event(Event::JobFailed { job, provider: who });
 			Self::reassign(job, info);
@@ -679,20 +714,27 @@ pub mod pallet {
 			ensure!(is_http_url(&input.endpoint), Error::<T>::BadEndpoint);
 			ensure!(input.concurrency > 0, Error::<T>::ZeroConcurrency);
 			ensure!(!input.offers.is_empty(), Error::<T>::NoOffers);
-			let mut kinds: Vec<JobKind> = input.offers.iter().map(|o| o.kind).collect();
+			// Bounded before it is sorted: the call's weight covers `MaxOffers` offers only.
+			let offers: BoundedVec<_, T::MaxOffers> =
+				input.offers.clone().try_into().map_err(|_| Error::<T>::BadOffers)?;
+			let mut kinds: Vec<JobKind> = offers.iter().map(|o| o.kind).collect();
 			kinds.sort();
 			kinds.dedup();
-			ensure!(kinds.len() == input.offers.len(), Error::<T>::BadOffers);
-			let offers = input.offers.clone().try_into().map_err(|_| Error::<T>::BadOffers)?;
+			ensure!(kinds.len() == offers.len(), Error::<T>::BadOffers);
 			Ok((endpoint, offers))
 		}
 
-		/// Lists an active provider under each kind it offers.
+		/// Lists an active provider under each kind it offers, with its price and hardware.
 		fn activate(who: &T::AccountId, provider: &ProviderOf<T>) -> DispatchResult {
 			for offer in &provider.offers {
 				ProvidersByKind::<T>::try_mutate(offer.kind, |list| {
-					if !list.contains(who) {
-						list.try_push(who.clone()).map_err(|_| Error::<T>::TooManyProviders)?;
+					if !list.iter().any(|l| &l.provider == who) {
+						let listing = Listing {
+							provider: who.clone(),
+							price: offer.price,
+							hardware: provider.hardware,
+						};
+						list.try_push(listing).map_err(|_| Error::<T>::TooManyProviders)?;
 					}
 					Ok::<_, Error<T>>(())
 				})?;
@@ -703,8 +745,61 @@ pub mod pallet {
 		/// Takes a provider off the lists of the kinds it offers.
 		fn deactivate(who: &T::AccountId, provider: &ProviderOf<T>) {
 			for offer in &provider.offers {
-				ProvidersByKind::<T>::mutate(offer.kind, |list| list.retain(|a| a != who));
+				ProvidersByKind::<T>::mutate(offer.kind, |list| {
+					list.retain(|l| &l.provider != who)
+				});
 			}
+		}
+
+		/// The account that holds the fees of open jobs. It has no key, and exists from its
+		/// first job on through a provider reference, so that it can hold fees without a free
+		/// balance of its own.
+		pub fn escrow_account() -> T::AccountId {
+			T::PalletId::get().into_account_truncating()
+		}
+
+		/// Pays `amount` out of the escrow to `to` as free balance; returns what was paid.
+		fn pay_from_escrow(
+			to: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> Result<BalanceOf<T>, DispatchError> {
+			if amount.is_zero() {
+				return Ok(Zero::zero());
+			}
+			T::Currency::transfer_on_hold(
+				&HoldReason::JobEscrow.into(),
+				&Self::escrow_account(),
+				to,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)
+		}
+
+		/// Returns `amount` of a job's fee to its `owner`. An owner that emptied and so closed its
+		/// account after paying cannot take less than the existential deposit; then the amount
+		/// goes to [`Config::SlashBeneficiary`], so that an owner cannot make the provider's pay,
+		/// which comes in the same call, fail. Returns what the owner got.
+		fn refund(
+			owner: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> Result<BalanceOf<T>, DispatchError> {
+			use frame_support::traits::tokens::{DepositConsequence, Provenance};
+			if T::Currency::can_deposit(owner, amount, Provenance::Extant)
+				== DepositConsequence::Success
+			{
+				return Self::pay_from_escrow(owner, amount);
+			}
+			Self::pay_from_escrow(&T::SlashBeneficiary::get(), amount)?;
+			Ok(Zero::zero())
+		}
+
+		/// Counts a job of `owner`'s as ended.
+		fn end_for_owner(owner: &T::AccountId) {
+			OpenJobsOf::<T>::mutate_exists(owner, |open| {
+				*open = open.map(|n| n.saturating_sub(1)).filter(|n| *n > 0);
+			});
 		}
 
 		/// Creates a job, holds its fee and assigns it. `Ok(None)` when no provider can take
@@ -724,13 +819,31 @@ pub mod pallet {
 				duration >= T::MinJobDuration::get() && duration <= T::MaxJobDuration::get(),
 				Error::<T>::BadDuration
 			);
+			ensure!(fee >= T::MinJobFee::get(), Error::<T>::FeeTooLow);
+			let open = OpenJobsOf::<T>::get(owner);
+			ensure!(open < T::MaxOpenJobsPerAccount::get(), Error::<T>::TooManyOpenJobs);
 			let id = NextJobId::<T>::get();
 			let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
 			let Some((provider, price, cursor)) = Self::select(kind, &requirements, fee, &[])
 			else {
 				return Ok(None);
 			};
-			T::Currency::hold(&HoldReason::JobEscrow.into(), owner, fee)?;
+			let escrow = Self::escrow_account();
+			if !frame_system::Pallet::<T>::account_exists(&escrow) {
+				frame_system::Pallet::<T>::inc_providers(&escrow);
+			}
+			// A transfer, not a hold on the owner's account: it respects the owner's freezes and
+			// locks (see "Escrow" in the crate docs), and keeps the owner's account alive.
+			T::Currency::transfer_and_hold(
+				&HoldReason::JobEscrow.into(),
+				owner,
+				&escrow,
+				fee,
+				Precision::Exact,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)?;
+			OpenJobsOf::<T>::insert(owner, open.saturating_add(1));
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut job = Job {
 				kind,
@@ -746,6 +859,7 @@ pub mod pallet {
 					provider: provider.clone(),
 					price,
 					until: Zero::zero(),
+					result_by: Zero::zero(),
 				},
 				tried: BoundedVec::new(),
 			};
@@ -756,9 +870,15 @@ pub mod pallet {
 			Ok(Some(id))
 		}
 
-		/// The first provider, round-robin from the kind's cursor and at most `MaxScan` of them,
-		/// that is active, free, meets `requirements`, asks at most `fee` and is not in
-		/// `excluded`; with its price and the cursor's next value.
+		/// The first provider, round-robin from the kind's cursor, that meets `requirements`, asks
+		/// at most `fee`, is not in `excluded` and is free; with its price and the cursor's next
+		/// value.
+		///
+		/// Price and hardware come from the kind's list, so every listed provider is considered
+		/// for one read of it; only providers that pass them are read in full to see whether they
+		/// are free, at most `MaxScan` of them. So a provider that can never be assigned costs a
+		/// job nothing, and busy ones can only be parked ahead of an eligible provider by keeping
+		/// them busy with real jobs, which they must accept and complete or be slashed.
 		fn select(
 			kind: JobKind,
 			requirements: &Hardware,
@@ -771,20 +891,24 @@ pub mod pallet {
 				return None;
 			}
 			let start = Cursors::<T>::get(kind) % len;
-			(0..len.min(T::MaxScan::get())).find_map(|i| {
-				let index = start.saturating_add(i) % len;
-				let account = list.get(index as usize)?;
-				if excluded.contains(account) {
-					return None;
-				}
-				let provider = Providers::<T>::get(account)?;
-				let price = provider.offers.iter().find(|o| o.kind == kind)?.price;
-				let eligible = provider.status == ProviderStatus::Active
-					&& provider.jobs < provider.concurrency
-					&& provider.hardware.meets(requirements)
-					&& price <= fee;
-				eligible.then(|| (account.clone(), price, index.saturating_add(1) % len))
-			})
+			(0..len)
+				.filter_map(|i| {
+					let index = start.saturating_add(i) % len;
+					let listing = list.get(index as usize)?;
+					let candidate = listing.hardware.meets(requirements)
+						&& listing.price <= fee
+						&& !excluded.contains(&listing.provider);
+					candidate.then_some((index, listing))
+				})
+				.take(T::MaxScan::get() as usize)
+				.find_map(|(index, listing)| {
+					let provider = Providers::<T>::get(&listing.provider)?;
+					let free = provider.status == ProviderStatus::Active
+						&& provider.jobs < provider.concurrency;
+					free.then(|| {
+						(listing.provider.clone(), listing.price, index.saturating_add(1) % len)
+					})
+				})
 		}
 
 		/// Assigns `job` to `provider`: schedules its accept deadline, counts it against the
@@ -798,8 +922,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			let now = frame_system::Pallet::<T>::block_number();
 			let until = Self::schedule(id, now.saturating_add(T::AcceptWindow::get()))?;
+			// The result's deadline is reserved now, so that accepting never finds the buckets
+			// full: otherwise anyone who filled them could make honest providers miss accepts.
+			let result_by = Self::schedule(id, until.saturating_add(job.duration))?;
 			job.tried.try_push(provider.clone()).map_err(|_| Error::<T>::Overflow)?;
-			job.status = JobStatus::Assigned { provider: provider.clone(), price, until };
+			job.status =
+				JobStatus::Assigned { provider: provider.clone(), price, until, result_by };
 			Providers::<T>::try_mutate(&provider, |p| {
 				let p = p.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				p.jobs = p.jobs.checked_add(1).ok_or(Error::<T>::Overflow)?;
@@ -807,9 +935,6 @@ pub mod pallet {
 			})?;
 			ProviderJobs::<T>::insert(&provider, id, ());
 			Cursors::<T>::insert(job.kind, cursor);
-			// A full delivery queue only costs this assignment its notification: the provider
-			// still finds the job in `ProviderJobs`.
-			let _ = Assignments::<T>::try_append(id);
 			Self::deposit_event(Event::JobAssigned { job: id, provider, price, until });
 			Ok(())
 		}
@@ -825,6 +950,14 @@ pub mod pallet {
 				block = block.saturating_add(1u32.into());
 			}
 			Err(Error::<T>::Congested.into())
+		}
+
+		/// Takes `job` out of every deadline bucket its status holds it in.
+		fn unschedule_all(job: JobId, status: &JobStatusOf<T>) {
+			Self::unschedule(job, status.until());
+			if let JobStatus::Assigned { result_by, .. } = status {
+				Self::unschedule(job, *result_by);
+			}
 		}
 
 		fn unschedule(job: JobId, at: BlockNumberFor<T>) {
@@ -856,6 +989,8 @@ pub mod pallet {
 			if info.status.until() != now {
 				return;
 			}
+			// Its bucket for `now` is gone already; this also frees a reserved result deadline.
+			Self::unschedule_all(job, &info.status);
 			let who = info.status.provider().clone();
 			Self::end_for_provider(job, &who, |r| r.timed_out = r.timed_out.saturating_add(1));
 			Self::slash(&who, job);
@@ -865,8 +1000,21 @@ pub mod pallet {
 
 		/// Sends [`Config::TimeoutSlash`] of a provider's bond to the beneficiary; pauses it if
 		/// what is left is below the minimum.
+		///
+		/// A provider is slashed at most once per [`Config::SlashCooldown`]: an outage makes all
+		/// of a provider's open jobs miss their deadlines at about the same time, and should cost
+		/// it one slash, not its whole bond. Every miss still counts in its reliability, and the
+		/// first one pauses a provider left below the minimum bond, so it gets no new jobs.
 		fn slash(who: &T::AccountId, job: JobId) {
 			let Some(mut provider) = Providers::<T>::get(who) else { return };
+			let now = frame_system::Pallet::<T>::block_number();
+			if provider
+				.slashed_at
+				.is_some_and(|at| now < at.saturating_add(T::SlashCooldown::get()))
+			{
+				return;
+			}
+			provider.slashed_at = Some(now);
 			let share = T::TimeoutSlash::get().mul_floor(provider.bond);
 			let amount = if share.is_zero() {
 				Zero::zero()
@@ -917,13 +1065,10 @@ pub mod pallet {
 
 		/// Ends a job without a result and refunds its fee.
 		fn abandon(id: JobId, job: JobOf<T>, reason: AbandonReason) {
-			let refunded = T::Currency::release(
-				&HoldReason::JobEscrow.into(),
-				&job.owner,
-				job.fee,
-				Precision::BestEffort,
-			)
-			.unwrap_or_else(|_| Zero::zero());
+			let refunded = Self::refund(&job.owner, job.fee)
+				.defensive_proof("the escrow holds the fee of every open job")
+				.unwrap_or_else(|_| Zero::zero());
+			Self::end_for_owner(&job.owner);
 			Jobs::<T>::remove(id);
 			if job.requester == Requester::Runtime {
 				T::Consumer::on_abandoned(id, job.kind, &job.payload);
@@ -932,11 +1077,13 @@ pub mod pallet {
 		}
 
 		/// Checks the pallet's invariants:
-		/// - the escrow held from each account equals the fees of its open jobs;
+		/// - the escrow account holds the fees of the open jobs, and each account's open-job
+		///   count is the number of open jobs it owns;
 		/// - the bond held from each provider equals its recorded bond;
 		/// - each provider's job count equals its open jobs, and [`ProviderJobs`] lists exactly
 		///   the open jobs by their provider;
-		/// - every open job sits in the deadline bucket of its `until`, was assigned to its
+		/// - every open job sits in the deadline bucket of its `until` (an assigned one also in
+		///   the bucket of its reserved `result_by`, which comes later), was assigned to its
 		///   current provider last, and has an id below [`NextJobId`];
 		/// - only active providers are listed under the kinds, and only under kinds they offer.
 		#[cfg(any(feature = "try-runtime", test))]
@@ -961,15 +1108,31 @@ pub mod pallet {
 					Deadlines::<T>::get(job.status.until()).contains(&id),
 					"open job missing from its deadline bucket"
 				);
+				if let JobStatus::Assigned { until, result_by, .. } = job.status {
+					ensure!(result_by > until, "result deadline not after the accept deadline");
+					ensure!(
+						Deadlines::<T>::get(result_by).contains(&id),
+						"assigned job missing from its reserved result bucket"
+					);
+				}
 				let count = jobs_of.entry(provider.clone()).or_default();
 				*count = count.saturating_add(1);
 			}
-			for (who, held) in escrow {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::JobEscrow.into(), &who) == held,
-					"escrow held differs from the open jobs' fees"
-				);
+			let fees = escrow.values().fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(*b));
+			ensure!(
+				T::Currency::balance_on_hold(
+					&HoldReason::JobEscrow.into(),
+					&Self::escrow_account()
+				) == fees,
+				"escrow held differs from the open jobs' fees"
+			);
+			let mut owners = 0usize;
+			for (who, open) in OpenJobsOf::<T>::iter() {
+				owners = owners.saturating_add(1);
+				let owned = Jobs::<T>::iter_values().filter(|j| j.owner == who).count();
+				ensure!(open as usize == owned, "open-job count differs from the jobs owned");
 			}
+			ensure!(owners == escrow.len(), "an owner of open jobs has no open-job count");
 			ensure!(
 				ProviderJobs::<T>::iter().count() == Jobs::<T>::iter().count(),
 				"provider job lists differ from the open jobs"
@@ -986,13 +1149,15 @@ pub mod pallet {
 				);
 			}
 			for (kind, list) in ProvidersByKind::<T>::iter() {
-				for who in list {
-					let provider = Providers::<T>::get(&who).ok_or("listed provider unknown")?;
+				for listing in list {
+					let provider =
+						Providers::<T>::get(&listing.provider).ok_or("listed provider unknown")?;
 					ensure!(provider.status == ProviderStatus::Active, "listed provider inactive");
 					ensure!(
-						provider.offers.iter().any(|o| o.kind == kind),
-						"provider listed under a kind it does not offer"
+						provider.offers.iter().any(|o| o.kind == kind && o.price == listing.price),
+						"provider listed under a kind or price it does not offer"
 					);
+					ensure!(listing.hardware == provider.hardware, "listed hardware is stale");
 				}
 			}
 			Ok(())
@@ -1007,19 +1172,33 @@ pub mod pallet {
 			fee: BalanceOf<T>,
 			duration: BlockNumberFor<T>,
 		) -> Result<Option<JobId>, DispatchError> {
-			Self::do_create(
-				owner,
-				Requester::Runtime,
-				kind,
-				payload,
-				Hardware::default(),
-				fee,
-				duration,
-			)
+			// The caller goes on without a job when the market cannot take one now, so nothing a
+			// failed attempt wrote may stay.
+			let created = frame_support::storage::with_storage_layer(|| {
+				Self::do_create(
+					owner,
+					Requester::Runtime,
+					kind,
+					payload,
+					Hardware::default(),
+					fee,
+					duration,
+				)
+			});
+			let unavailable =
+				[Error::<T>::Congested, Error::<T>::TooManyOpenJobs, Error::<T>::FeeTooLow];
+			match created {
+				Err(e) if unavailable.into_iter().any(|u| e == u.into()) => Ok(None),
+				other => other,
+			}
 		}
 
 		fn create_weight() -> Weight {
 			T::WeightInfo::create_job()
+		}
+
+		fn min_fee() -> BalanceOf<T> {
+			T::MinJobFee::get()
 		}
 	}
 }

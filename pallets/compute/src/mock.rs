@@ -47,6 +47,9 @@ pub const POOR: AccountId = 50;
 pub const MIN_BOND: Balance = 1_000;
 pub const PRICE: Balance = 30;
 pub const FEE: Balance = 50;
+pub const MIN_FEE: Balance = 5;
+pub const SLASH_COOLDOWN: u64 = 50;
+pub const MAX_OPEN_JOBS: u32 = 6;
 pub const ACCEPT_WINDOW: u64 = 5;
 pub const DURATION: u64 = 10;
 pub const UNBONDING: u64 = 20;
@@ -81,6 +84,7 @@ impl crate::JobConsumer for RecordingConsumer {
 
 parameter_types! {
 	pub const Treasury: AccountId = TREASURY;
+	pub const ComputePalletId: frame_support::PalletId = frame_support::PalletId(*b"ol/jobes");
 	pub const TimeoutSlash: Perbill = Perbill::from_percent(10);
 }
 
@@ -90,8 +94,12 @@ impl pallet_compute::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Consumer = RecordingConsumer;
 	type SlashBeneficiary = Treasury;
+	type PalletId = ComputePalletId;
+	type MinJobFee = ConstU64<MIN_FEE>;
+	type MaxOpenJobsPerAccount = ConstU32<MAX_OPEN_JOBS>;
 	type MinBond = ConstU64<MIN_BOND>;
 	type TimeoutSlash = TimeoutSlash;
+	type SlashCooldown = ConstU64<SLASH_COOLDOWN>;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type AcceptWindow = ConstU64<ACCEPT_WINDOW>;
 	type MinJobDuration = ConstU64<2>;
@@ -104,7 +112,6 @@ impl pallet_compute::Config for Test {
 	type MaxPayloadLength = ConstU32<32>;
 	type MaxResultLength = ConstU32<64>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
-	type MaxAssignmentsPerBlock = ConstU32<8>;
 	type WeightInfo = ();
 }
 
@@ -164,6 +171,19 @@ pub fn events() -> Vec<pallet_compute::Event<Test>> {
 	System::events()
 		.into_iter()
 		.filter_map(|r| if let RuntimeEvent::Compute(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+/// The escrow account holding the fees of open jobs.
+pub fn escrow() -> AccountId {
+	Compute::escrow_account()
+}
+
+/// The accounts listed under `kind`, in order.
+pub fn listed(kind: JobKind) -> Vec<AccountId> {
+	pallet_compute::ProvidersByKind::<Test>::get(kind)
+		.iter()
+		.map(|l| l.provider)
 		.collect()
 }
 

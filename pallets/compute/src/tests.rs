@@ -1,10 +1,10 @@
-//! Unit tests of the compute pallet: every call, every error, the deadline hook and the
-//! offchain worker's delivery.
+//! Unit tests of the compute pallet: every call, every error and the deadline hook, then the
+//! attacks on the market.
 
 use crate::{
-	mock::*, offchain, AbandonReason, Assignments, Deadlines, Error, Event, Hardware, HoldReason,
-	Job, JobKind, JobMarket, JobStatus, Jobs, Offer, ProviderJobs, ProviderStatus, Providers,
-	ProvidersByKind, Reliability, Requester,
+	mock::*, AbandonReason, Deadlines, Error, Event, Hardware, HoldReason, Job, JobKind, JobMarket,
+	JobStatus, Jobs, Offer, ProviderJobs, ProviderStatus, Providers, ProvidersByKind, Reliability,
+	Requester,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -43,11 +43,8 @@ fn register_holds_the_bond_and_lists_the_provider() {
 		let p = Providers::<Test>::get(P1).unwrap();
 		assert_eq!(p.status, ProviderStatus::Active);
 		assert_eq!(p.bond, MIN_BOND);
-		assert_eq!(
-			ProvidersByKind::<Test>::get(JobKind::ContributionValidation).to_vec(),
-			vec![P1]
-		);
-		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P1]);
+		assert_eq!(listed(JobKind::ContributionValidation), vec![P1]);
+		assert_eq!(listed(JobKind::Training), vec![P1]);
 		assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
 		System::assert_last_event(
 			Event::ProviderRegistered { provider: P1, bond: MIN_BOND }.into(),
@@ -109,7 +106,7 @@ fn update_replaces_the_declaration_and_the_listing() {
 		};
 		assert_ok!(Compute::update(RuntimeOrigin::signed(P1), inference));
 		assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
-		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Inference).to_vec(), vec![P1]);
+		assert_eq!(listed(JobKind::Inference), vec![P1]);
 		assert_eq!(
 			Providers::<Test>::get(P1).unwrap().endpoint.to_vec(),
 			b"https://provider.example/api".to_vec()
@@ -192,17 +189,22 @@ fn create_job_holds_the_fee_and_assigns_it() {
 	test(|| {
 		register(P1);
 		assert_ok!(create(TRAIN_FEE));
-		assert_eq!(held(HoldReason::JobEscrow, USER), TRAIN_FEE);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), TRAIN_FEE);
 		let info = job(0);
 		assert_eq!(
 			info.status,
-			JobStatus::Assigned { provider: P1, price: TRAIN_PRICE, until: 1 + ACCEPT_WINDOW }
+			JobStatus::Assigned {
+				provider: P1,
+				price: TRAIN_PRICE,
+				until: 1 + ACCEPT_WINDOW,
+				result_by: 1 + ACCEPT_WINDOW + DURATION,
+			}
 		);
 		assert_eq!(info.requester, Requester::Account);
 		assert_eq!(info.tried.to_vec(), vec![P1]);
 		assert!(ProviderJobs::<Test>::contains_key(P1, 0));
 		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).to_vec(), vec![0]);
-		assert_eq!(Assignments::<Test>::get().to_vec(), vec![0]);
+		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW + DURATION).to_vec(), vec![0]);
 		assert_eq!(Providers::<Test>::get(P1).unwrap().jobs, 1);
 		assert_eq!(
 			events()[events().len() - 2..],
@@ -294,7 +296,7 @@ fn assignment_looks_at_most_max_scan_providers() {
 }
 
 #[test]
-fn accept_job_by_the_assignee_moves_the_deadline() {
+fn accept_job_by_the_assignee_keeps_the_reserved_result_deadline() {
 	test(|| {
 		register(P1);
 		assert_ok!(create(TRAIN_FEE));
@@ -304,11 +306,15 @@ fn accept_job_by_the_assignee_moves_the_deadline() {
 		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
 		assert_eq!(
 			job(0).status,
-			JobStatus::Accepted { provider: P1, price: TRAIN_PRICE, until: 3 + DURATION }
+			JobStatus::Accepted {
+				provider: P1,
+				price: TRAIN_PRICE,
+				until: 1 + ACCEPT_WINDOW + DURATION
+			}
 		);
 		assert!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).is_empty());
-		assert_eq!(Deadlines::<Test>::get(3 + DURATION).to_vec(), vec![0]);
-		System::assert_last_event(Event::JobAccepted { job: 0, provider: P1, until: 13 }.into());
+		assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW + DURATION).to_vec(), vec![0]);
+		System::assert_last_event(Event::JobAccepted { job: 0, provider: P1, until: 16 }.into());
 		assert_noop!(
 			Compute::accept_job(RuntimeOrigin::signed(P1), 0),
 			Error::<Test>::AlreadyAccepted
@@ -339,10 +345,10 @@ fn submit_result_pays_the_price_and_refunds_the_rest() {
 		assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, b"adapter".to_vec()));
 		assert_eq!(Balances::balance(&P1), p1_before + TRAIN_PRICE);
 		assert_eq!(Balances::balance(&USER), user_before + TRAIN_FEE - TRAIN_PRICE);
-		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 		assert!(Jobs::<Test>::get(0).is_none());
 		assert!(!ProviderJobs::<Test>::contains_key(P1, 0));
-		assert!(Deadlines::<Test>::get(1 + DURATION).is_empty());
+		assert!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW + DURATION).is_empty());
 		let p = Providers::<Test>::get(P1).unwrap();
 		assert_eq!((p.jobs, p.reliability.completed), (0, 1));
 		System::assert_last_event(
@@ -395,7 +401,7 @@ fn runtime_jobs_report_to_the_consumer_which_may_refuse_a_result() {
 			DURATION,
 		);
 		assert_eq!(none, Ok(None));
-		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 	});
 }
 
@@ -417,11 +423,17 @@ fn an_accept_timeout_slashes_and_reassigns() {
 		assert_eq!(p1.reliability.score(), 0);
 		// Below the minimum bond now, P1 is paused.
 		assert_eq!(p1.status, ProviderStatus::Paused);
-		assert_eq!(ProvidersByKind::<Test>::get(JobKind::Training).to_vec(), vec![P2]);
+		assert_eq!(listed(JobKind::Training), vec![P2]);
 		let until = 1 + 2 * ACCEPT_WINDOW;
-		assert_eq!(job(0).status, JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until });
+		let result_by = until + DURATION;
+		assert_eq!(
+			job(0).status,
+			JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until, result_by }
+		);
+		// P1's reserved result deadline went with its assignment.
+		assert!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW + DURATION).is_empty());
 		assert_eq!(job(0).tried.to_vec(), vec![P1, P2]);
-		assert_eq!(held(HoldReason::JobEscrow, USER), TRAIN_FEE);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), TRAIN_FEE);
 		assert!(events().contains(&Event::ProviderSlashed {
 			provider: P1,
 			job: 0,
@@ -456,13 +468,13 @@ fn a_job_out_of_attempts_is_abandoned_and_refunded() {
 		// below the minimum) and so shifts the list to [P2, P3]: the cursor (1) now points at
 		// P3, which gets the job and misses accepting it.
 		assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), id));
-		run_to(1 + DURATION);
+		run_to(1 + ACCEPT_WINDOW + DURATION);
 		assert_eq!(job(id).status.provider(), &P3);
-		run_to(1 + DURATION + ACCEPT_WINDOW);
+		run_to(1 + ACCEPT_WINDOW + DURATION + ACCEPT_WINDOW);
 		// MaxAttempts is 2: P2 is not tried.
 		assert!(Jobs::<Test>::get(id).is_none());
 		assert_eq!(Balances::balance(&USER), before);
-		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 		assert_eq!(received(), vec![(id, None)]);
 		System::assert_last_event(
 			Event::JobAbandoned {
@@ -487,7 +499,7 @@ fn a_job_with_no_other_provider_is_abandoned() {
 			Event::JobAbandoned { job: 0, reason: AbandonReason::NoProvider, refunded: TRAIN_FEE }
 				.into(),
 		);
-		assert_eq!(held(HoldReason::JobEscrow, USER), 0);
+		assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 	});
 }
 
@@ -550,159 +562,239 @@ fn jobs_keep_their_shape() {
 		owner: 1,
 		requester: Requester::Runtime,
 		payload: vec![],
-		requirements: Hardware::default(),
+		requirements: Hardware { cpu_cores: 7, memory_mib: 8, gpus: 9, gpu_memory_mib: 10 },
 		fee: 2,
 		duration: 3,
 		created_at: 4,
-		status: JobStatus::Assigned { provider: 5, price: 1, until: 6 },
+		status: JobStatus::Assigned { provider: 5, price: 1, until: 6, result_by: 7 },
 		tried: vec![5],
 	};
 	use codec::{Decode, Encode};
-	assert_eq!(Job::decode(&mut &j.encode()[..]).unwrap(), j);
+	let u64le = |n: u8| [n, 0, 0, 0, 0, 0, 0, 0];
+	let u32le = |n: u8| [n, 0, 0, 0];
+	let mut expected = vec![0u8]; // kind: ContributionValidation
+	expected.extend(u64le(1)); // owner
+	expected.push(1); // requester: Runtime
+	expected.push(0); // payload: no bytes
+	for n in [7, 8, 9, 10] {
+		expected.extend(u32le(n)); // requirements
+	}
+	expected.extend(u64le(2)); // fee
+	expected.extend(u64le(3)); // duration
+	expected.extend(u64le(4)); // created_at
+	expected.push(0); // status: Assigned
+	expected.extend(u64le(5)); // provider
+	expected.extend(u64le(1)); // price
+	expected.extend(u64le(6)); // until
+	expected.extend(u64le(7)); // result_by
+	expected.push(4); // tried: one entry
+	expected.extend(u64le(5));
+	assert_eq!(j.encode(), expected);
+	assert_eq!(Job::decode(&mut &expected[..]).unwrap(), j);
 }
 
-mod delivery {
+/// Attacks on the job market, one test each: what an adversary tries, and that it fails.
+mod attacks {
 	use super::*;
-	use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
-	use sp_runtime::offchain::testing::TestTransactionPoolExt;
-	use std::sync::Arc;
+	use frame_support::traits::{LockableCurrency, WithdrawReasons};
 
-	fn offchain_ext() -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<testing::OffchainState>>)
-	{
-		let mut ext = new_test_ext();
-		let (offchain, state) = testing::TestOffchainExt::new();
-		let (pool, _) = TestTransactionPoolExt::new();
-		ext.register_extension(OffchainDbExt::new(offchain.clone()));
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
-		(ext, state)
+	const LOCK: [u8; 8] = *b"vesting ";
+
+	/// Locks `amount` of `who`'s OPEN for every use, as vesting or a conviction vote does.
+	fn lock(who: AccountId, amount: Balance) {
+		<Balances as LockableCurrency<_>>::set_lock(LOCK, &who, amount, WithdrawReasons::all());
 	}
 
-	fn expect_post(state: &parking_lot::RwLock<testing::OffchainState>, port: u16, jobs: &str) {
-		state.write().expect_request(testing::PendingRequest {
-			method: "POST".into(),
-			uri: format!("http://127.0.0.1:{port}/v1/jobs/notify"),
-			headers: vec![("Content-Type".into(), "application/json".into())],
-			body: format!("{{\"jobs\":[{jobs}],\"block\":1}}").into_bytes(),
-			response: Some(b"{}".to_vec()),
-			sent: true,
-			..Default::default()
+	/// A provider offering training at `price` with `hardware`, as many jobs at once as asked.
+	fn register_with(who: AccountId, price: Balance, hardware: Hardware, concurrency: u32) {
+		let input = crate::ProviderInput {
+			hardware,
+			concurrency,
+			offers: vec![Offer { kind: JobKind::Training, price }],
+			..input()
+		};
+		assert_ok!(Compute::register(RuntimeOrigin::signed(who), input, MIN_BOND));
+	}
+
+	#[test]
+	fn locked_funds_cannot_pay_ones_own_provider() {
+		test(|| {
+			// USER's OPEN is all locked (vesting, or a conviction vote); USER runs its own provider.
+			register_with(P1, TRAIN_FEE, Hardware::default(), 1);
+			let locked = Balances::balance(&USER);
+			lock(USER, locked);
+			let (user, provider) = (Balances::total_balance(&USER), Balances::balance(&P1));
+
+			assert_noop!(create(TRAIN_FEE), sp_runtime::TokenError::FundsUnavailable);
+
+			assert_eq!(Balances::total_balance(&USER), user);
+			assert_eq!(Balances::balance(&P1), provider);
+			assert!(Jobs::<Test>::get(0).is_none());
 		});
 	}
 
 	#[test]
-	fn posts_each_assignment_to_its_provider_once() {
-		let (mut ext, state) = offchain_ext();
-		ext.execute_with(|| {
+	fn only_the_unlocked_part_of_a_balance_pays_a_job() {
+		test(|| {
+			register_with(P1, PRICE, Hardware::default(), 2);
+			let free = Balances::balance(&USER);
+			// All but 99 is locked: a fee of 100 is refused, a fee of 90 is paid.
+			lock(USER, free - 99);
+			assert_noop!(create(100), sp_runtime::TokenError::FundsUnavailable);
+			assert_ok!(create(90));
+			assert_eq!(held(HoldReason::JobEscrow, escrow()), 90);
+			assert_eq!(Balances::total_balance(&USER), free - 90);
+		});
+	}
+
+	#[test]
+	fn a_lock_taken_after_the_job_cannot_withhold_the_providers_pay() {
+		test(|| {
 			register(P1);
 			assert_ok!(create(TRAIN_FEE));
-			expect_post(&state, 9100, "0");
-			assert_eq!(
-				offchain::deliver::<Test>(&[0], 1),
-				vec![(0, offchain::Delivery::Delivered)]
-			);
-			// The same node does not deliver the same assignment again.
-			assert_eq!(
-				offchain::deliver::<Test>(&[0], 1),
-				vec![(0, offchain::Delivery::AlreadyClaimed)]
-			);
-		});
-	}
-
-	#[test]
-	fn each_provider_gets_one_message_listing_its_jobs() {
-		let (mut ext, state) = offchain_ext();
-		ext.execute_with(|| {
-			// P1 runs two jobs at a time at port 9100; P2 two at port 9200.
-			let at = |port: u16, concurrency| crate::ProviderInput {
-				endpoint: format!("http://127.0.0.1:{port}").into_bytes(),
-				concurrency,
-				..input()
-			};
-			assert_ok!(Compute::register(RuntimeOrigin::signed(P1), at(9100, 2), MIN_BOND));
-			assert_ok!(Compute::register(RuntimeOrigin::signed(P2), at(9200, 2), MIN_BOND));
-			for _ in 0..4 {
-				assert_ok!(create(TRAIN_FEE));
-			}
-			let by = |p| {
-				Assignments::<Test>::get()
-					.into_iter()
-					.filter(move |j| job(*j).status.provider() == &p)
-			};
-			let (p1, p2): (Vec<_>, Vec<_>) = (by(P1).collect(), by(P2).collect());
-			assert_eq!((p1.len(), p2.len()), (2, 2));
-			let list =
-				|ids: &[u64]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-			expect_post(&state, 9100, &list(&p1));
-			expect_post(&state, 9200, &list(&p2));
-			let outcomes = offchain::deliver::<Test>(&Assignments::<Test>::get(), 1);
-			assert_eq!(outcomes.len(), 4);
-			assert!(outcomes.iter().all(|(_, o)| *o == offchain::Delivery::Delivered));
-			// Two requests in all, both made.
-			assert_eq!(state.read().requests.len(), 2);
-			assert!(state.read().requests.values().all(|r| r.sent));
-		});
-	}
-
-	#[test]
-	fn retries_a_bounded_number_of_times() {
-		let (mut ext, _state) = offchain_ext();
-		ext.execute_with(|| {
-			register(P1);
-			assert_ok!(create(TRAIN_FEE));
-			let mut attempts = Vec::new();
-			let outcome = offchain::deliver_with::<Test>(&[0], 1, |url, body| {
-				attempts.push((url.to_string(), body.to_vec()));
-				Err(offchain::PostError::Status(503))
-			});
-			assert_eq!(outcome, vec![(0, offchain::Delivery::Failed)]);
-			assert_eq!(attempts.len() as u32, offchain::ATTEMPTS);
-			assert_eq!(attempts[0].0, "http://127.0.0.1:9100/v1/jobs/notify");
-			// The second attempt succeeds: no third.
-			register(P2);
-			assert_ok!(create(TRAIN_FEE));
-			let mut calls = 0;
-			let outcome = offchain::deliver_with::<Test>(&[1], 1, |_, _| {
-				calls += 1;
-				if calls == 2 {
-					Ok(())
-				} else {
-					Err(offchain::PostError::DeadlineReached)
-				}
-			});
-			assert_eq!((outcome, calls), (vec![(1, offchain::Delivery::Delivered)], 2));
-		});
-	}
-
-	#[test]
-	fn the_hook_delivers_the_blocks_assignments() {
-		let (mut ext, state) = offchain_ext();
-		ext.execute_with(|| {
-			use frame_support::traits::Hooks;
-			register(P1);
-			assert_ok!(create(TRAIN_FEE));
-			expect_post(&state, 9100, "0");
-			Compute::offchain_worker(1);
-			// The expected request was made (the test state panics on requests it does not
-			// expect, and keeps those it expected until they are made).
-			assert!(state.read().requests.values().all(|r| r.sent));
-			// The next block forgets them.
-			run_to(2);
-			assert!(Assignments::<Test>::get().is_empty());
-		});
-	}
-
-	#[test]
-	fn accepted_jobs_are_not_delivered() {
-		let (mut ext, _state) = offchain_ext();
-		ext.execute_with(|| {
-			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			// The owner now locks everything it has, escrowed fee included if it could.
+			let total = Balances::total_balance(&USER) + TRAIN_FEE;
+			lock(USER, total);
+			let (user, provider) = (Balances::total_balance(&USER), Balances::balance(&P1));
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
-			assert_eq!(
-				offchain::deliver::<Test>(&[0, 7], 1),
-				vec![(0, offchain::Delivery::NotAssigned), (7, offchain::Delivery::NotAssigned)]
+			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]));
+			assert_eq!(Balances::balance(&P1), provider + TRAIN_PRICE);
+			assert_eq!(Balances::total_balance(&USER), user + TRAIN_FEE - TRAIN_PRICE);
+			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
+		});
+	}
+
+	#[test]
+	fn unassignable_providers_parked_after_the_cursor_cannot_starve_a_kind() {
+		test(|| {
+			// MaxScan is 3: three providers that no ordinary job can use sit right after the
+			// cursor (two asking the most a balance can hold, one demanding a GPU machine of
+			// every job by claiming one nobody needs), an honest one behind them.
+			let huge = Hardware { gpus: u32::MAX, gpu_memory_mib: u32::MAX, ..Default::default() };
+			register_with(P1, Balance::MAX, Hardware::default(), 1);
+			register_with(P2, Balance::MAX, Hardware::default(), 1);
+			register_with(P3, Balance::MAX, huge, 1);
+			register_with(4, PRICE, Hardware::default(), 1);
+			assert_eq!(listed(JobKind::Training), vec![P1, P2, P3, 4]);
+			for _ in 0..3 {
+				assert_eq!(crate::Cursors::<Test>::get(JobKind::Training), 0);
+				assert_ok!(create(TRAIN_FEE));
+				let id = crate::NextJobId::<Test>::get() - 1;
+				assert_eq!(job(id).status.provider(), &4);
+				// The honest provider completes it and the next job starts from the cursor again.
+				assert_ok!(Compute::accept_job(RuntimeOrigin::signed(4), id));
+				assert_ok!(Compute::submit_result(RuntimeOrigin::signed(4), id, vec![1]));
+			}
+		});
+	}
+
+	#[test]
+	fn full_deadline_buckets_make_a_runtime_job_unavailable_and_leave_nothing_behind() {
+		test(|| {
+			register(P1);
+			// Someone filled the accept deadlines of every block a new job could slip to.
+			let first = System::block_number() + ACCEPT_WINDOW;
+			for block in first..=first + crate::DEADLINE_SLIP as u64 {
+				Deadlines::<Test>::insert(
+					block,
+					frame_support::BoundedVec::truncate_from(vec![
+						u64::MAX;
+						MAX_DEADLINES as usize
+					]),
+				);
+			}
+			let (user, next) = (Balances::total_balance(&USER), crate::NextJobId::<Test>::get());
+			assert_noop!(create(TRAIN_FEE), Error::<Test>::Congested);
+			let created = <Compute as JobMarket<_, _, _>>::create(
+				&USER,
+				JobKind::ContributionValidation,
+				vec![],
+				FEE,
+				DURATION,
 			);
+			assert_eq!(created, Ok(None));
+			assert_eq!(Balances::total_balance(&USER), user);
+			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
+			assert_eq!(crate::NextJobId::<Test>::get(), next);
+			assert_eq!(Providers::<Test>::get(P1).unwrap().jobs, 0);
+			assert_eq!(crate::OpenJobsOf::<Test>::get(USER), 0);
+			// The dummy entries are not jobs; clear them for the invariants.
+			for block in first..=first + crate::DEADLINE_SLIP as u64 {
+				Deadlines::<Test>::remove(block);
+			}
+		});
+	}
+
+	#[test]
+	fn one_outage_costs_a_provider_one_slash_not_its_whole_bond() {
+		test(|| {
+			register_with(P1, PRICE, Hardware::default(), 3);
+			for owner in [USER, 4, 5] {
+				assert_ok!(Compute::create_job(
+					RuntimeOrigin::signed(owner),
+					JobKind::Training,
+					vec![],
+					Hardware::default(),
+					FEE,
+					DURATION
+				));
+			}
+			for job in 0..3 {
+				assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), job));
+			}
+			// The provider goes down: all three results are missed in the same block.
+			run_to(1 + ACCEPT_WINDOW + DURATION);
+			let slashes =
+				|| events().iter().filter(|e| matches!(e, Event::ProviderSlashed { .. })).count();
+			assert_eq!(slashes(), 1);
+			let provider = Providers::<Test>::get(P1).unwrap();
+			assert_eq!(provider.bond, MIN_BOND - MIN_BOND / 10);
+			assert_eq!(provider.reliability.timed_out, 3);
+			assert_eq!(provider.status, ProviderStatus::Paused);
+			assert_eq!(held(HoldReason::ProviderBond, P1), MIN_BOND - MIN_BOND / 10);
+			// After the cool-down, a new miss costs a new slash.
+			assert_ok!(Compute::bond_extra(RuntimeOrigin::signed(P1), MIN_BOND));
+			assert_ok!(Compute::resume(RuntimeOrigin::signed(P1)));
+			run_to(1 + ACCEPT_WINDOW + DURATION + SLASH_COOLDOWN);
+			assert_ok!(create(TRAIN_FEE));
+			let id = crate::NextJobId::<Test>::get() - 1;
+			run_to(job(id).status.until());
+			assert_eq!(slashes(), 2);
+		});
+	}
+
+	#[test]
+	fn jobs_below_the_minimum_fee_are_refused() {
+		test(|| {
+			register_with(P1, 0, Hardware::default(), 1);
+			assert_noop!(create(0), Error::<Test>::FeeTooLow);
+			assert_noop!(create(MIN_FEE - 1), Error::<Test>::FeeTooLow);
+			assert_ok!(create(MIN_FEE));
+		});
+	}
+
+	#[test]
+	fn one_account_cannot_fill_the_deadline_buckets_with_jobs_to_its_own_provider() {
+		test(|| {
+			// A free provider of USER's own, taking any number of jobs at once.
+			register_with(P1, 0, Hardware::default(), 1_000);
+			for _ in 0..MAX_OPEN_JOBS {
+				assert_ok!(create(MIN_FEE));
+			}
+			assert_noop!(create(MIN_FEE), Error::<Test>::TooManyOpenJobs);
+			assert_eq!(crate::OpenJobsOf::<Test>::get(USER), MAX_OPEN_JOBS);
+			// Another account is not affected, and an ended job frees a slot.
+			assert_ok!(Compute::create_job(
+				RuntimeOrigin::signed(5),
+				JobKind::Training,
+				vec![],
+				Hardware::default(),
+				MIN_FEE,
+				DURATION
+			));
+			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
+			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]));
+			assert_ok!(create(MIN_FEE));
 		});
 	}
 }

@@ -8,8 +8,11 @@ use sp_runtime::DispatchError;
 
 /// Creates jobs on behalf of the runtime.
 pub trait JobMarket<AccountId, Balance, BlockNumber> {
-	/// Creates a job of `kind` paid by `owner`, whose `fee` is held until it ends, and assigns it.
-	/// `Ok(None)` when no provider is free to take it: nothing was held or written.
+	/// Creates a job of `kind` paid by `owner`, whose `fee` is escrowed until it ends, and assigns
+	/// it. `Ok(None)` when the market cannot take it now: no provider is free to take it, the
+	/// coming deadline buckets are full, `owner` has as many open jobs as it may, or `fee` is below
+	/// the market's minimum; then nothing was held or written. An error (the owner cannot pay, a
+	/// bad payload or duration) means the caller should fail too.
 	fn create(
 		owner: &AccountId,
 		kind: JobKind,
@@ -20,6 +23,9 @@ pub trait JobMarket<AccountId, Balance, BlockNumber> {
 
 	/// The most [`JobMarket::create`] weighs.
 	fn create_weight() -> Weight;
+
+	/// The least fee a job may carry.
+	fn min_fee() -> Balance;
 }
 
 /// Receives the outcome of the jobs the runtime created.
@@ -53,7 +59,7 @@ impl JobConsumer for () {
 }
 
 /// No job market: every job finds no provider.
-impl<AccountId, Balance, BlockNumber> JobMarket<AccountId, Balance, BlockNumber> for () {
+impl<AccountId, Balance: Default, BlockNumber> JobMarket<AccountId, Balance, BlockNumber> for () {
 	fn create(
 		_: &AccountId,
 		_: JobKind,
@@ -65,5 +71,8 @@ impl<AccountId, Balance, BlockNumber> JobMarket<AccountId, Balance, BlockNumber>
 	}
 	fn create_weight() -> Weight {
 		Weight::zero()
+	}
+	fn min_fee() -> Balance {
+		Balance::default()
 	}
 }

@@ -89,6 +89,18 @@ pub struct Offer<Balance> {
 	pub price: Balance,
 }
 
+/// A provider as a kind's list shows it: enough to tell, without reading the provider, whether it
+/// could take a job of that kind.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Listing<AccountId, Balance> {
+	pub provider: AccountId,
+	/// Its price for jobs of the kind.
+	pub price: Balance,
+	pub hardware: Hardware,
+}
+
 /// What a provider declares, as a call supplies it.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct ProviderInput<Balance> {
@@ -179,6 +191,8 @@ pub struct Provider<Balance, BlockNumber, Endpoint, Offers> {
 	pub jobs: u32,
 	pub reliability: Reliability,
 	pub registered_at: BlockNumber,
+	/// When it was last slashed, if ever.
+	pub slashed_at: Option<BlockNumber>,
 }
 
 /// Who is waiting for a job's result.
@@ -208,8 +222,9 @@ pub enum Requester {
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub enum JobStatus<AccountId, Balance, BlockNumber> {
-	/// Assigned to `provider` at `price`; it must accept before block `until`.
-	Assigned { provider: AccountId, price: Balance, until: BlockNumber },
+	/// Assigned to `provider` at `price`; it must accept before block `until`, and post the
+	/// result before block `result_by`, a deadline reserved at assignment.
+	Assigned { provider: AccountId, price: Balance, until: BlockNumber, result_by: BlockNumber },
 	/// Accepted by `provider`; it must post the result before block `until`.
 	Accepted { provider: AccountId, price: Balance, until: BlockNumber },
 }

@@ -85,6 +85,7 @@ fn submit_contribution<T: Config>(who: &T::AccountId, n: u32) {
 		content(n),
 		1,
 		DataFormat::PlainText,
+		BalanceOf::<T>::max_value(),
 	)
 	.is_ok());
 }
@@ -223,7 +224,14 @@ mod benchmarks {
 		let who = funded::<T>("contributor", 0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), 0, content(0), T::MaxContributionSize::get(), DataFormat::Flac);
+		_(
+			RawOrigin::Signed(who),
+			0,
+			content(0),
+			T::MaxContributionSize::get(),
+			DataFormat::Flac,
+			BalanceOf::<T>::max_value(),
+		);
 
 		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.pending), Some(1));
 	}

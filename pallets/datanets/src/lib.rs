@@ -512,6 +512,11 @@ pub mod pallet {
 		BadEndpoint,
 		/// Validation needs at least one storage endpoint to fetch the bytes from.
 		ValidationWithoutEndpoint,
+		/// The validation fee is below the least fee of a job.
+		ValidationFeeTooLow,
+		/// The contribution deposit and validation fee add up to more than the caller's
+		/// `max_cost`.
+		CostAboveLimit,
 		/// A validation job's payload does not name a contribution.
 		BadValidationPayload,
 		/// A validation result is not a SCALE-encoded `ValidationReport` with a score of at most
@@ -670,6 +675,11 @@ pub mod pallet {
 		/// Submits a contribution by the blake2-256 hash of its bytes, holding the datanet's
 		/// contribution deposit from the caller.
 		///
+		/// `max_cost` is the most the caller agrees to pay: the contribution deposit plus, if the
+		/// datanet asks for validation, its validation fee. A datanet owner who raises either
+		/// while the transaction waits in the pool makes it fail with `CostAboveLimit` instead
+		/// of taking more than the contributor saw.
+		///
 		/// If the datanet asks for validation, a validation job is created with the datanet's
 		/// validation fee, held from the caller until the job ends; if no provider is free the
 		/// contribution is recorded all the same, as [`ValidationState::Unavailable`].
@@ -681,10 +691,16 @@ pub mod pallet {
 			content_hash: H256,
 			size: u64,
 			format: DataFormat,
+			max_cost: BalanceOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
 			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
+			let fee = DatanetServices::<T>::get(datanet)
+				.and_then(|s| s.validation)
+				.map_or_else(Zero::zero, |v| v.fee);
+			let cost = info.rules.contribution_deposit.saturating_add(fee);
+			ensure!(cost <= max_cost, Error::<T>::CostAboveLimit);
 			ensure!(size > 0, Error::<T>::EmptyContribution);
 			ensure!(size <= info.rules.max_contribution_size, Error::<T>::ContributionTooLarge);
 			ensure!(info.rules.accepted_formats.contains(&format), Error::<T>::FormatNotAccepted);
@@ -1061,6 +1077,10 @@ pub mod pallet {
 				validation.is_none() || !endpoints.is_empty(),
 				Error::<T>::ValidationWithoutEndpoint
 			);
+			ensure!(
+				validation.as_ref().is_none_or(|v| v.fee >= T::Jobs::min_fee()),
+				Error::<T>::ValidationFeeTooLow
+			);
 			Ok(Services {
 				endpoints: endpoints.try_into().map_err(|_| Error::<T>::TooManyEndpoints)?,
 				validation,
@@ -1152,7 +1172,7 @@ pub mod pallet {
 			let at = frame_system::Pallet::<T>::block_number();
 			Validations::<T>::insert(datanet, contribution, ValidationState::Done { report, at });
 			Self::deposit_event(Event::Validated { datanet, contribution, outcome, score, reason });
-			if outcome.passes() {
+			if !outcome.condemns() {
 				return Ok(());
 			}
 			let auto_reject = DatanetServices::<T>::get(datanet)

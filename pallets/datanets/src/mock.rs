@@ -39,6 +39,8 @@ impl pallet_balances::Config for Test {
 }
 
 pub const POT: AccountId = 99;
+/// The least fee the mock job market takes.
+pub const MIN_JOB_FEE: Balance = 2;
 pub const OWNER: AccountId = 1;
 pub const ALICE: AccountId = 2;
 pub const BOB: AccountId = 3;
@@ -123,6 +125,9 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 	}
 	fn create_weight() -> Weight {
 		Weight::zero()
+	}
+	fn min_fee() -> Balance {
+		MIN_JOB_FEE
 	}
 }
 

@@ -42,7 +42,8 @@ fn contribute(who: AccountId, n: u8) -> u32 {
 		0,
 		hash(n),
 		100,
-		DataFormat::PlainText
+		DataFormat::PlainText,
+		u64::MAX,
 	));
 	id
 }
@@ -325,7 +326,8 @@ mod manage {
 					0,
 					hash(3),
 					10,
-					DataFormat::PlainText
+					DataFormat::PlainText,
+					u64::MAX,
 				),
 				Error::<Test>::DatanetClosed
 			);
@@ -386,7 +388,7 @@ mod contribute {
 			create();
 			contribute(ALICE, 1);
 			let c = |who, n, size, format| {
-				Datanets::contribute(RuntimeOrigin::signed(who), 0, hash(n), size, format)
+				Datanets::contribute(RuntimeOrigin::signed(who), 0, hash(n), size, format, u64::MAX)
 			};
 			assert_noop!(c(BOB, 1, 100, DataFormat::PlainText), Error::<Test>::DuplicateContent);
 			assert_noop!(c(BOB, 2, 0, DataFormat::PlainText), Error::<Test>::EmptyContribution);
@@ -401,7 +403,8 @@ mod contribute {
 					3,
 					hash(2),
 					1,
-					DataFormat::PlainText
+					DataFormat::PlainText,
+					u64::MAX,
 				),
 				Error::<Test>::UnknownDatanet
 			);
@@ -420,7 +423,8 @@ mod contribute {
 				1,
 				hash(1),
 				100,
-				DataFormat::PlainText
+				DataFormat::PlainText,
+				u64::MAX,
 			));
 		});
 	}
@@ -438,7 +442,8 @@ mod contribute {
 					0,
 					hash(9),
 					1,
-					DataFormat::PlainText
+					DataFormat::PlainText,
+					u64::MAX,
 				),
 				Error::<Test>::RateLimitedCount
 			);
@@ -458,14 +463,16 @@ mod contribute {
 				0,
 				hash(20),
 				5_000,
-				DataFormat::PlainText
+				DataFormat::PlainText,
+				u64::MAX,
 			));
 			assert_ok!(Datanets::contribute(
 				RuntimeOrigin::signed(ALICE),
 				0,
 				hash(21),
 				5_000,
-				DataFormat::PlainText
+				DataFormat::PlainText,
+				u64::MAX,
 			));
 			assert_noop!(
 				Datanets::contribute(
@@ -473,7 +480,8 @@ mod contribute {
 					0,
 					hash(22),
 					1,
-					DataFormat::PlainText
+					DataFormat::PlainText,
+					u64::MAX,
 				),
 				Error::<Test>::RateLimitedBytes
 			);
@@ -947,6 +955,8 @@ mod validation {
 			assert_noop!(call(OWNER, vec![&[b'h'; 49][..]], None), Error::<Test>::BadEndpoint);
 			assert_noop!(call(OWNER, vec![URL, URL, URL], None), Error::<Test>::TooManyEndpoints);
 			assert_noop!(call(OWNER, vec![], rules), Error::<Test>::ValidationWithoutEndpoint);
+			let cheap = Some(ValidationRules { fee: MIN_JOB_FEE - 1, auto_reject: true });
+			assert_noop!(call(OWNER, vec![URL], cheap), Error::<Test>::ValidationFeeTooLow);
 			assert_noop!(
 				Datanets::set_services(RuntimeOrigin::signed(OWNER), 9, vec![], None),
 				Error::<Test>::UnknownDatanet
@@ -1050,6 +1060,60 @@ mod validation {
 				}
 				.into(),
 			);
+		});
+	}
+
+	#[test]
+	fn an_owner_cannot_raise_the_cost_of_a_contribution_in_flight() {
+		test(|| {
+			create();
+			set(false);
+			let cost = DEPOSIT + FEE;
+			let before = free(ALICE);
+			let contribute = |max_cost| {
+				Datanets::contribute(
+					RuntimeOrigin::signed(ALICE),
+					0,
+					hash(1),
+					100,
+					DataFormat::PlainText,
+					max_cost,
+				)
+			};
+			// The contributor agreed to the cost it saw; the owner raises the fee before the
+			// contribution lands.
+			assert_ok!(Datanets::set_services(
+				RuntimeOrigin::signed(OWNER),
+				0,
+				vec![URL.to_vec()],
+				Some(ValidationRules { fee: FEE + 1, auto_reject: false }),
+			));
+			assert_noop!(contribute(cost), Error::<Test>::CostAboveLimit);
+			assert_eq!(free(ALICE), before);
+			assert_ok!(contribute(cost + 1));
+		});
+	}
+
+	#[test]
+	fn a_provider_that_could_not_fetch_the_bytes_never_gets_a_contribution_rejected() {
+		test(|| {
+			create();
+			set(true);
+			let id = contribute(ALICE, 1);
+			let before = free(ALICE);
+			assert_ok!(deliver(0, id, report(ValidationOutcome::Unverifiable, 0)));
+			assert!(matches!(
+				Contributions::<Test>::get(0, id).map(|c| c.status),
+				Some(ContributionStatus::Pending { .. })
+			));
+			assert!(matches!(
+				Validations::<Test>::get(0, id),
+				Some(ValidationState::Done {
+					report: ValidationReport { outcome: ValidationOutcome::Unverifiable, .. },
+					..
+				})
+			));
+			assert_eq!(free(ALICE), before);
 		});
 	}
 

@@ -446,12 +446,22 @@ pub enum ValidationOutcome {
 	SizeMismatch,
 	/// The bytes do not parse in the declared format.
 	Malformed,
+	/// The provider could not check the bytes: the endpoints could not be reached or answered
+	/// with errors, or the contribution is larger than the provider checks. Nothing is known of
+	/// the contribution, so it is never rejected for this.
+	Unverifiable,
 }
 
 impl ValidationOutcome {
 	/// Whether the contribution passes integrity: only [`ValidationOutcome::Valid`] does.
 	pub fn passes(self) -> bool {
 		self == ValidationOutcome::Valid
+	}
+
+	/// Whether the outcome shows the contribution at fault, so that a datanet with automatic
+	/// rejection rejects it: every outcome but `Valid` and `Unverifiable`.
+	pub fn condemns(self) -> bool {
+		!matches!(self, ValidationOutcome::Valid | ValidationOutcome::Unverifiable)
 	}
 }
 

@@ -12,7 +12,7 @@
 //!
 //! | origin | what it may do |
 //! |---|---|
-//! | [`Origin::ProtocolParameters`] | set the protocol parameters of `pallet-parameters` (fee splits, deposits, limits) |
+//! | [`Origin::ProtocolParameters`] | set the protocol parameters of `pallet-parameters` (deposits, slashes, rate limits, grant tiers, bonds), within the runtime's bounds |
 //! | [`Origin::Treasurer`] | spend from the treasury up to the treasurer's cap |
 //! | [`Origin::SmallSpender`], [`Origin::MediumSpender`], [`Origin::BigSpender`] | spend from the treasury up to their caps |
 //! | [`Origin::GrantsExploration`], [`Origin::GrantsBuilding`], [`Origin::GrantsExpansion`] | approve and oversee OpenCircle grants up to their tier |
@@ -22,9 +22,11 @@
 //!
 //! ### Pace
 //!
-//! [`GovernancePace`] is set once, at genesis, and tells the runtime's track table which periods to
-//! use: [`Pace::Standard`] (days, the default on every network) or [`Pace::Fast`] (a few blocks,
-//! for development chains and end-to-end tests). Nothing can change it after genesis.
+//! [`GovernancePace`] is set at genesis and tells the runtime's track table which periods to
+//! use: [`Pace::Standard`] (days, the default on every network) or [`Pace::Fast`] (a block or
+//! two, and 50 blocks of decision, for development chains and end-to-end tests). No call of this
+//! pallet changes it; root could, by writing the storage item (`system.set_storage`) or through a
+//! runtime upgrade.
 //!
 //! ## Pallet API
 //!
@@ -62,7 +64,7 @@ pub mod pallet {
 	)]
 	#[pallet::origin]
 	pub enum Origin {
-		/// Sets protocol parameters: fee splits, deposits and limits of the other pallets.
+		/// Sets protocol parameters: deposits, slashes and limits of the other pallets.
 		ProtocolParameters,
 		/// Spends from the treasury, up to the largest cap.
 		Treasurer,
@@ -101,8 +103,8 @@ pub mod pallet {
 		/// The periods a live network runs with: hours to weeks.
 		#[default]
 		Standard,
-		/// Periods of a few blocks, so that a whole referendum fits in an end-to-end test. For
-		/// development chains only.
+		/// Periods of a block or two (a decision period of 50 blocks), so that a whole
+		/// referendum fits in an end-to-end test. For development chains only.
 		Fast,
 	}
 

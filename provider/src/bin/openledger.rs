@@ -48,6 +48,10 @@ enum Command {
 		/// Wait up to this many seconds for the contribution's validation report.
 		#[arg(long, default_value_t = 0)]
 		wait: u64,
+		/// The most OPEN the contribution may cost (deposit plus validation fee); by default what
+		/// it costs when the command reads the datanet, so that a raise in the meantime fails it.
+		#[arg(long)]
+		max_cost: Option<String>,
 	},
 	/// Shows a contribution and its validation.
 	Status {
@@ -87,6 +91,20 @@ impl From<Format> for DataFormat {
 	}
 }
 
+/// What a contribution to `datanet` costs now: its deposit and, if it asks for validation, the
+/// validation fee.
+async fn current_cost(chain: &Chain, datanet: u32) -> Result<u128> {
+	let key = pallet_datanets::Datanets::<Runtime>::hashed_key_for(datanet);
+	let info: pallet_datanets::DatanetOf<Runtime> = chain
+		.storage(&key)
+		.await?
+		.ok_or_else(|| anyhow!("there is no datanet {datanet}"))?;
+	let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
+	let services: Option<pallet_datanets::ServicesOf<Runtime>> = chain.storage(&key).await?;
+	let fee = services.and_then(|s| s.validation).map_or(0, |v| v.fee);
+	Ok(info.rules.contribution_deposit.saturating_add(fee))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
 	let cli = Cli::parse();
@@ -102,7 +120,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<()> {
 	let chain = Chain::connect(&cli.rpc).await?;
 	match cli.command {
-		Command::Contribute { datanet, file, format, suri, key_file, endpoint, wait } => {
+		Command::Contribute { datanet, file, format, suri, key_file, endpoint, wait, max_cost } => {
 			let secret = match (suri, key_file) {
 				(Some(s), _) => s,
 				(None, Some(path)) => std::fs::read_to_string(&path)
@@ -127,6 +145,10 @@ async fn run(cli: Cli) -> Result<()> {
 					})?)?
 				},
 			};
+			let max_cost = match max_cost {
+				Some(text) => openledger_provider::parse_open(&text).context("--max-cost")?,
+				None => current_cost(&chain, datanet).await?,
+			};
 			let url = format!("{}/v1/blobs/{hash:?}", endpoint.trim_end_matches('/'));
 			let (status, answer) = client::send("PUT", &url, bytes).await?;
 			if !status.is_success() {
@@ -140,6 +162,7 @@ async fn run(cli: Cli) -> Result<()> {
 				content_hash: hash,
 				size,
 				format: format.into(),
+				max_cost,
 			});
 			let included = chain.submit(&signer, call).await.context("contributing")?;
 			let mut contribution = None;

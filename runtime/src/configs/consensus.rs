@@ -31,7 +31,8 @@ impl pallet_grandpa::Config for Runtime {
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
 	type MaxSetIdSessionEntries = ConstU64<0>;
-	// Equivocation reports need a session history; validators are set by governance for now.
+	// Equivocation reports need a session history. The validator set is fixed at genesis: no
+	// call can change it yet.
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
 }

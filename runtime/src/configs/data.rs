@@ -4,6 +4,7 @@
 use frame_support::{
 	parameter_types,
 	traits::{ConstU32, ConstU64},
+	PalletId,
 };
 use frame_system::EnsureRoot;
 use sp_runtime::traits::AccountIdConversion;
@@ -13,9 +14,11 @@ use super::{
 	parameters::dynamic_params::{compute as compute_params, datanets as params},
 };
 use crate::{
+	currency::MILLI_OPEN,
 	time::{DAYS, MINUTES},
 	tokenomics::CONTRIBUTOR_REWARDS_POT,
-	AccountId, Balances, BlockNumber, Compute, Datanets, Runtime, RuntimeEvent, RuntimeHoldReason,
+	AccountId, Balance, Balances, BlockNumber, Compute, Datanets, Runtime, RuntimeEvent,
+	RuntimeHoldReason,
 };
 
 parameter_types! {
@@ -68,6 +71,11 @@ parameter_types! {
 	pub const AcceptWindow: BlockNumber = MINUTES;
 	/// Jobs run for at most a week.
 	pub const MaxJobDuration: BlockNumber = 7 * DAYS;
+	/// The fees of open jobs wait in this pallet's keyless escrow account.
+	pub const ComputePalletId: PalletId = PalletId(*b"ol/escrw");
+	/// A job escrows at least a tenth of an OPEN (ten existential deposits), so that a job paid to
+	/// one's own provider still ties up funds.
+	pub const MinJobFee: Balance = 100 * MILLI_OPEN;
 	/// A leaving provider's bond stays held for a week, so that late-found faults can still be
 	/// punished.
 	pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
@@ -81,8 +89,15 @@ impl pallet_compute::Config for Runtime {
 	type Consumer = Datanets;
 	/// Slashed bonds go to the community pot (the treasury).
 	type SlashBeneficiary = CommunityPotAccount;
+	type PalletId = ComputePalletId;
+	type MinJobFee = MinJobFee;
+	/// Enough for a busy contributor's validations of a day at once, far below the deadline
+	/// buckets' room (128 jobs in each of 17 blocks).
+	type MaxOpenJobsPerAccount = ConstU32<256>;
 	type MinBond = compute_params::MinBond;
 	type TimeoutSlash = compute_params::TimeoutSlash;
+	/// One slash an hour at most: an outage costs a provider one slash and its pause.
+	type SlashCooldown = ConstU32<{ 60 * MINUTES }>;
 	type UnbondingPeriod = UnbondingPeriod;
 	type AcceptWindow = AcceptWindow;
 	type MinJobDuration = ConstU32<2>;
@@ -96,6 +111,5 @@ impl pallet_compute::Config for Runtime {
 	type MaxPayloadLength = ConstU32<1_024>;
 	type MaxResultLength = ConstU32<1_024>;
 	type MaxDeadlinesPerBlock = ConstU32<128>;
-	type MaxAssignmentsPerBlock = ConstU32<256>;
 	type WeightInfo = pallet_compute::weights::SubstrateWeight<Runtime>;
 }

@@ -55,4 +55,6 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// Protocol parameters can only be set within their bounds.
+	type BaseCallFilter = super::parameters::ParameterBounds;
 }

@@ -7,12 +7,15 @@
 //!
 //! - **Decision deposits** make a referendum cost in proportion to what it can do: 100,000 OPEN
 //!   (0.01% of the supply) for root, which can change anything, down to 500 OPEN for the smallest
-//!   spends and grants. They are returned when the referendum ends, so only a voter-ignored
-//!   proposal is costly; they keep the queues of the tracks from being spammed.
+//!   spends and grants. A decision deposit is refunded once the referendum is decided, approved
+//!   or rejected (`referenda.refund_decision_deposit`); the smaller submission deposit is refunded
+//!   only for an approved or cancelled referendum and is lost with a rejected one. They keep the
+//!   queues of the tracks from being spammed.
 //! - **Periods**: a prepare period of hours gives voters time to see a referendum before it can
 //!   pass; decision periods of one to four weeks let holders who check the chain weekly take part;
-//!   the confirm period (a day for root, hours elsewhere) must pass with the referendum passing
-//!   throughout, so that a last-minute swing cannot enact it; the enactment delay lets users react
+//!   the confirm period (from three hours for protocol parameters to seven days for the
+//!   treasurer, see the table) must pass with the referendum passing throughout, so that a
+//!   last-minute swing cannot enact it; the enactment delay lets users react
 //!   to an approved change before it takes effect (a day for root, ten minutes for grants, which
 //!   change nothing but the grant).
 //! - **Approval** (aye share of conviction-weighted votes) starts at 100% and falls linearly to
@@ -27,8 +30,9 @@
 //! ## Pace
 //!
 //! On a chain whose genesis sets [`Pace::Fast`] (development chains only), every period is cut to
-//! a few blocks so that a whole referendum fits in an end-to-end test; deposits and curves stay as
-//! they are. Every named network uses [`Pace::Standard`].
+//! a block or two, and the decision period to 50 blocks, so that a whole referendum fits in an
+//! end-to-end test; deposits and curves stay as they are. Every named network uses
+//! [`Pace::Standard`].
 
 // The table is evaluated at compile time: an overflow or a name longer than 25 bytes is a build
 // error, never a runtime panic.
