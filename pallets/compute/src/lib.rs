@@ -471,7 +471,16 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the caller as a provider and holds `bond` (at least [`Config::MinBond`]).
-		/// It is active at once.
+		/// It is active at once, listed under every kind it offers.
+		///
+		/// The origin must be signed. `input` declares the endpoint (an `http(s)://` URL of at most
+		/// `MaxEndpointLength` bytes), hardware, concurrency (at least 1) and offers (1 to
+		/// `MaxOffers`, each kind once).
+		///
+		/// Emits [`Event::ProviderRegistered`]. Errors: `AlreadyRegistered`, `BondTooLow`,
+		/// `EndpointTooLong`, `BadEndpoint`, `ZeroConcurrency`, `NoOffers`, `BadOffers`,
+		/// `TooManyProviders`, or the currency's error when the bond cannot be held.
+		/// Complexity: O(`MaxOffers` x `MaxProvidersPerKind`) to list it.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
@@ -503,7 +512,11 @@ pub mod pallet {
 		}
 
 		/// Replaces the caller's endpoint, hardware, concurrency and offers. Open jobs keep the
-		/// price they were assigned at.
+		/// price they were assigned at; an active provider is listed again with the new ones.
+		///
+		/// The origin must be a registered provider. Emits [`Event::ProviderUpdated`]. Errors:
+		/// `NotRegistered` and those of [`Pallet::register`]'s declaration.
+		/// Complexity: O(`MaxOffers` x `MaxProvidersPerKind`).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update())]
 		pub fn update(origin: OriginFor<T>, input: ProviderInputOf<T>) -> DispatchResult {
@@ -528,6 +541,9 @@ pub mod pallet {
 
 		/// Holds `amount` more as the caller's bond, for example to get back above the minimum
 		/// after a slash.
+		///
+		/// The origin must be a registered provider. Emits [`Event::BondIncreased`]. Errors:
+		/// `NotRegistered`, `Overflow`, or the currency's error when it cannot be held.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::bond_extra())]
 		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
@@ -542,6 +558,9 @@ pub mod pallet {
 		}
 
 		/// Stops the caller getting new jobs; it finishes those it has.
+		///
+		/// The origin must be an active provider. Emits [`Event::ProviderPaused`]. Errors:
+		/// `NotRegistered`, `NotActive`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::pause())]
 		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
@@ -556,6 +575,9 @@ pub mod pallet {
 		}
 
 		/// Makes a paused provider active again; its bond must be at least [`Config::MinBond`].
+		///
+		/// The origin must be a paused provider. Emits [`Event::ProviderResumed`]. Errors:
+		/// `NotRegistered`, `NotPaused`, `BondTooLow`, `TooManyProviders`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
@@ -572,6 +594,9 @@ pub mod pallet {
 
 		/// Starts the caller's unbonding: it gets no new jobs, and may withdraw its bond after
 		/// [`Config::UnbondingPeriod`] blocks once its open jobs ended.
+		///
+		/// The origin must be a registered provider. Emits [`Event::ProviderLeaving`]. Errors:
+		/// `NotRegistered`, `AlreadyLeaving`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::leave())]
 		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
@@ -592,6 +617,9 @@ pub mod pallet {
 
 		/// Releases a leaving provider's bond once the unbonding period is over and it has no
 		/// open job, and removes its record.
+		///
+		/// The origin must be a leaving provider. Emits [`Event::ProviderLeft`]. Errors:
+		/// `NotRegistered`, `NotLeaving`, `StillUnbonding`, `HasJobs`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::withdraw_bond())]
 		pub fn withdraw_bond(origin: OriginFor<T>) -> DispatchResult {
@@ -616,11 +644,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Creates a job of a public kind, holds `fee` from the caller and assigns the job.
+		/// Creates a job of a public kind, escrows `fee` from the caller and assigns the job.
 		///
-		/// `requirements` is the least hardware it needs; `duration` the blocks a provider has to
-		/// post the result once it accepted. Fails with `NoProviderAvailable`, holding nothing,
-		/// when no active provider is free to take it for at most `fee`.
+		/// `requirements` is the least hardware it needs; `duration` the blocks a provider has, after
+		/// the accept window, to post the result. The fee (at least [`Config::MinJobFee`]) moves
+		/// into the escrow account by a transfer that respects the caller's locks and freezes.
+		///
+		/// The origin must be signed and pay for fewer than [`Config::MaxOpenJobsPerAccount`]
+		/// open jobs. Emits [`Event::JobCreated`] and [`Event::JobAssigned`]. Errors:
+		/// `KindNotPublic`, `PayloadTooLong`, `BadDuration`, `FeeTooLow`, `TooManyOpenJobs`,
+		/// `NoProviderAvailable` (nothing is held), `Congested`, `Overflow`, or the currency's
+		/// error (`FundsUnavailable` for locked or missing OPEN). Complexity: one read of the
+		/// kind's list and at most `MaxScan` provider reads.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::create_job())]
 		pub fn create_job(
@@ -641,6 +676,9 @@ pub mod pallet {
 		/// The assigned provider accepts a job; it must post the result before the deadline
 		/// reserved when the job was assigned (the end of the accept window plus the job's
 		/// duration). Accepting schedules nothing, so it cannot fail for full deadline buckets.
+		///
+		/// The origin must be the job's assigned provider. Emits [`Event::JobAccepted`]. Errors:
+		/// `UnknownJob`, `NotAssignee`, `AlreadyAccepted`.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::accept_job())]
 		pub fn accept_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
@@ -662,6 +700,11 @@ pub mod pallet {
 		/// The provider of an accepted job posts its result and is paid its price from the
 		/// escrow; the rest of the fee returns to the job's owner. For the runtime's jobs the
 		/// result must satisfy [`Config::Consumer`].
+		///
+		/// The origin must be the job's provider, the job accepted and `result` at most
+		/// `MaxResultLength` bytes. Emits [`Event::JobCompleted`]. Errors: `ResultTooLong`,
+		/// `UnknownJob`, `NotAssignee`, `NotAccepted`, or the consumer's refusal (the provider is
+		/// not paid and the job stays open).
 		#[pallet::call_index(9)]
 		#[pallet::weight(
 			T::WeightInfo::submit_result(result.len() as u32)
@@ -690,6 +733,10 @@ pub mod pallet {
 
 		/// The assigned provider gives a job up. Its record counts a failure; the job goes to
 		/// another provider or, if none is left, is abandoned and refunded.
+		///
+		/// The origin must be the job's provider. Emits [`Event::JobFailed`], then
+		/// [`Event::JobAssigned`] or [`Event::JobAbandoned`]. Errors: `UnknownJob`,
+		/// `NotAssignee`.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::fail_job().saturating_add(T::Consumer::on_abandoned_weight()))]
 		pub fn fail_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {

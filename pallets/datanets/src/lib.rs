@@ -544,6 +544,10 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Creates a datanet owned by the caller, holding its deposit.
+		///
+		/// The origin must be signed. Emits [`Event::Created`]. Errors: the metadata's and rules'
+		/// (`EmptyName`, `BadLicence`, tags, formats, curators, approvals), `TooManyDatanets`, or
+		/// the currency's error when the deposit cannot be held.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create())]
 		pub fn create(
@@ -580,6 +584,9 @@ pub mod pallet {
 		}
 
 		/// Replaces a datanet's metadata, adjusting the owner's deposit to its new size.
+		///
+		/// The origin must be the owner. Emits [`Event::MetadataUpdated`]. Errors:
+		/// `UnknownDatanet`, `NotOwner`, the metadata's errors, the currency's.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_metadata())]
 		pub fn update_metadata(
@@ -601,6 +608,9 @@ pub mod pallet {
 		///
 		/// Pending contributions keep the deposit they were submitted with; votes of accounts that
 		/// are no longer curators stop counting.
+		///
+		/// The origin must be the owner. Emits [`Event::RulesUpdated`]. Errors: `UnknownDatanet`,
+		/// `NotOwner`, the rules' errors, the currency's.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::update_rules())]
 		pub fn update_rules(
@@ -620,6 +630,9 @@ pub mod pallet {
 
 		/// Offers ownership of a datanet to `to`, or withdraws the offer with `None`. Ownership
 		/// passes only when `to` accepts, since it takes over the deposit.
+		///
+		/// The origin must be the owner. Emits [`Event::OwnershipOffered`]. Errors:
+		/// `UnknownDatanet`, `NotOwner`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::offer_ownership())]
 		pub fn offer_ownership(
@@ -637,6 +650,10 @@ pub mod pallet {
 
 		/// Accepts an offer of ownership: the caller's deposit is held and the former owner's
 		/// released.
+		///
+		/// The origin must be the account offered ownership. Emits
+		/// [`Event::OwnershipTransferred`]. Errors: `UnknownDatanet`, `NotOfferedOwnership`, the
+		/// currency's when the caller cannot pay the deposit.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::accept_ownership())]
 		pub fn accept_ownership(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
@@ -657,6 +674,8 @@ pub mod pallet {
 		///
 		/// Pending contributions can still be reviewed and versions published; the deposit stays
 		/// held, since the datanet's records stay in storage.
+		///
+		/// Emits [`Event::Closed`]. Errors: `UnknownDatanet`, `NotOwner`, `DatanetClosed`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::close())]
 		pub fn close(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
@@ -681,8 +700,15 @@ pub mod pallet {
 		/// of taking more than the contributor saw.
 		///
 		/// If the datanet asks for validation, a validation job is created with the datanet's
-		/// validation fee, held from the caller until the job ends; if no provider is free the
-		/// contribution is recorded all the same, as [`ValidationState::Unavailable`].
+		/// validation fee, escrowed from the caller until the job ends; if the job market cannot
+		/// take one now the contribution is recorded all the same, as
+		/// [`ValidationState::Unavailable`].
+		///
+		/// The origin must be signed. Emits [`Event::Contributed`], then
+		/// [`Event::ValidationRequested`] or [`Event::ValidationUnavailable`] when the datanet
+		/// validates. Errors: `UnknownDatanet`, `DatanetClosed`, `CostAboveLimit`,
+		/// `EmptyContribution`, `ContributionTooLarge`, `FormatNotAccepted`, `DuplicateContent`,
+		/// `RateLimitedCount`, `RateLimitedBytes`, `Overflow`, the currency's.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::contribute().saturating_add(T::Jobs::create_weight()))]
 		pub fn contribute(
@@ -768,6 +794,11 @@ pub mod pallet {
 		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
 		/// approval threshold accepts it; the one that makes acceptance impossible rejects it, with
 		/// that verdict's reason.
+		///
+		/// The origin must be a curator of the datanet. Emits [`Event::Reviewed`], and
+		/// [`Event::Accepted`] or [`Event::Rejected`] when the verdict settles it. Errors:
+		/// `UnknownDatanet`, `NotCurator`, `UnknownContribution`, `NotPending`,
+		/// `AlreadyReviewed`, `Overflow`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::review_accept().max(T::WeightInfo::review_reject()))]
 		pub fn review(
@@ -818,6 +849,9 @@ pub mod pallet {
 
 		/// Publishes a version of a datanet: every contribution accepted so far, frozen under a
 		/// Merkle root. The owner or a curator may.
+		///
+		/// Emits [`Event::VersionPublished`]. Errors: `UnknownDatanet`, `NotCurator`,
+		/// `NothingToPublish`, `Overflow`.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::publish_version())]
 		pub fn publish_version(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
@@ -857,6 +891,10 @@ pub mod pallet {
 		/// Releases an accepted contribution's stake to its contributor once
 		/// [`Config::StakeCoolDown`] blocks have passed since acceptance. The contribution stays
 		/// in the datanet.
+		///
+		/// The origin must be the contributor. Emits [`Event::StakeWithdrawn`]. Errors:
+		/// `UnknownContribution`, `NotContributor`, `NotAccepted`, `NothingHeld`,
+		/// `CoolDownNotOver`.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::withdraw_stake())]
 		pub fn withdraw_stake(
@@ -889,6 +927,9 @@ pub mod pallet {
 		/// Slashes an accepted contribution found duplicate or adversarial: a curator of the
 		/// datanet or [`Config::ForceOrigin`] may. [`Config::AdversarialSlash`] of what is still
 		/// held goes to the rewards pot, the rest returns; the contributor's reputation records it.
+		///
+		/// Emits [`Event::Slashed`]. Errors: `UnknownDatanet`, `NotCurator`,
+		/// `UnknownContribution`, `NotAccepted`.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::slash())]
 		pub fn slash(
@@ -931,6 +972,10 @@ pub mod pallet {
 		/// Withdraws a contribution that curators left pending for longer than
 		/// [`Config::ReviewTimeout`], returning its whole deposit, so that no deposit is held
 		/// forever by a datanet whose curators stopped reviewing.
+		///
+		/// The origin must be the contributor. Emits [`Event::Withdrawn`]. Errors:
+		/// `UnknownDatanet`, `UnknownContribution`, `NotContributor`, `NotPending`,
+		/// `ReviewNotTimedOut`.
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::withdraw_unreviewed())]
 		pub fn withdraw_unreviewed(
@@ -970,6 +1015,10 @@ pub mod pallet {
 		/// Names the storage endpoints that serve a datanet's contributions and sets its
 		/// automatic validation (`None`: none), adjusting the owner's deposit to their size.
 		/// Only the owner may. Contributions submitted before keep their validation state.
+		///
+		/// Emits [`Event::ServicesUpdated`]. Errors: `UnknownDatanet`, `NotOwner`, `BadEndpoint`,
+		/// `TooManyEndpoints`, `ValidationWithoutEndpoint`, `ValidationFeeTooLow`, the
+		/// currency's.
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::set_services())]
 		pub fn set_services(
