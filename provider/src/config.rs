@@ -27,6 +27,9 @@ pub struct Config {
 	pub bond: String,
 	#[serde(default = "default_max_blob_bytes")]
 	pub max_blob_bytes: u64,
+	/// The most bytes the blob store holds in all.
+	#[serde(default = "default_max_store_bytes")]
+	pub max_store_bytes: u64,
 	#[serde(default = "default_poll_interval_ms")]
 	pub poll_interval_ms: u64,
 	#[serde(default)]
@@ -92,6 +95,9 @@ impl From<KindConfig> for JobKind {
 
 fn default_max_blob_bytes() -> u64 {
 	64 << 20
+}
+fn default_max_store_bytes() -> u64 {
+	10 << 30
 }
 fn default_poll_interval_ms() -> u64 {
 	2_000

@@ -35,6 +35,13 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 /// How long running jobs may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// The most HTTP connections served at once.
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long a client has to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one connection may last, uploads included.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// How many job records `/v1/status` keeps; older jobs are forgotten first.
 pub const MAX_RECORDS: usize = 4_096;
 
@@ -346,7 +353,7 @@ pub fn load_key(path: &std::path::Path) -> Result<sr25519::Pair> {
 pub async fn run(config: Config) -> Result<()> {
 	let signer = load_key(&config.key_file)?;
 	let account: AccountId = signer.public().into();
-	let store = BlobStore::open(&config.data_dir, config.max_blob_bytes)
+	let store = BlobStore::open(&config.data_dir, config.max_blob_bytes, config.max_store_bytes)
 		.with_context(|| format!("opening the blob store in {}", config.data_dir.display()))?;
 	let chain = Arc::new(Chain::connect(&config.chain_rpc).await?);
 	let batcher = Batcher::start(chain.clone(), signer.clone());
@@ -373,16 +380,26 @@ pub async fn run(config: Config) -> Result<()> {
 	let server = {
 		let shared = shared.clone();
 		tokio::spawn(async move {
+			let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
 			loop {
 				let Ok((stream, _)) = listener.accept().await else { continue };
+				// Beyond the cap a connection is closed at once, so that idle or slow clients
+				// cannot take every task and file handle.
+				let Ok(permit) = connections.clone().try_acquire_owned() else {
+					drop(stream);
+					continue;
+				};
 				let shared = shared.clone();
 				tokio::spawn(async move {
 					let service = hyper::service::service_fn(move |request| {
 						crate::server::handle(shared.clone(), request)
 					});
-					let _ = hyper::server::conn::http1::Builder::new()
-						.serve_connection(TokioIo::new(stream), service)
-						.await;
+					let connection = hyper::server::conn::http1::Builder::new()
+						.timer(hyper_util::rt::TokioTimer::new())
+						.header_read_timeout(HEADER_TIMEOUT)
+						.serve_connection(TokioIo::new(stream), service);
+					let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
+					drop(permit);
 				});
 			}
 		})

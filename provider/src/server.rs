@@ -102,6 +102,7 @@ async fn put_blob(
 		),
 		Err(e @ StoreError::HashMismatch { .. }) => error(StatusCode::BAD_REQUEST, e),
 		Err(e @ StoreError::TooLarge { .. }) => error(StatusCode::PAYLOAD_TOO_LARGE, e),
+		Err(e @ StoreError::Full { .. }) => error(StatusCode::INSUFFICIENT_STORAGE, e),
 		Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
 	}
 }

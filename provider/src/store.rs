@@ -2,6 +2,7 @@
 //! hex blake2-256 hash of its bytes. Uploads are checked against the hash they claim and written
 //! to a temporary file before being renamed into place, so a crash never leaves a partial blob
 //! under a hash; every read is checked again, so a corrupted file is reported, never served.
+//! The store holds at most a configured number of bytes in all, so uploads cannot fill the disk.
 
 use sp_core::H256;
 use std::{
@@ -27,6 +28,11 @@ pub enum StoreError {
 		hash: H256,
 		actual: H256,
 	},
+	/// The store would hold more than its quota.
+	Full {
+		size: u64,
+		free: u64,
+	},
 	Io(String),
 }
 
@@ -41,6 +47,9 @@ impl std::fmt::Display for StoreError {
 			},
 			StoreError::Corrupt { hash, actual } => {
 				write!(f, "the stored blob {hash:?} is corrupt: its bytes hash to {actual:?}")
+			},
+			StoreError::Full { size, free } => {
+				write!(f, "the store is full: {size} bytes offered, {free} free")
 			},
 			StoreError::Io(e) => write!(f, "storage error: {e}"),
 		}
@@ -57,15 +66,28 @@ pub fn content_hash(bytes: &[u8]) -> H256 {
 pub struct BlobStore {
 	dir: PathBuf,
 	limit: u64,
+	quota: u64,
+	/// Bytes stored, counted at open and on every store.
+	used: std::sync::Mutex<u64>,
 }
 
 impl BlobStore {
 	/// Opens (creating if need be) the store in `{data_dir}/blobs`, taking blobs of at most
-	/// `limit` bytes.
-	pub fn open(data_dir: &Path, limit: u64) -> std::io::Result<Self> {
+	/// `limit` bytes and `quota` bytes in all.
+	pub fn open(data_dir: &Path, limit: u64, quota: u64) -> std::io::Result<Self> {
 		let dir = data_dir.join("blobs");
 		std::fs::create_dir_all(&dir)?;
-		Ok(Self { dir, limit })
+		let mut used = 0u64;
+		for entry in std::fs::read_dir(&dir)? {
+			let entry = entry?;
+			if entry.file_name().to_string_lossy().starts_with(".upload-") {
+				// Left by a crash before its rename: never a blob.
+				let _ = std::fs::remove_file(entry.path());
+				continue;
+			}
+			used = used.saturating_add(entry.metadata()?.len());
+		}
+		Ok(Self { dir, limit, quota, used: std::sync::Mutex::new(used) })
 	}
 
 	pub fn limit(&self) -> u64 {
@@ -90,11 +112,29 @@ impl BlobStore {
 		if path.exists() {
 			return Ok(());
 		}
+		// The space is taken before writing, so that concurrent uploads cannot overshoot.
+		{
+			let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
+			let free = self.quota.saturating_sub(*used);
+			if size > free {
+				return Err(StoreError::Full { size, free });
+			}
+			*used = used.saturating_add(size);
+		}
 		let io = |e: std::io::Error| StoreError::Io(e.to_string());
-		let mut temp = tempfile_in(&self.dir).map_err(io)?;
-		temp.1.write_all(bytes).map_err(io)?;
-		temp.1.sync_all().map_err(io)?;
-		std::fs::rename(&temp.0, &path).map_err(io)?;
+		let written = tempfile_in(&self.dir).and_then(|(temp, mut file)| {
+			file.write_all(bytes)?;
+			file.sync_all()?;
+			std::fs::rename(&temp, &path).inspect_err(|_| {
+				let _ = std::fs::remove_file(&temp);
+			})
+		});
+		if let Err(e) = written {
+			if let Ok(mut used) = self.used.lock() {
+				*used = used.saturating_sub(size);
+			}
+			return Err(io(e));
+		}
 		Ok(())
 	}
 
@@ -130,7 +170,7 @@ mod tests {
 	#[test]
 	fn stores_by_hash_and_checks_every_read() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), 16).unwrap();
+		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
 		let bytes = b"{\"a\": 1}\n";
 		let hash = content_hash(bytes);
 		assert_eq!(store.get(hash), Ok(None));
@@ -147,9 +187,24 @@ mod tests {
 	}
 
 	#[test]
+	fn uploads_cannot_fill_the_disk() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 20).unwrap();
+		let (a, b, c) = (b"0123456789".as_slice(), b"abcdefghij".as_slice(), b"x".as_slice());
+		store.put(content_hash(a), a).unwrap();
+		store.put(content_hash(b), b).unwrap();
+		assert_eq!(store.put(content_hash(c), c), Err(StoreError::Full { size: 1, free: 0 }));
+		// The same blob again takes no room; a reopened store counts what is on disk.
+		store.put(content_hash(a), a).unwrap();
+		let reopened = BlobStore::open(dir.path(), 16, 21).unwrap();
+		reopened.put(content_hash(c), c).unwrap();
+		assert!(matches!(reopened.put(content_hash(b"y"), b"y"), Err(StoreError::Full { .. })));
+	}
+
+	#[test]
 	fn refuses_wrong_hashes_and_large_blobs() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), 4).unwrap();
+		let store = BlobStore::open(dir.path(), 4, 1 << 20).unwrap();
 		let wrong = content_hash(b"other");
 		assert_eq!(
 			store.put(wrong, b"abc"),

@@ -5,6 +5,7 @@
 // bond.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,16 @@ describe('compute providers on a development chain', () => {
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /refused the upload \(413 Payload Too Large\)/);
     assert.equal((await api.rpc.system.accountNextIndex(bob.address)).toNumber(), bobNonce);
+
+    // A client that never finishes its headers is cut off (after 5 s), not served forever.
+    const started = Date.now();
+    const closedAfter = await new Promise((resolve, reject) => {
+      const socket = connect(provider.port, '127.0.0.1', () => socket.write('GET /v1/status HTTP/1.1\r\nHost: x\r\n'));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(Date.now() - started));
+      setTimeout(() => { socket.destroy(); reject(new Error('the slow client was never cut off')); }, 20_000);
+    });
+    assert.ok(closedAfter >= 4_000 && closedAfter < 15_000, `cut off after ${closedAfter} ms`);
 
     // The daemon takes no work from the network: there is nothing to notify.
     const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
