@@ -1051,6 +1051,8 @@ pub mod pallet {
 		pub fn bound_metadata(input: MetadataInput) -> Result<MetadataOf<T>, Error<T>> {
 			ensure!(!input.name.is_empty(), Error::<T>::EmptyName);
 			ensure!(!input.licence.is_empty(), Error::<T>::BadLicence);
+			// Every list is bounded before it is walked: the call's weight covers the bounds only.
+			ensure!(input.tags.len() <= T::MaxTags::get() as usize, Error::<T>::TooManyTags);
 			let tags = input
 				.tags
 				.into_iter()
@@ -1087,6 +1089,10 @@ pub mod pallet {
 				Error::<T>::InvalidApprovalThreshold
 			);
 			ensure!(!input.accepted_formats.is_empty(), Error::<T>::NoFormats);
+			ensure!(
+				input.accepted_formats.len() <= T::MaxFormats::get() as usize,
+				Error::<T>::BadFormats
+			);
 			let mut formats = input.accepted_formats;
 			formats.sort();
 			let before = formats.len();
@@ -1115,6 +1121,10 @@ pub mod pallet {
 			endpoints: Vec<Vec<u8>>,
 			validation: Option<ValidationRules<BalanceOf<T>>>,
 		) -> Result<ServicesOf<T>, Error<T>> {
+			ensure!(
+				endpoints.len() <= T::MaxEndpoints::get() as usize,
+				Error::<T>::TooManyEndpoints
+			);
 			let endpoints = endpoints
 				.into_iter()
 				.map(|url| {

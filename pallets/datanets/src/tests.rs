@@ -90,6 +90,8 @@ mod create {
 				(|m| m.tags = vec![vec![]], Error::BadTag),
 				(|m| m.tags = vec![vec![b't'; 17]], Error::BadTag),
 				(|m| m.tags = vec![b"t".to_vec(); 5], Error::TooManyTags),
+				// Too many is refused before any tag is looked at.
+				(|m| m.tags = vec![vec![]; 5], Error::TooManyTags),
 				(|m| m.licence = vec![], Error::BadLicence),
 				(|m| m.licence = vec![b'l'; 17], Error::BadLicence),
 			];
@@ -954,6 +956,11 @@ mod validation {
 			assert_noop!(call(OWNER, vec![b"http://a b.c"], None), Error::<Test>::BadEndpoint);
 			assert_noop!(call(OWNER, vec![&[b'h'; 49][..]], None), Error::<Test>::BadEndpoint);
 			assert_noop!(call(OWNER, vec![URL, URL, URL], None), Error::<Test>::TooManyEndpoints);
+			// Too many is refused before any endpoint is looked at.
+			assert_noop!(
+				call(OWNER, vec![&b"ftp://x"[..], &b"ftp://y"[..], &b"ftp://z"[..]], None),
+				Error::<Test>::TooManyEndpoints
+			);
 			assert_noop!(call(OWNER, vec![], rules), Error::<Test>::ValidationWithoutEndpoint);
 			let cheap = Some(ValidationRules { fee: MIN_JOB_FEE - 1, auto_reject: true });
 			assert_noop!(call(OWNER, vec![URL], cheap), Error::<Test>::ValidationFeeTooLow);
