@@ -83,13 +83,40 @@ impl tower_service::Service<Name> for GuardedResolver {
 			let addresses: Vec<SocketAddr> =
 				tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
 			if !allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
-				return Err(std::io::Error::other(format!(
-					"{host} resolves to an address that is not public"
-				)));
+				return Err(std::io::Error::other(NotPublic(host)));
 			}
 			Ok(addresses.into_iter())
 		})
 	}
+}
+
+/// The resolver's refusal of a host name with a non-public address.
+#[derive(Debug)]
+struct NotPublic(String);
+
+impl std::fmt::Display for NotPublic {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(f, "{} resolves to an address that is not public", self.0)
+	}
+}
+
+impl std::error::Error for NotPublic {}
+
+/// Whether a connection error comes from [`GuardedResolver`]'s refusal.
+fn refused_as_not_public(error: &(dyn std::error::Error + 'static)) -> bool {
+	let mut next = Some(error);
+	while let Some(e) = next {
+		if e.downcast_ref::<NotPublic>().is_some() {
+			return true;
+		}
+		if let Some(io) = e.downcast_ref::<std::io::Error>() {
+			if io.get_ref().is_some_and(|inner| inner.is::<NotPublic>()) {
+				return true;
+			}
+		}
+		next = e.source();
+	}
+	false
 }
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
@@ -136,11 +163,10 @@ impl Fetcher {
 			.await
 			.map_err(|_| FetchError::Unreachable(format!("no answer within {TIMEOUT:?}")))?
 			.map_err(|e| {
-				let text = format!("{:?}", anyhow::Error::new(e));
-				if text.contains("not public") {
+				if refused_as_not_public(&e) {
 					FetchError::NotPublic
 				} else {
-					FetchError::Unreachable(text)
+					FetchError::Unreachable(format!("{:?}", anyhow::Error::new(e)))
 				}
 			})?;
 		match response.status() {

@@ -1137,13 +1137,15 @@ pub mod pallet {
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::BTreeMap;
 			use frame_support::traits::fungible::InspectHold;
-			let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut fees = BalanceOf::<T>::zero();
+			let mut owned: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 			let mut jobs_of: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 			let next = NextJobId::<T>::get();
 			for (id, job) in Jobs::<T>::iter() {
 				ensure!(id < next, "job id at or above NextJobId");
-				let entry = escrow.entry(job.owner.clone()).or_default();
-				*entry = entry.saturating_add(job.fee);
+				fees = fees.saturating_add(job.fee);
+				let count = owned.entry(job.owner.clone()).or_default();
+				*count = count.saturating_add(1);
 				let provider = job.status.provider();
 				ensure!(job.tried.last() == Some(provider), "current provider not tried last");
 				ensure!(job.status.price() <= job.fee, "price above the fee");
@@ -1165,7 +1167,6 @@ pub mod pallet {
 				let count = jobs_of.entry(provider.clone()).or_default();
 				*count = count.saturating_add(1);
 			}
-			let fees = escrow.values().fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(*b));
 			ensure!(
 				T::Currency::balance_on_hold(
 					&HoldReason::JobEscrow.into(),
@@ -1173,13 +1174,10 @@ pub mod pallet {
 				) == fees,
 				"escrow held differs from the open jobs' fees"
 			);
-			let mut owners = 0usize;
-			for (who, open) in OpenJobsOf::<T>::iter() {
-				owners = owners.saturating_add(1);
-				let owned = Jobs::<T>::iter_values().filter(|j| j.owner == who).count();
-				ensure!(open as usize == owned, "open-job count differs from the jobs owned");
-			}
-			ensure!(owners == escrow.len(), "an owner of open jobs has no open-job count");
+			ensure!(
+				OpenJobsOf::<T>::iter().collect::<BTreeMap<_, _>>() == owned,
+				"open-job counts differ from the jobs owned"
+			);
 			ensure!(
 				ProviderJobs::<T>::iter().count() == Jobs::<T>::iter().count(),
 				"provider job lists differ from the open jobs"

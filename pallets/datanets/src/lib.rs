@@ -722,9 +722,8 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
 			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
-			let fee = DatanetServices::<T>::get(datanet)
-				.and_then(|s| s.validation)
-				.map_or_else(Zero::zero, |v| v.fee);
+			let validation = DatanetServices::<T>::get(datanet).and_then(|s| s.validation);
+			let fee = validation.as_ref().map_or_else(Zero::zero, |v| v.fee);
 			let cost = info.rules.contribution_deposit.saturating_add(fee);
 			ensure!(cost <= max_cost, Error::<T>::CostAboveLimit);
 			ensure!(size > 0, Error::<T>::EmptyContribution);
@@ -788,7 +787,7 @@ pub mod pallet {
 				size,
 				deposit,
 			});
-			Self::request_validation(datanet, id, &who)
+			Self::request_validation(datanet, id, &who, validation)
 		}
 
 		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
@@ -1182,14 +1181,15 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Creates the validation job of a new contribution if its datanet asks for one.
+		/// Creates the validation job of a new contribution if its datanet asks for one (`validation`,
+		/// as `contribute` read it).
 		fn request_validation(
 			datanet: DatanetId,
 			contribution: ContributionId,
 			contributor: &T::AccountId,
+			validation: Option<ValidationRules<BalanceOf<T>>>,
 		) -> DispatchResult {
-			let Some(services) = DatanetServices::<T>::get(datanet) else { return Ok(()) };
-			let Some(rules) = services.validation else { return Ok(()) };
+			let Some(rules) = validation else { return Ok(()) };
 			let payload = ValidationRequest { datanet, contribution }.encode();
 			let state = match T::Jobs::create(
 				contributor,
