@@ -8,10 +8,7 @@ use codec::Encode;
 use common::preset_ext;
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{
-		fungible::{Inspect, InspectHold},
-		Get,
-	},
+	traits::fungible::{Inspect, InspectHold},
 };
 use openledger_runtime::{
 	currency::OPEN, tokenomics::VESTING_FEE_FLOAT, AccountId, Balance, Balances, Compute,

@@ -96,6 +96,22 @@ fn duration<T: Config>() -> BlockNumberFor<T> {
 	T::MinJobDuration::get()
 }
 
+/// Fills the deadline buckets of the [`DEADLINE_SLIP`] blocks from `from` on, so that a deadline
+/// due at `from` slips past all of them, reading each.
+fn fill_buckets<T: Config>(from: BlockNumberFor<T>) {
+	let full = BoundedVec::truncate_from(vec![JobId::MAX; T::MaxDeadlinesPerBlock::get() as usize]);
+	let mut block = from;
+	for _ in 0..DEADLINE_SLIP {
+		Deadlines::<T>::insert(block, full.clone());
+		block = block.saturating_add(One::one());
+	}
+}
+
+/// `from` plus [`DEADLINE_SLIP`] blocks.
+fn slipped<T: Config>(from: BlockNumberFor<T>) -> BlockNumberFor<T> {
+	from.saturating_add(DEADLINE_SLIP.into())
+}
+
 fn payload<T: Config>() -> Vec<u8> {
 	vec![7u8; T::MaxPayloadLength::get() as usize]
 }
@@ -210,10 +226,15 @@ mod benchmarks {
 		assert!(!Providers::<T>::contains_key(&who));
 	}
 
+	/// Both deadlines slip past [`DEADLINE_SLIP`] full buckets.
 	#[benchmark]
 	fn create_job() {
 		let free = busy_then_free::<T>();
 		let owner = funded::<T>("owner", 0);
+		let now = frame_system::Pallet::<T>::block_number();
+		let accept_by = slipped::<T>(now.saturating_add(T::AcceptWindow::get()));
+		fill_buckets::<T>(now.saturating_add(T::AcceptWindow::get()));
+		fill_buckets::<T>(accept_by.saturating_add(duration::<T>()));
 
 		#[extrinsic_call]
 		_(
@@ -226,6 +247,7 @@ mod benchmarks {
 		);
 
 		assert_eq!(Jobs::<T>::get(0).map(|j| j.status.provider().clone()), Some(free));
+		assert_eq!(Jobs::<T>::get(0).map(|j| j.status.until()), Some(accept_by));
 	}
 
 	#[benchmark]
@@ -278,13 +300,39 @@ mod benchmarks {
 		assert_eq!(Jobs::<T>::get(job).map(|j| j.status.provider().clone()), Some(next));
 	}
 
-	/// `n` jobs time out in one block; each slashes its provider and is reassigned past
-	/// `MaxScan - 2` busy providers.
+	/// `n` jobs time out in one block, each assigned to a provider of its own whose bond the
+	/// slash takes below the minimum, so that each is paused and taken off full lists; each job
+	/// is reassigned past `MaxScan - 2` busy providers.
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
-		let late = new_provider::<T>("late", 0, u32::MAX);
-		ProvidersByKind::<T>::mutate(JobKind::Training, |l| l.retain(|a| a.provider == late));
+	fn on_initialize(
+		n: Linear<
+			0,
+			{
+				T::MaxDeadlinesPerBlock::get()
+					.min(T::MaxProvidersPerKind::get().saturating_sub(T::MaxScan::get()))
+			},
+		>,
+	) {
+		let busy = T::MaxScan::get().saturating_sub(2);
+		fill_lists::<T>(
+			T::MaxProvidersPerKind::get()
+				.saturating_sub(n)
+				.saturating_sub(busy)
+				.saturating_sub(1),
+		);
 		Cursors::<T>::insert(JobKind::Training, 0);
+		let mut late = Vec::new();
+		for i in 0..n {
+			// One job each: the provider takes one at a time, and its bond is the minimum.
+			let who = funded::<T>("late", i);
+			Compute::<T>::register(
+				RawOrigin::Signed(who.clone()).into(),
+				input::<T>(1),
+				T::MinBond::get(),
+			)
+			.expect("registers");
+			late.push(who);
+		}
 		for i in 0..n {
 			// One owner per job, so that no owner reaches `MaxOpenJobsPerAccount`.
 			let owner = funded::<T>("owner", i);
@@ -298,7 +346,7 @@ mod benchmarks {
 			)
 			.expect("creates");
 		}
-		for i in 0..T::MaxScan::get().saturating_sub(2) {
+		for i in 0..busy {
 			busy_provider::<T>(i);
 		}
 		let next = new_provider::<T>("next", 0, u32::MAX);
@@ -312,7 +360,13 @@ mod benchmarks {
 		}
 
 		assert_eq!(due, n);
-		assert_eq!(ProviderJobs::<T>::iter_prefix(&next).count() as u32, n);
+		// Every late provider was slashed below the minimum and lost its job, which went to
+		// `next` when the scan reached it past the late providers still listed.
+		for who in late {
+			assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Paused));
+			assert_eq!(ProviderJobs::<T>::iter_prefix(&who).count(), 0);
+		}
+		assert!(n == 0 || ProviderJobs::<T>::iter_prefix(&next).count() > 0);
 	}
 
 	impl_benchmark_test_suite!(Compute, crate::mock::new_test_ext(), crate::mock::Test);

@@ -9,6 +9,9 @@
 //! the base URL of its HTTP API, its hardware, how many jobs it runs at once and its offers: the
 //! job kinds it runs and the price of each. It can change these, add to its bond, pause, and
 //! leave: after [`Config::UnbondingPeriod`] blocks, once its last job ended, it withdraws its bond.
+//! Each slot it takes in a kind's list of providers costs a [listing fee](Pallet::listing_fee)
+//! that doubles with every eighth of the list taken, so that filling a kind's list to lock others
+//! out costs far more than taking a slot to work.
 //!
 //! A **job** has a kind, a payload, the least hardware it needs, a fee (the most it pays, at least
 //! [`Config::MinJobFee`]) and a duration. It is created **assigned**: the pallet walks the list of
@@ -109,6 +112,9 @@ pub fn is_http_url(url: &[u8]) -> bool {
 pub use types::*;
 pub use weights::WeightInfo;
 
+// FRAME's pallet macros expand to `expect` calls (on the pallet's name in the runtime) that carry
+// this module's spans, so clippy's `expect_used` is allowed here; the module's own code holds none.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -133,6 +139,8 @@ pub mod pallet {
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	/// A provider's endpoint as stored.
 	pub type EndpointOf<T> = BoundedVec<u8, <T as Config>::MaxEndpointLength>;
+	/// A provider's stored offers.
+	pub type OffersOf<T> = BoundedVec<Offer<BalanceOf<T>>, <T as Config>::MaxOffers>;
 	/// A stored provider.
 	pub type ProviderOf<T> = Provider<
 		BalanceOf<T>,
@@ -238,6 +246,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProvidersPerKind: Get<u32>;
 
+		/// What a provider pays [`Config::SlashBeneficiary`] for a slot in the list of a kind
+		/// that is empty; the price doubles with every eighth of [`Config::MaxProvidersPerKind`]
+		/// already taken (see [`Pallet::listing_fee`]), so that filling a kind's list to lock
+		/// honest providers out costs far more than taking a slot to work.
+		#[pallet::constant]
+		type ListingFee: Get<BalanceOf<Self>>;
+
 		/// The most providers one assignment reads in full: those that meet the job's hardware and
 		/// price but may be busy.
 		#[pallet::constant]
@@ -325,6 +340,8 @@ pub mod pallet {
 		ProviderRegistered { provider: T::AccountId, bond: BalanceOf<T> },
 		/// A provider changed its endpoint, hardware, concurrency or offers.
 		ProviderUpdated { provider: T::AccountId },
+		/// A provider took a slot in the list of `kind` and paid `fee` for it.
+		Listed { provider: T::AccountId, kind: JobKind, fee: BalanceOf<T> },
 		/// A provider added to its bond; `bond` is what is now held.
 		BondIncreased { provider: T::AccountId, bond: BalanceOf<T> },
 		/// A provider stopped taking new jobs.
@@ -471,13 +488,15 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the caller as a provider and holds `bond` (at least [`Config::MinBond`]).
-		/// It is active at once, listed under every kind it offers.
+		/// It is active at once, listed under every kind it offers, for each of which it pays
+		/// the [listing fee](Pallet::listing_fee) from its free balance.
 		///
 		/// The origin must be signed. `input` declares the endpoint (an `http(s)://` URL of at most
 		/// `MaxEndpointLength` bytes), hardware, concurrency (at least 1) and offers (1 to
 		/// `MaxOffers`, each kind once).
 		///
-		/// Emits [`Event::ProviderRegistered`]. Errors: `AlreadyRegistered`, `BondTooLow`,
+		/// Emits [`Event::Listed`] per kind and [`Event::ProviderRegistered`]. Errors:
+		/// `AlreadyRegistered`, `BondTooLow`,
 		/// `EndpointTooLong`, `BadEndpoint`, `ZeroConcurrency`, `NoOffers`, `BadOffers`,
 		/// `TooManyProviders`, or the currency's error when the bond cannot be held.
 		/// Complexity: O(`MaxOffers` x `MaxProvidersPerKind`) to list it.
@@ -512,7 +531,9 @@ pub mod pallet {
 		}
 
 		/// Replaces the caller's endpoint, hardware, concurrency and offers. Open jobs keep the
-		/// price they were assigned at; an active provider is listed again with the new ones.
+		/// price they were assigned at. An active provider keeps its slot, with the new price and
+		/// hardware, in the lists of the kinds it still offers, leaves the others, and pays the
+		/// listing fee for the kinds it adds.
 		///
 		/// The origin must be a registered provider. Emits [`Event::ProviderUpdated`]. Errors:
 		/// `NotRegistered` and those of [`Pallet::register`]'s declaration.
@@ -524,15 +545,12 @@ pub mod pallet {
 			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 			let (endpoint, offers) = Self::bound_input(&input)?;
 			let active = provider.status == ProviderStatus::Active;
-			if active {
-				Self::deactivate(&who, &provider);
-			}
+			let old = core::mem::replace(&mut provider.offers, offers);
 			provider.endpoint = endpoint;
 			provider.hardware = input.hardware;
 			provider.concurrency = input.concurrency;
-			provider.offers = offers;
 			if active {
-				Self::activate(&who, &provider)?;
+				Self::relist(&who, &old, &provider)?;
 			}
 			Providers::<T>::insert(&who, provider);
 			Self::deposit_event(Event::ProviderUpdated { provider: who });
@@ -575,6 +593,7 @@ pub mod pallet {
 		}
 
 		/// Makes a paused provider active again; its bond must be at least [`Config::MinBond`].
+		/// It takes its slots again, paying the listing fee for each.
 		///
 		/// The origin must be a paused provider. Emits [`Event::ProviderResumed`]. Errors:
 		/// `NotRegistered`, `NotPaused`, `BondTooLow`, `TooManyProviders`.
@@ -755,7 +774,7 @@ pub mod pallet {
 		/// Checks a call's provider declaration and converts it for storage.
 		fn bound_input(
 			input: &ProviderInputOf<T>,
-		) -> Result<(EndpointOf<T>, BoundedVec<Offer<BalanceOf<T>>, T::MaxOffers>), Error<T>> {
+		) -> Result<(EndpointOf<T>, OffersOf<T>), Error<T>> {
 			let endpoint: EndpointOf<T> =
 				input.endpoint.clone().try_into().map_err(|_| Error::<T>::EndpointTooLong)?;
 			ensure!(is_http_url(&input.endpoint), Error::<T>::BadEndpoint);
@@ -771,22 +790,69 @@ pub mod pallet {
 			Ok((endpoint, offers))
 		}
 
-		/// Lists an active provider under each kind it offers, with its price and hardware.
+		/// What a slot in a kind's list costs when `listed` providers are in it already:
+		/// [`Config::ListingFee`] doubled for every eighth of [`Config::MaxProvidersPerKind`]
+		/// taken, so 1x for the first eighth and 128x for the last.
+		pub fn listing_fee(listed: u32) -> BalanceOf<T> {
+			let eighths = listed
+				.saturating_mul(8)
+				.checked_div(T::MaxProvidersPerKind::get())
+				.unwrap_or(0)
+				.min(7);
+			let factor: BalanceOf<T> = (1u32 << eighths).into();
+			T::ListingFee::get().saturating_mul(factor)
+		}
+
+		/// Lists an active provider under each kind it offers, with its price and hardware,
+		/// charging the listing fee for each slot it takes.
 		fn activate(who: &T::AccountId, provider: &ProviderOf<T>) -> DispatchResult {
 			for offer in &provider.offers {
-				ProvidersByKind::<T>::try_mutate(offer.kind, |list| {
-					if !list.iter().any(|l| &l.provider == who) {
-						let listing = Listing {
-							provider: who.clone(),
-							price: offer.price,
-							hardware: provider.hardware,
-						};
-						list.try_push(listing).map_err(|_| Error::<T>::TooManyProviders)?;
-					}
-					Ok::<_, Error<T>>(())
-				})?;
+				Self::list(who, offer, provider.hardware)?;
 			}
 			Ok(())
+		}
+
+		/// Takes a slot for `who` in the list of `offer`'s kind, charging the listing fee, or
+		/// updates its price and hardware if it has one.
+		fn list(
+			who: &T::AccountId,
+			offer: &Offer<BalanceOf<T>>,
+			hardware: Hardware,
+		) -> DispatchResult {
+			ProvidersByKind::<T>::try_mutate(offer.kind, |list| {
+				if let Some(listing) = list.iter_mut().find(|l| &l.provider == who) {
+					listing.price = offer.price;
+					listing.hardware = hardware;
+					return Ok(());
+				}
+				let fee = Self::listing_fee(list.len() as u32);
+				let listing = Listing { provider: who.clone(), price: offer.price, hardware };
+				list.try_push(listing).map_err(|_| Error::<T>::TooManyProviders)?;
+				if !fee.is_zero() {
+					T::Currency::transfer(
+						who,
+						&T::SlashBeneficiary::get(),
+						fee,
+						Preservation::Preserve,
+					)?;
+				}
+				Self::deposit_event(Event::Listed { provider: who.clone(), kind: offer.kind, fee });
+				Ok(())
+			})
+		}
+
+		/// Brings an active provider's listings from the kinds of `old` offers to its current
+		/// ones: slots of kinds still offered are kept (and updated), others are left, and new
+		/// kinds are listed for the fee.
+		fn relist(
+			who: &T::AccountId,
+			old: &OffersOf<T>,
+			provider: &ProviderOf<T>,
+		) -> DispatchResult {
+			for gone in old.iter().filter(|o| !provider.offers.iter().any(|n| n.kind == o.kind)) {
+				ProvidersByKind::<T>::mutate(gone.kind, |list| list.retain(|l| &l.provider != who));
+			}
+			Self::activate(who, provider)
 		}
 
 		/// Takes a provider off the lists of the kinds it offers.
@@ -937,10 +1003,10 @@ pub mod pallet {
 			if len == 0 {
 				return None;
 			}
-			let start = Cursors::<T>::get(kind) % len;
+			let start = Cursors::<T>::get(kind).checked_rem(len).unwrap_or(0);
 			(0..len)
 				.filter_map(|i| {
-					let index = start.saturating_add(i) % len;
+					let index = start.saturating_add(i).checked_rem(len).unwrap_or(0);
 					let listing = list.get(index as usize)?;
 					let candidate = listing.hardware.meets(requirements)
 						&& listing.price <= fee
@@ -953,7 +1019,8 @@ pub mod pallet {
 					let free = provider.status == ProviderStatus::Active
 						&& provider.jobs < provider.concurrency;
 					free.then(|| {
-						(listing.provider.clone(), listing.price, index.saturating_add(1) % len)
+						let next = index.saturating_add(1).checked_rem(len).unwrap_or(0);
+						(listing.provider.clone(), listing.price, next)
 					})
 				})
 		}

@@ -86,6 +86,8 @@ parameter_types! {
 	pub const Treasury: AccountId = TREASURY;
 	pub const ComputePalletId: frame_support::PalletId = frame_support::PalletId(*b"ol/jobes");
 	pub const TimeoutSlash: Perbill = Perbill::from_percent(10);
+	/// Free unless a test sets it.
+	pub static ListingFee: Balance = 0;
 }
 
 impl pallet_compute::Config for Test {
@@ -107,6 +109,7 @@ impl pallet_compute::Config for Test {
 	type MaxEndpointLength = ConstU32<64>;
 	type MaxOffers = ConstU32<3>;
 	type MaxProvidersPerKind = ConstU32<4>;
+	type ListingFee = ListingFee;
 	type MaxScan = ConstU32<3>;
 	type MaxAttempts = ConstU32<2>;
 	type MaxPayloadLength = ConstU32<32>;

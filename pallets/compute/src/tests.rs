@@ -616,6 +616,63 @@ mod attacks {
 		assert_ok!(Compute::register(RuntimeOrigin::signed(who), input, MIN_BOND));
 	}
 
+	/// Filling a kind's list to lock honest providers out costs more with every slot taken.
+	#[test]
+	fn filling_a_kinds_list_costs_more_with_every_slot() {
+		test(|| {
+			ListingFee::set(10);
+			let treasury = Balances::balance(&TREASURY);
+			// The list holds 4: every slot is two eighths of it, so each costs 4x the one before.
+			let mut paid = vec![];
+			for p in [1, 2, 3, 4] {
+				let before = Balances::balance(&p);
+				register_with(p, PRICE, Hardware::default(), 1);
+				paid.push(before - Balances::balance(&p) - MIN_BOND);
+			}
+			assert_eq!(paid, vec![10, 40, 160, 640]);
+			assert_eq!(Balances::balance(&TREASURY), treasury + 850);
+			System::assert_has_event(
+				Event::Listed { provider: 4, kind: JobKind::Training, fee: 640 }.into(),
+			);
+		});
+	}
+
+	/// A provider that changes its price keeps its slot, its place and pays nothing again.
+	#[test]
+	fn keeping_a_slot_through_an_update_costs_nothing() {
+		test(|| {
+			ListingFee::set(10);
+			register_with(P1, PRICE, Hardware::default(), 1);
+			register_with(P2, PRICE, Hardware::default(), 1);
+			let before = Balances::balance(&P1);
+			let cheaper = crate::ProviderInput {
+				offers: vec![Offer { kind: JobKind::Training, price: PRICE - 1 }],
+				..input()
+			};
+			assert_ok!(Compute::update(RuntimeOrigin::signed(P1), cheaper));
+			assert_eq!(Balances::balance(&P1), before);
+			let list = ProvidersByKind::<Test>::get(JobKind::Training);
+			let first = list.first().unwrap();
+			assert_eq!((first.provider, first.price), (P1, PRICE - 1));
+			// A kind added is paid for; a kind dropped frees its slot.
+			assert_ok!(Compute::update(RuntimeOrigin::signed(P1), input()));
+			assert_eq!(Balances::balance(&P1), before - 10);
+			assert_eq!(listed(JobKind::ContributionValidation), vec![P1]);
+		});
+	}
+
+	/// Without the free balance for the listing fee, nothing is listed and the bond stays free.
+	#[test]
+	fn a_provider_that_cannot_pay_its_slot_is_not_registered() {
+		test(|| {
+			ListingFee::set(Balances::balance(&P1));
+			assert_noop!(
+				Compute::register(RuntimeOrigin::signed(P1), input(), MIN_BOND),
+				sp_runtime::TokenError::FundsUnavailable
+			);
+		});
+	}
+
 	#[test]
 	fn locked_funds_cannot_pay_ones_own_provider() {
 		test(|| {

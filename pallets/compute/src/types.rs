@@ -167,10 +167,10 @@ impl Reliability {
 		let total = u64::from(self.completed)
 			.saturating_add(u64::from(self.failed))
 			.saturating_add(u64::from(self.timed_out));
-		if total == 0 {
+		let Some(score) = u64::from(self.completed).saturating_mul(1_000_000).checked_div(total)
+		else {
 			return 1_000_000;
-		}
-		let score = u64::from(self.completed).saturating_mul(1_000_000) / total;
+		};
 		u32::try_from(score).unwrap_or(1_000_000)
 	}
 }

@@ -60,20 +60,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Compute::Providers` (`max_values`: None, `max_size`: Some(296), added: 2771, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::ProvidersByKind` (r:3 w:3)
 	/// Proof: `Compute::ProvidersByKind` (`max_values`: None, `max_size`: Some(16395), added: 18870, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16598`
+		//  Measured:  `16701`
 		//  Estimated: `57600`
-		// Minimum execution time: 137_677_000 picoseconds.
-		Weight::from_parts(233_916_000, 57600)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 283_900_000 picoseconds.
+		Weight::from_parts(443_838_000, 57600)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Compute::Providers` (r:1 w:1)
 	/// Proof: `Compute::Providers` (`max_values`: None, `max_size`: Some(296), added: 2771, mode: `MaxEncodedLen`)
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16833`
 		//  Estimated: `57600`
-		// Minimum execution time: 108_353_000 picoseconds.
-		Weight::from_parts(197_760_000, 57600)
+		// Minimum execution time: 71_073_000 picoseconds.
+		Weight::from_parts(131_355_000, 57600)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -93,13 +93,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `550`
 		//  Estimated: `3761`
-		// Minimum execution time: 81_162_000 picoseconds.
-		Weight::from_parts(140_873_000, 3761)
+		// Minimum execution time: 83_817_000 picoseconds.
+		Weight::from_parts(141_935_000, 3761)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16833`
 		//  Estimated: `57600`
-		// Minimum execution time: 65_913_000 picoseconds.
-		Weight::from_parts(123_240_000, 57600)
+		// Minimum execution time: 68_098_000 picoseconds.
+		Weight::from_parts(127_027_000, 57600)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -122,14 +122,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::ProvidersByKind` (r:3 w:3)
 	/// Proof: `Compute::ProvidersByKind` (`max_values`: None, `max_size`: Some(16395), added: 18870, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16771`
+		//  Measured:  `17014`
 		//  Estimated: `57600`
-		// Minimum execution time: 78_286_000 picoseconds.
-		Weight::from_parts(136_154_000, 57600)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 235_730_000 picoseconds.
+		Weight::from_parts(409_093_000, 57600)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Compute::Providers` (r:1 w:1)
 	/// Proof: `Compute::Providers` (`max_values`: None, `max_size`: Some(296), added: 2771, mode: `MaxEncodedLen`)
@@ -139,8 +141,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16833`
 		//  Estimated: `57600`
-		// Minimum execution time: 66_284_000 picoseconds.
-		Weight::from_parts(122_418_000, 57600)
+		// Minimum execution time: 69_089_000 picoseconds.
+		Weight::from_parts(130_965_000, 57600)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -149,13 +151,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `554`
 		//  Estimated: `3761`
-		// Minimum execution time: 70_631_000 picoseconds.
-		Weight::from_parts(111_519_000, 3761)
+		// Minimum execution time: 71_323_000 picoseconds.
+		Weight::from_parts(124_061_000, 3761)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -172,8 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `Compute::Deadlines` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::Deadlines` (r:33 w:2)
 	/// Proof: `Compute::Deadlines` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Jobs` (r:0 w:1)
 	/// Proof: `Compute::Jobs` (`max_values`: None, `max_size`: Some(1270), added: 3745, mode: `MaxEncodedLen`)
@@ -181,11 +183,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Compute::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn create_job() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18917`
-		//  Estimated: `45326`
-		// Minimum execution time: 233_777_000 picoseconds.
-		Weight::from_parts(400_507_000, 45326)
-			.saturating_add(T::DbWeight::get().reads(25_u64))
+		//  Measured:  `21466`
+		//  Estimated: `116919`
+		// Minimum execution time: 381_121_000 picoseconds.
+		Weight::from_parts(652_708_000, 116919)
+			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Compute::Jobs` (r:1 w:1)
@@ -196,15 +198,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1501`
 		//  Estimated: `4735`
-		// Minimum execution time: 38_482_000 picoseconds.
-		Weight::from_parts(72_786_000, 4735)
+		// Minimum execution time: 41_588_000 picoseconds.
+		Weight::from_parts(77_465_000, 4735)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Compute::Jobs` (r:1 w:1)
 	/// Proof: `Compute::Jobs` (`max_values`: None, `max_size`: Some(1270), added: 3745, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Deadlines` (r:1 w:1)
@@ -216,14 +218,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Compute::ProviderJobs` (r:0 w:1)
 	/// Proof: `Compute::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[0, 1024]`.
-	fn submit_result(r: u32, ) -> Weight {
+	fn submit_result(_r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2970`
 		//  Estimated: `8799`
-		// Minimum execution time: 173_384_000 picoseconds.
-		Weight::from_parts(303_973_812, 8799)
-			// Standard Error: 3_687
-			.saturating_add(Weight::from_parts(3_726, 0).saturating_mul(r.into()))
+		// Minimum execution time: 180_317_000 picoseconds.
+		Weight::from_parts(320_187_831, 8799)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -243,8 +243,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4588`
 		//  Estimated: `45326`
-		// Minimum execution time: 161_923_000 picoseconds.
-		Weight::from_parts(180_557_000, 45326)
+		// Minimum execution time: 176_219_000 picoseconds.
+		Weight::from_parts(313_454_000, 45326)
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -252,102 +252,103 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Compute::Deadlines` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Jobs` (r:128 w:128)
 	/// Proof: `Compute::Jobs` (`max_values`: None, `max_size`: Some(1270), added: 3745, mode: `MaxEncodedLen`)
-	/// Storage: `Compute::Providers` (r:16 w:2)
+	/// Storage: `Compute::Providers` (r:143 w:129)
 	/// Proof: `Compute::Providers` (`max_values`: None, `max_size`: Some(296), added: 2771, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
+	/// Storage: `Balances::Holds` (r:129 w:129)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:256 w:256)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Compute::ProvidersByKind` (r:1 w:0)
+	/// Storage: `Compute::ProvidersByKind` (r:3 w:3)
 	/// Proof: `Compute::ProvidersByKind` (`max_values`: None, `max_size`: Some(16395), added: 18870, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Cursors` (r:1 w:1)
 	/// Proof: `Compute::Cursors` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `Compute::ProviderJobs` (r:0 w:256)
+	/// Storage: `Compute::OpenJobsOf` (r:126 w:126)
+	/// Proof: `Compute::OpenJobsOf` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::ProviderJobs` (r:0 w:130)
 	/// Proof: `Compute::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 128]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4175 + n * (1224 ±0)`
-		//  Estimated: `45326 + n * (3745 ±0)`
-		// Minimum execution time: 7_033_000 picoseconds.
-		Weight::from_parts(7_193_000, 45326)
-			// Standard Error: 1_058_587
-			.saturating_add(Weight::from_parts(149_546_239, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(25_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+		//  Measured:  `19810 + n * (1608 ±0)`
+		//  Estimated: `57600 + n * (5208 ±11)`
+		// Minimum execution time: 7_694_000 picoseconds.
+		Weight::from_parts(11_271_000, 57600)
+			// Standard Error: 1_769_603
+			.saturating_add(Weight::from_parts(413_598_865, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(22_u64))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3745).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5208).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights on ParityDb's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(233_916_000, 57600)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(443_838_000, 57600)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn update() -> Weight {
-		Weight::from_parts(197_760_000, 57600)
+		Weight::from_parts(131_355_000, 57600)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(140_873_000, 3761)
+		Weight::from_parts(141_935_000, 3761)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn pause() -> Weight {
-		Weight::from_parts(123_240_000, 57600)
+		Weight::from_parts(127_027_000, 57600)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(136_154_000, 57600)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(409_093_000, 57600)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(122_418_000, 57600)
+		Weight::from_parts(130_965_000, 57600)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(111_519_000, 3761)
+		Weight::from_parts(124_061_000, 3761)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn create_job() -> Weight {
-		Weight::from_parts(400_507_000, 45326)
-			.saturating_add(ParityDbWeight::get().reads(25_u64))
+		Weight::from_parts(652_708_000, 116919)
+			.saturating_add(ParityDbWeight::get().reads(56_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn accept_job() -> Weight {
-		Weight::from_parts(72_786_000, 4735)
+		Weight::from_parts(77_465_000, 4735)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	fn submit_result(r: u32, ) -> Weight {
-		Weight::from_parts(303_973_812, 8799)
-			.saturating_add(Weight::from_parts(3_726, 0).saturating_mul(r.into()))
+	fn submit_result(_r: u32, ) -> Weight {
+		Weight::from_parts(320_187_831, 8799)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn fail_job() -> Weight {
-		Weight::from_parts(180_557_000, 45326)
+		Weight::from_parts(313_454_000, 45326)
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(7_193_000, 45326)
-			.saturating_add(Weight::from_parts(149_546_239, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(25_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+		Weight::from_parts(11_271_000, 57600)
+			.saturating_add(Weight::from_parts(413_598_865, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(22_u64))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3745).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5208).saturating_mul(n.into()))
 	}
 }

@@ -65,6 +65,8 @@ impl pallet_datanets::Config for Runtime {
 }
 
 parameter_types! {
+	/// The listing fee of a slot in a nearly empty list of providers.
+	pub const ListingFee: Balance = crate::currency::OPEN;
 	/// A provider has two minutes to validate a contribution once it accepted the job.
 	pub const ValidationDuration: BlockNumber = 2 * MINUTES;
 	/// A provider has a minute to accept a job assigned to it.
@@ -106,6 +108,9 @@ impl pallet_compute::Config for Runtime {
 	/// One offer per job kind.
 	type MaxOffers = ConstU32<3>;
 	type MaxProvidersPerKind = ConstU32<256>;
+	/// An OPEN for a slot in a list less than an eighth full, doubling with every eighth taken:
+	/// 128 OPEN for the last slots, 8,160 OPEN to fill a list of 256.
+	type ListingFee = ListingFee;
 	type MaxScan = ConstU32<16>;
 	type MaxAttempts = ConstU32<3>;
 	type MaxPayloadLength = ConstU32<1_024>;
