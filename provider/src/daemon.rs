@@ -126,6 +126,29 @@ impl Shared {
 		})
 	}
 
+	/// Whether the chain lets `contributor` put `hash` into this store for `datanet`: it holds a
+	/// commitment to that contribution (see `pallet_datanets::Pallet::commit`), or the datanet
+	/// already records the hash (a copy for another endpoint). Anything else is refused, so
+	/// that the store holds only bytes someone paid a deposit for.
+	pub async fn may_upload(
+		&self,
+		datanet: u32,
+		contributor: &AccountId,
+		hash: sp_core::H256,
+	) -> Result<bool> {
+		let commitment = pallet_datanets::commitment_of(contributor, datanet, &hash);
+		let keys = [
+			pallet_datanets::Commitments::<Runtime>::hashed_key_for(contributor, commitment),
+			pallet_datanets::ContentIndex::<Runtime>::hashed_key_for(datanet, hash),
+		];
+		for key in keys {
+			if self.chain.storage_raw(&key).await?.is_some() {
+				return Ok(true);
+			}
+		}
+		Ok(false)
+	}
+
 	/// The ids of the open jobs assigned to this provider on chain.
 	async fn assigned_jobs(&self) -> Result<Vec<JobId>> {
 		let prefix = pallet_compute::ProviderJobs::<Runtime>::hashed_key_for(&self.account, 0u64);

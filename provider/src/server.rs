@@ -1,19 +1,31 @@
 //! The provider's HTTP API on hyper: blob upload and download, status.
+//!
+//! `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` stores a blob if the chain lets
+//! that contributor put it there (see [`Shared::may_upload`]); the body streams to disk while it
+//! is hashed. `GET /v1/blobs/0x{hash}` streams a stored blob back.
 
 use crate::{daemon::Shared, store::StoreError};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::{body::Bytes, Method, Request, Response, StatusCode};
-use sp_core::H256;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::{
+	body::{Bytes, Frame},
+	Method, Request, Response, StatusCode,
+};
+use openledger_runtime::AccountId;
+use sp_core::{crypto::Ss58Codec, H256};
 use std::sync::Arc;
 
-type Body = Full<Bytes>;
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+	Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
 	Response::builder()
 		.status(status)
 		.header("Content-Type", "application/json")
-		.body(Full::new(Bytes::from(value.to_string())))
-		.unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+		.body(full(value.to_string()))
+		.unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Body> {
@@ -27,32 +39,17 @@ fn parse_hash(text: &str) -> Option<H256> {
 	(bytes.len() == 32).then(|| H256::from_slice(&bytes))
 }
 
-/// Reads a request body of at most `limit` bytes; `Err` answers 413 or 400.
-async fn read_body(
-	request: Request<hyper::body::Incoming>,
-	limit: usize,
-) -> Result<Bytes, Response<Body>> {
-	if let Some(length) = request
-		.headers()
-		.get(hyper::header::CONTENT_LENGTH)
-		.and_then(|v| v.to_str().ok())
-		.and_then(|v| v.parse::<u64>().ok())
-	{
-		if length > limit as u64 {
-			return Err(error(
-				StatusCode::PAYLOAD_TOO_LARGE,
-				format!("the body has {length} bytes, more than the limit of {limit}"),
-			));
-		}
+/// Parses an SS58 address or `0x` and 64 hex digits.
+fn parse_account(text: &str) -> Option<AccountId> {
+	match parse_hash(text) {
+		Some(raw) => Some(AccountId::new(raw.0)),
+		None => AccountId::from_ss58check(text).ok(),
 	}
-	match Limited::new(request.into_body(), limit).collect().await {
-		Ok(collected) => Ok(collected.to_bytes()),
-		Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(error(
-			StatusCode::PAYLOAD_TOO_LARGE,
-			format!("the body is larger than the limit of {limit} bytes"),
-		)),
-		Err(e) => Err(error(StatusCode::BAD_REQUEST, format!("reading the body: {e}"))),
-	}
+}
+
+/// The value of `name` in a query string.
+fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+	query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// Answers one request.
@@ -77,7 +74,7 @@ async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) ->
 			};
 			match method {
 				Method::PUT => put_blob(shared, hash, request).await,
-				Method::GET => get_blob(shared, hash),
+				Method::GET => get_blob(shared, hash).await,
 				_ => error(StatusCode::METHOD_NOT_ALLOWED, "blobs take GET and PUT"),
 			}
 		},
@@ -90,30 +87,95 @@ async fn put_blob(
 	hash: H256,
 	request: Request<hyper::body::Incoming>,
 ) -> Response<Body> {
-	let limit = shared.store.limit() as usize;
-	let bytes = match read_body(request, limit).await {
-		Ok(bytes) => bytes,
-		Err(response) => return response,
+	let query = request.uri().query().unwrap_or_default();
+	let datanet = query_value(query, "datanet").and_then(|d| d.parse::<u32>().ok());
+	let contributor = query_value(query, "contributor").and_then(parse_account);
+	let (Some(datanet), Some(contributor)) = (datanet, contributor) else {
+		return error(
+			StatusCode::BAD_REQUEST,
+			"an upload names its datanet and contributor: ?datanet=<id>&contributor=<account>",
+		);
 	};
-	match shared.store.put(hash, &bytes) {
+	let limit = shared.store.limit();
+	if let Some(length) = request
+		.headers()
+		.get(hyper::header::CONTENT_LENGTH)
+		.and_then(|v| v.to_str().ok())
+		.and_then(|v| v.parse::<u64>().ok())
+	{
+		if length > limit {
+			return error(
+				StatusCode::PAYLOAD_TOO_LARGE,
+				format!("the body has {length} bytes, more than the limit of {limit}"),
+			);
+		}
+	}
+	if shared.store.contains(&hash) {
+		return json(StatusCode::OK, serde_json::json!({ "hash": format!("{hash:?}") }));
+	}
+	match shared.may_upload(datanet, &contributor, hash).await {
+		Ok(true) => {},
+		Ok(false) => {
+			return error(
+				StatusCode::FORBIDDEN,
+				format!(
+					"datanet {datanet} has no commitment of {contributor} to {hash:?} nor the \
+					 contribution itself: commit first (datanets.commit)"
+				),
+			)
+		},
+		Err(e) => {
+			tracing::warn!(error = %format!("{e:#}"), "reading the chain for an upload");
+			return error(StatusCode::SERVICE_UNAVAILABLE, "the chain could not be read");
+		},
+	}
+	let mut upload = match shared.store.upload() {
+		Ok(upload) => upload,
+		Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+	};
+	let mut body = request.into_body();
+	while let Some(frame) = body.frame().await {
+		let frame = match frame {
+			Ok(frame) => frame,
+			Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+		};
+		let Ok(data) = frame.into_data() else { continue };
+		if let Err(e) = upload.write(&data) {
+			return store_error(e);
+		}
+	}
+	let size = upload.size();
+	match upload.finish(hash) {
 		Ok(()) => json(
 			StatusCode::CREATED,
-			serde_json::json!({ "hash": format!("{hash:?}"), "size": bytes.len() }),
+			serde_json::json!({ "hash": format!("{hash:?}"), "size": size }),
 		),
-		Err(e @ StoreError::HashMismatch { .. }) => error(StatusCode::BAD_REQUEST, e),
-		Err(e @ StoreError::TooLarge { .. }) => error(StatusCode::PAYLOAD_TOO_LARGE, e),
-		Err(e @ StoreError::Full { .. }) => error(StatusCode::INSUFFICIENT_STORAGE, e),
-		Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+		Err(e) => store_error(e),
 	}
 }
 
-fn get_blob(shared: &Arc<Shared>, hash: H256) -> Response<Body> {
-	match shared.store.get(hash) {
-		Ok(Some(bytes)) => Response::builder()
-			.status(StatusCode::OK)
-			.header("Content-Type", "application/octet-stream")
-			.body(Full::new(Bytes::from(bytes)))
-			.unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
+fn store_error(e: StoreError) -> Response<Body> {
+	match e {
+		e @ StoreError::HashMismatch { .. } => error(StatusCode::BAD_REQUEST, e),
+		e @ StoreError::TooLarge { .. } => error(StatusCode::PAYLOAD_TOO_LARGE, e),
+		e @ StoreError::Full { .. } => error(StatusCode::INSUFFICIENT_STORAGE, e),
+		e => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+	}
+}
+
+async fn get_blob(shared: &Arc<Shared>, hash: H256) -> Response<Body> {
+	use futures::TryStreamExt;
+	match shared.store.open_blob(&hash) {
+		Ok(Some((file, size))) => {
+			let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+			let body = StreamBody::new(stream.map_ok(Frame::data));
+			Response::builder()
+				.status(StatusCode::OK)
+				.header("Content-Type", "application/octet-stream")
+				.header("Content-Length", size)
+				.body(BodyExt::boxed(body))
+				.unwrap_or_else(|_| Response::new(full(Bytes::new())))
+		},
 		Ok(None) => error(StatusCode::NOT_FOUND, format!("no blob {hash:?}")),
 		Err(e) => {
 			tracing::error!(%e, "serving a blob");

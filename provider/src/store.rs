@@ -1,8 +1,10 @@
 //! The content-addressed blob store: one file per blob under `{data_dir}/blobs`, named by the
-//! hex blake2-256 hash of its bytes. Uploads are checked against the hash they claim and written
-//! to a temporary file before being renamed into place, so a crash never leaves a partial blob
-//! under a hash; every read is checked again, so a corrupted file is reported, never served.
-//! The store holds at most a configured number of bytes in all, so uploads cannot fill the disk.
+//! hex blake2-256 hash of its bytes. An upload streams to a temporary file while it is hashed,
+//! and is renamed into place only if its bytes hash to the key it was offered under, so a crash
+//! or a lying client never leaves a partial or wrong blob under a hash. Reads serve the file as
+//! it was checked when written; whoever fetches a blob checks its hash again on their side, as
+//! content addressing lets them. The store holds at most a configured number of bytes in all,
+//! counted as the bytes arrive, so uploads cannot fill the disk.
 
 use sp_core::H256;
 use std::{
@@ -23,11 +25,6 @@ pub enum StoreError {
 		size: u64,
 		limit: u64,
 	},
-	/// The file under this hash no longer has this hash.
-	Corrupt {
-		hash: H256,
-		actual: H256,
-	},
 	/// The store would hold more than its quota.
 	Full {
 		size: u64,
@@ -43,10 +40,7 @@ impl std::fmt::Display for StoreError {
 				write!(f, "the bytes hash to {actual:?}, not to the claimed {claimed:?}")
 			},
 			StoreError::TooLarge { size, limit } => {
-				write!(f, "the blob has {size} bytes, more than the limit of {limit}")
-			},
-			StoreError::Corrupt { hash, actual } => {
-				write!(f, "the stored blob {hash:?} is corrupt: its bytes hash to {actual:?}")
+				write!(f, "the blob has {size} bytes or more, more than the limit of {limit}")
 			},
 			StoreError::Full { size, free } => {
 				write!(f, "the store is full: {size} bytes offered, {free} free")
@@ -63,11 +57,30 @@ pub fn content_hash(bytes: &[u8]) -> H256 {
 	H256(sp_crypto_hashing::blake2_256(bytes))
 }
 
+/// A blake2-256 hash computed piece by piece; equal to [`content_hash`] of the pieces joined.
+pub struct Hasher(blake2b_simd::State);
+
+impl Default for Hasher {
+	fn default() -> Self {
+		Self(blake2b_simd::Params::new().hash_length(32).to_state())
+	}
+}
+
+impl Hasher {
+	pub fn update(&mut self, bytes: &[u8]) {
+		self.0.update(bytes);
+	}
+
+	pub fn finish(&self) -> H256 {
+		H256::from_slice(self.0.finalize().as_bytes())
+	}
+}
+
 pub struct BlobStore {
 	dir: PathBuf,
 	limit: u64,
 	quota: u64,
-	/// Bytes stored, counted at open and on every store.
+	/// Bytes stored or reserved by uploads under way, counted at open and as bytes arrive.
 	used: std::sync::Mutex<u64>,
 }
 
@@ -98,58 +111,119 @@ impl BlobStore {
 		self.dir.join(hex::encode(hash.as_bytes()))
 	}
 
+	/// Whether the store holds a blob under `hash`.
+	pub fn contains(&self, hash: &H256) -> bool {
+		self.path(hash).exists()
+	}
+
+	/// Starts an upload: bytes written to it are hashed and counted against the limit and the
+	/// quota as they arrive, and become a blob only through [`Upload::finish`].
+	pub fn upload(&self) -> Result<Upload<'_>, StoreError> {
+		let (temp, file) = tempfile_in(&self.dir).map_err(|e| StoreError::Io(e.to_string()))?;
+		Ok(Upload { store: self, temp, file: Some(file), hasher: Hasher::default(), size: 0 })
+	}
+
 	/// Stores `bytes` under `claimed` if they hash to it. Storing a blob again is a no-op.
 	pub fn put(&self, claimed: H256, bytes: &[u8]) -> Result<(), StoreError> {
-		let size = bytes.len() as u64;
-		if size > self.limit {
-			return Err(StoreError::TooLarge { size, limit: self.limit });
+		if self.contains(&claimed) {
+			let actual = content_hash(bytes);
+			return if actual == claimed {
+				Ok(())
+			} else {
+				Err(StoreError::HashMismatch { claimed, actual })
+			};
 		}
-		let actual = content_hash(bytes);
-		if actual != claimed {
-			return Err(StoreError::HashMismatch { claimed, actual });
+		let mut upload = self.upload()?;
+		upload.write(bytes)?;
+		upload.finish(claimed)
+	}
+
+	/// The file of the blob under `hash`, to serve; `None` if the store does not have it.
+	pub fn open_blob(&self, hash: &H256) -> Result<Option<(std::fs::File, u64)>, StoreError> {
+		match std::fs::File::open(self.path(hash)) {
+			Ok(file) => {
+				let size = file.metadata().map_err(|e| StoreError::Io(e.to_string()))?.len();
+				Ok(Some((file, size)))
+			},
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(StoreError::Io(e.to_string())),
 		}
-		let path = self.path(&claimed);
-		if path.exists() {
-			return Ok(());
+	}
+
+	fn reserve(&self, size: u64) -> Result<(), StoreError> {
+		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
+		let free = self.quota.saturating_sub(*used);
+		if size > free {
+			return Err(StoreError::Full { size, free });
 		}
-		// The space is taken before writing, so that concurrent uploads cannot overshoot.
-		{
-			let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
-			let free = self.quota.saturating_sub(*used);
-			if size > free {
-				return Err(StoreError::Full { size, free });
-			}
-			*used = used.saturating_add(size);
-		}
-		let io = |e: std::io::Error| StoreError::Io(e.to_string());
-		let written = tempfile_in(&self.dir).and_then(|(temp, mut file)| {
-			file.write_all(bytes)?;
-			file.sync_all()?;
-			std::fs::rename(&temp, &path).inspect_err(|_| {
-				let _ = std::fs::remove_file(&temp);
-			})
-		});
-		if let Err(e) = written {
-			if let Ok(mut used) = self.used.lock() {
-				*used = used.saturating_sub(size);
-			}
-			return Err(io(e));
-		}
+		*used = used.saturating_add(size);
 		Ok(())
 	}
 
-	/// The blob under `hash`, checked against it; `None` if the store does not have it.
-	pub fn get(&self, hash: H256) -> Result<Option<Vec<u8>>, StoreError> {
-		let bytes = match std::fs::read(self.path(&hash)) {
-			Ok(bytes) => bytes,
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-			Err(e) => return Err(StoreError::Io(e.to_string())),
-		};
-		let actual = content_hash(&bytes);
-		if actual != hash {
-			return Err(StoreError::Corrupt { hash, actual });
+	fn unreserve(&self, size: u64) {
+		if let Ok(mut used) = self.used.lock() {
+			*used = used.saturating_sub(size);
 		}
-		Ok(Some(bytes))
+	}
+}
+
+/// An upload under way. Dropped before [`Upload::finish`], it leaves nothing behind.
+pub struct Upload<'a> {
+	store: &'a BlobStore,
+	temp: PathBuf,
+	file: Option<std::fs::File>,
+	hasher: Hasher,
+	/// Bytes written and reserved so far.
+	size: u64,
+}
+
+impl Upload<'_> {
+	/// Appends `bytes`, refusing them if the blob would pass the limit or the store its quota.
+	pub fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+		let len = bytes.len() as u64;
+		let size = self.size.saturating_add(len);
+		if size > self.store.limit {
+			return Err(StoreError::TooLarge { size, limit: self.store.limit });
+		}
+		// The space is taken before writing, so that concurrent uploads cannot overshoot.
+		self.store.reserve(len)?;
+		self.size = size;
+		self.hasher.update(bytes);
+		let file = self.file.as_mut().ok_or_else(|| StoreError::Io("upload finished".into()))?;
+		file.write_all(bytes).map_err(|e| StoreError::Io(e.to_string()))
+	}
+
+	/// Bytes written so far.
+	pub fn size(&self) -> u64 {
+		self.size
+	}
+
+	/// Makes the bytes written the blob under `claimed` if they hash to it.
+	pub fn finish(mut self, claimed: H256) -> Result<(), StoreError> {
+		let actual = self.hasher.finish();
+		if actual != claimed {
+			return Err(StoreError::HashMismatch { claimed, actual });
+		}
+		let path = self.store.path(&claimed);
+		if path.exists() {
+			// Stored already: this copy takes no room.
+			return Ok(());
+		}
+		let file = self.file.take().ok_or_else(|| StoreError::Io("upload finished".into()))?;
+		file.sync_all().map_err(|e| StoreError::Io(e.to_string()))?;
+		drop(file);
+		std::fs::rename(&self.temp, &path).map_err(|e| StoreError::Io(e.to_string()))?;
+		// The bytes now belong to the blob: nothing to give back on drop.
+		self.size = 0;
+		Ok(())
+	}
+}
+
+impl Drop for Upload<'_> {
+	fn drop(&mut self) {
+		self.file.take();
+		let _ = std::fs::remove_file(&self.temp);
+		self.store.unreserve(self.size);
 	}
 }
 
@@ -167,23 +241,50 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
 mod tests {
 	use super::*;
 
+	fn read(store: &BlobStore, hash: H256) -> Option<Vec<u8>> {
+		use std::io::Read;
+		store.open_blob(&hash).unwrap().map(|(mut file, _)| {
+			let mut bytes = Vec::new();
+			file.read_to_end(&mut bytes).unwrap();
+			bytes
+		})
+	}
+
 	#[test]
-	fn stores_by_hash_and_checks_every_read() {
+	fn stores_by_hash() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
 		let bytes = b"{\"a\": 1}\n";
 		let hash = content_hash(bytes);
-		assert_eq!(store.get(hash), Ok(None));
+		assert_eq!(read(&store, hash), None);
 		store.put(hash, bytes).unwrap();
 		store.put(hash, bytes).unwrap();
-		assert_eq!(store.get(hash), Ok(Some(bytes.to_vec())));
-		// Flip a byte on disk: the read refuses it.
-		std::fs::write(
-			dir.path().join("blobs").join(hex::encode(hash.as_bytes())),
-			b"{\"a\": 2}\n",
-		)
-		.unwrap();
-		assert!(matches!(store.get(hash), Err(StoreError::Corrupt { .. })));
+		assert_eq!(read(&store, hash), Some(bytes.to_vec()));
+		assert!(store.contains(&hash));
+	}
+
+	#[test]
+	fn an_upload_in_pieces_hashes_as_one() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 64, 1 << 20).unwrap();
+		let bytes = b"the quick brown fox jumps over the lazy dog";
+		let mut upload = store.upload().unwrap();
+		for piece in bytes.chunks(5) {
+			upload.write(piece).unwrap();
+		}
+		upload.finish(content_hash(bytes)).unwrap();
+		assert_eq!(read(&store, content_hash(bytes)), Some(bytes.to_vec()));
+	}
+
+	#[test]
+	fn an_abandoned_upload_leaves_nothing_and_gives_its_room_back() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 10).unwrap();
+		let mut upload = store.upload().unwrap();
+		upload.write(b"0123456789").unwrap();
+		drop(upload);
+		assert_eq!(std::fs::read_dir(dir.path().join("blobs")).unwrap().count(), 0);
+		store.put(content_hash(b"abcdefghij"), b"abcdefghij").unwrap();
 	}
 
 	#[test]

@@ -210,7 +210,7 @@ impl_runtime_apis! {
 			Datanets::version_proof(datanet, version, position)
 		}
 		fn contributor(account: AccountId) -> ContributorRecord {
-			pallet_datanets::Contributors::<Runtime>::get(account)
+			Datanets::contributor_record(&account)
 		}
 		fn contributor_in(datanet: DatanetId, account: AccountId) -> Reputation {
 			pallet_datanets::DatanetReputation::<Runtime>::get(datanet, account)

@@ -74,7 +74,12 @@ fn setup() -> sp_io::TestExternalities {
 	ext
 }
 
+/// Commits Bob to contribution `n`, moves to the next block and contributes it.
 fn contribute(n: u8) -> u64 {
+	let bob: AccountId = Bob.into();
+	let commitment = pallet_datanets::commitment_of(&bob, 0, &H256::repeat_byte(n));
+	assert_ok!(Datanets::commit(signed(bob), commitment));
+	System::set_block_number(System::block_number() + 1);
 	assert_ok!(Datanets::contribute(
 		signed(Bob.into()),
 		0,

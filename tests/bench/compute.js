@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
 
-import { accounts, MAX_COST, OPEN, submit } from '../lib/chain.js';
+import { accounts, blobUrl, commitTx, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 import { blockTicker, startProvider } from '../lib/provider.js';
 
@@ -54,12 +54,19 @@ try {
   ), alice, { until: 'inBlock' });
   await submit(api, api.tx.datanets.setServices(0, [provider.url], { fee: OPEN, autoReject: false }), alice, { until: 'inBlock' });
 
-  const blob = async (i) => {
-    const bytes = `${JSON.stringify({ prompt: `question ${i}`, answer: 'x'.repeat(200) })}\n`;
-    const hash = blake2AsHex(bytes, 256);
-    const response = await fetch(`${provider.url}/v1/blobs/${hash}`, { method: 'PUT', body: bytes });
-    if (response.status !== 201) throw new Error(`upload: ${response.status}`);
-    return api.tx.datanets.contribute(0, hash, Buffer.byteLength(bytes), 'JsonLines', MAX_COST);
+  // Commits to contributions `indices` in one block, uploads them, and returns their
+  // `datanets.contribute` calls, to submit in a later block.
+  const prepare = async (indices) => {
+    const items = indices.map((i) => {
+      const bytes = `${JSON.stringify({ prompt: `question ${i}`, answer: 'x'.repeat(200) })}\n`;
+      return { bytes, hash: blake2AsHex(bytes, 256) };
+    });
+    await submit(api, api.tx.utility.batchAll(items.map(({ hash }) => commitTx(api, bob.address, 0, hash))), bob, { until: 'inBlock' });
+    for (const { bytes, hash } of items) {
+      const response = await fetch(blobUrl(provider.url, hash, 0, bob.address), { method: 'PUT', body: bytes });
+      if (response.status !== 201) throw new Error(`upload: ${response.status}`);
+    }
+    return items.map(({ bytes, hash }) => api.tx.datanets.contribute(0, hash, Buffer.byteLength(bytes), 'JsonLines', MAX_COST));
   };
   // Block timestamps of a development chain follow slots: time from the sealing request instead.
   const requestedAt = async (hash) => {
@@ -106,7 +113,8 @@ try {
 
   const latencies = [];
   for (let i = 0; i < single; i += 1) {
-    const { time, ids } = await assignedIn(await submit(api, await blob(i), bob, { until: 'inBlock' }));
+    const [tx] = await prepare([i]);
+    const { time, ids } = await assignedIn(await submit(api, tx, bob, { until: 'inBlock' }));
     await waitEnded(ids);
     const notified = (await provider.status()).jobs[ids[0]]?.seen_ms;
     if (!notified) throw new Error(`job ${ids[0]} was not seen`);
@@ -115,8 +123,7 @@ try {
   console.log(`dispatch latency over ${single} single jobs (block sealing requested -> provider saw the job, ${blockMs} ms blocks):`
     + ` median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, max ${Math.max(...latencies)} ms`);
 
-  const calls = [];
-  for (let i = 0; i < jobs; i += 1) calls.push(await blob(single + i));
+  const calls = await prepare(Array.from({ length: jobs }, (_, i) => single + i));
   // `perBlock` contributions in each block, one batch after another.
   const ids = [];
   let time;

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
 
-import { accounts, balances, MAX_COST, OPEN, submit } from '../lib/chain.js';
+import { accounts, balances, blobUrl, commitmentOf, commitTx, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 import { blockTicker, cli, startProvider } from '../lib/provider.js';
 
@@ -170,26 +170,40 @@ describe('compute providers on a development chain', () => {
 
   test('bad input gets a clear error and loses nothing', async () => {
     const { bob, ferdie, eve } = keys;
-    // Bytes that do not match the claimed hash.
+    // An upload that names no contributor.
     const wrong = blake2AsHex('something else', 256);
     let response = await fetch(`${provider.url}/v1/blobs/${wrong}`, { method: 'PUT', body: 'the real bytes' });
     assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /names its datanet and contributor/);
+    // An upload nobody committed to on chain: the store takes no bytes for free.
+    response = await fetch(blobUrl(provider.url, wrong, 0, eve.address), { method: 'PUT', body: 'something else' });
+    assert.equal(response.status, 403);
+    assert.match((await response.json()).error, /commit first/);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${wrong}`)).status, 404);
+    // Bytes that do not match the claimed hash, under a commitment to that hash.
+    await submit(api, commitTx(api, bob.address, 0, wrong), bob, { until: 'inBlock' });
+    response = await fetch(blobUrl(provider.url, wrong, 0, bob.address), { method: 'PUT', body: 'the real bytes' });
+    assert.equal(response.status, 400);
     assert.match((await response.json()).error, /hash to 0x[0-9a-f]{64}, not to the claimed/);
     assert.equal((await fetch(`${provider.url}/v1/blobs/${wrong}`)).status, 404);
+    await submit(api, api.tx.datanets.withdrawCommitment(commitmentOf(bob.address, 0, wrong)), bob, { until: 'inBlock' });
     // An oversized upload (the daemon takes 4096 bytes).
     const big = 'x'.repeat(5000);
-    response = await fetch(`${provider.url}/v1/blobs/${blake2AsHex(big, 256)}`, { method: 'PUT', body: big });
+    response = await fetch(blobUrl(provider.url, blake2AsHex(big, 256), 0, bob.address), { method: 'PUT', body: big });
     assert.equal(response.status, 413);
     assert.match((await response.json()).error, /more than the limit of 4096/);
     assert.equal((await fetch(`${provider.url}/v1/blobs/${blake2AsHex(big, 256)}`)).status, 404);
-    // The CLI reports the refusal and submits nothing.
+    // The CLI reports the refusal, contributes nothing and takes its commitment back.
     const file = join(dir, 'big.jsonl');
     await writeFile(file, `${JSON.stringify({ text: big })}\n`);
-    const bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
+    const bobBefore = await balances(api, bob.address);
+    const contributionsBefore = (await api.query.datanets.datanets(0)).unwrap().contributions.toNumber();
     const run = await cli(['--rpc', ws(), 'contribute', '--datanet', '0', '--file', file, '--format', 'json-lines', '--suri', '//Bob']);
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /refused the upload \(413 Payload Too Large\)/);
-    assert.equal((await api.rpc.system.accountNextIndex(bob.address)).toNumber(), bobNonce);
+    assert.equal((await api.query.datanets.datanets(0)).unwrap().contributions.toNumber(), contributionsBefore);
+    assert.equal((await balances(api, bob.address)).held, bobBefore.held);
+    assert.equal((await api.query.datanets.commitments.keys(bob.address)).length, 0);
 
     // A client that never finishes its headers is cut off (after 5 s), not served forever.
     const started = Date.now();
@@ -307,6 +321,7 @@ describe('compute providers on a development chain', () => {
     try {
       await submit(api, api.tx.datanets.setServices(1, [slowUrl], { fee: VALIDATION_FEE, autoReject: false }), alice, { until: 'inBlock' });
       const from = await best(api);
+      await submit(api, commitTx(api, bob.address, 1, hash), bob, { until: 'inBlock' });
       const outcome = await submit(api, api.tx.datanets.contribute(1, hash, bytes.length, 'JsonLines', MAX_COST), bob, { until: 'inBlock' });
       const requested = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event));
       const job = requested.event.data.job.toNumber();
@@ -338,8 +353,9 @@ describe('compute providers on a development chain', () => {
     const { bob, eve, ferdie } = keys;
     const exit = await provider.stop('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null }, 'a graceful shutdown');
-    const bobBefore = await balances(api, bob.address);
     const bytes = '{"late":true}\n';
+    const bobBefore = await balances(api, bob.address);
+    const committed = await submit(api, commitTx(api, bob.address, 0, blake2AsHex(bytes, 256)), bob, { until: 'inBlock' });
     const outcome = await submit(api, api.tx.datanets.contribute(0, blake2AsHex(bytes, 256), bytes.length, 'JsonLines', MAX_COST), bob, { until: 'inBlock' });
     const job = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event)).event.data.job.toNumber();
     const from = await best(api);
@@ -367,7 +383,7 @@ describe('compute providers on a development chain', () => {
     // The contributor got the whole fee back: only the deposit stays held.
     const bobAfter = await balances(api, bob.address);
     assert.equal(bobAfter.held, bobBefore.held + DEPOSIT);
-    assert.equal(bobAfter.free, bobBefore.free - DEPOSIT - outcome.fee);
+    assert.equal(bobAfter.free, bobBefore.free - DEPOSIT - committed.fee - outcome.fee);
     const state = (await api.query.datanets.validations(0, contribution)).unwrap();
     assert.ok(state.isUnavailable);
   });

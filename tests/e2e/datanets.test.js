@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { blake2AsHex, encodeAddress } from '@polkadot/util-crypto';
 
-import { accounts, balances, MAX_COST, OPEN, submit } from '../lib/chain.js';
+import { accounts, balances, commitmentOf, commitTx, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { versionRoot, verifyProof } from '../lib/merkle.js';
 import { startNode } from '../lib/node.js';
 
@@ -76,6 +76,8 @@ describe('datanets on a development chain', () => {
     for (const item of items) {
       item.hash = blake2AsHex(item.bytes, 256);
       const size = stringToU8a(item.bytes).length;
+      // The commitment goes first, in a block of its own; its deposit comes back at the reveal.
+      await send(commitTx(api, item.who.address, id, item.hash), item.who);
       const data = eventOf(api, await send(api.tx.datanets.contribute(id, item.hash, size, 'JsonLines', MAX_COST), item.who), 'Contributed');
       item.id = data.contribution.toNumber();
       assert.equal(data.deposit.toBigInt(), DEPOSIT);
@@ -137,9 +139,9 @@ describe('datanets on a development chain', () => {
     assert.ok((await api.call.datanetsApi.contribution(id, items[1].id)).isNone);
 
     const record = await api.call.datanetsApi.contributor(alice.address);
-    assert.deepEqual(record.reputation.toJSON(), { submitted: 2, accepted: 1, rejected: 1, slashed: 0 });
+    assert.deepEqual(record.reputation.toJSON(), { submitted: 2, accepted: 1, rejected: 1, slashed: 0, stored: 1 });
     const inDatanet = await api.call.datanetsApi.contributorIn(id, bob.address);
-    assert.deepEqual(inDatanet.toJSON(), { submitted: 1, accepted: 1, rejected: 0, slashed: 0 });
+    assert.deepEqual(inDatanet.toJSON(), { submitted: 1, accepted: 1, rejected: 0, slashed: 0, stored: 1 });
   });
 
   test('refuses bad input with a clear error and changes nothing', async () => {
@@ -147,6 +149,7 @@ describe('datanets on a development chain', () => {
     const created = eventOf(api, await submit(api, api.tx.datanets.create(metadata('Refusals'), rules([charlie], 1)), alice), 'Created');
     const id = created.datanet.toNumber();
     const pendingHash = blake2AsHex('pending item', 256);
+    await submit(api, commitTx(api, bob.address, id, pendingHash), bob);
     await submit(api, api.tx.datanets.contribute(id, pendingHash, 12, 'PlainText', MAX_COST), bob);
 
     /** Submits `tx`, expects `error`, and checks that only the fee left the signer. */
@@ -180,12 +183,46 @@ describe('datanets on a development chain', () => {
     // Rate limit: 10 GiB of contributions per account and day. Ten of 1 GiB fill it.
     const big = eventOf(api, await submit(api, api.tx.datanets.create(metadata('Large files'), rules([charlie], 1, { contributionDeposit: 4n * OPEN, maxContributionSize: 1n << 30n })), eve), 'Created');
     const bigId = big.datanet.toNumber();
-    const calls = Array.from({ length: 10 }, (_, i) => api.tx.datanets.contribute(bigId, blake2AsHex(`part ${i}`, 256), 1n << 30n, 'JsonLines', MAX_COST));
+    const parts = Array.from({ length: 10 }, (_, i) => blake2AsHex(`part ${i}`, 256));
+    await submit(api, api.tx.utility.batchAll([...parts, blake2AsHex('one more', 256)].map((h) => commitTx(api, dave.address, bigId, h))), dave);
+    const calls = parts.map((h) => api.tx.datanets.contribute(bigId, h, 1n << 30n, 'JsonLines', MAX_COST));
     await submit(api, api.tx.utility.batchAll(calls), dave);
     const record = await api.call.datanetsApi.contributor(dave.address);
     assert.equal(record.usage.bytes.toBigInt(), 10n << 30n);
     const beforeLimit = (await api.call.datanetsApi.datanet(bigId)).unwrap().contributions.toNumber();
     await refused(api.tx.datanets.contribute(bigId, blake2AsHex('one more', 256), 1, 'JsonLines', MAX_COST), dave, 'datanets.RateLimitedBytes');
     assert.equal((await api.call.datanetsApi.datanet(bigId)).unwrap().contributions.toNumber(), beforeLimit);
+  });
+
+  test('a copier who saw the bytes cannot contribute them before their contributor', async () => {
+    const { alice, bob, charlie, eve } = keys;
+    const created = eventOf(api, await submit(api, api.tx.datanets.create(metadata('Originals'), rules([charlie], 1)), alice), 'Created');
+    const id = created.datanet.toNumber();
+    const bytes = 'original work\n';
+    const hash = blake2AsHex(bytes, 256);
+    const contribute = (who) => submit(api, api.tx.datanets.contribute(id, hash, bytes.length, 'PlainText', MAX_COST), who);
+    const eveBefore = await balances(api, eve.address);
+    let eveFees = 0n;
+    const eveSends = async (tx) => { eveFees += (await submit(api, tx, eve)).fee; };
+
+    // Bob commits before his bytes go public: the commitment shows nothing of them.
+    await submit(api, commitTx(api, bob.address, id, hash), bob);
+    // Eve has seen the bytes. Without a commitment of her own she cannot contribute them...
+    await assert.rejects(contribute(eve), (e) => { eveFees += e.fee; return e.message === 'datanets.NotCommitted'; });
+    // ...copying Bob's commitment does not help, since it names Bob...
+    await eveSends(api.tx.datanets.commit(commitmentOf(bob.address, id, hash)));
+    await assert.rejects(contribute(eve), (e) => { eveFees += e.fee; return e.message === 'datanets.NotCommitted'; });
+    // ...and her own commitment comes after Bob's, who reveals first.
+    await eveSends(commitTx(api, eve.address, id, hash));
+    const revealed = eventOf(api, await contribute(bob), 'Contributed');
+    assert.equal(revealed.contributor.toString(), bob.address);
+    await assert.rejects(contribute(eve), (e) => { eveFees += e.fee; return e.message === 'datanets.DuplicateContent'; });
+
+    // Eve takes back both commitments' deposits: she lost only her fees.
+    await eveSends(api.tx.datanets.withdrawCommitment(commitmentOf(bob.address, id, hash)));
+    await eveSends(api.tx.datanets.withdrawCommitment(commitmentOf(eve.address, id, hash)));
+    const eveAfter = await balances(api, eve.address);
+    assert.equal(eveAfter.held, eveBefore.held);
+    assert.equal(eveAfter.free, eveBefore.free - eveFees);
   });
 });

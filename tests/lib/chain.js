@@ -1,11 +1,32 @@
 // Helpers to submit transactions and read OPEN amounts through @polkadot/api.
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+import { hexToU8a, u8aConcat } from '@polkadot/util';
+import { blake2AsHex, cryptoWaitReady, decodeAddress, mnemonicGenerate } from '@polkadot/util-crypto';
 
 /** 10^18: one OPEN in units. */
 export const OPEN = 10n ** 18n;
 /** The most a contribution in the tests may cost (`max_cost` of `datanets.contribute`). */
 export const MAX_COST = 1_000_000n * OPEN;
+
+/**
+ * The commitment that binds a contribution of `hash` to `datanet` by `address`: blake2-256 of the
+ * SCALE encoding of (account, datanet as u32, hash), as `pallet_datanets::commitment_of`.
+ */
+export function commitmentOf(address, datanet, hash) {
+  const id = new Uint8Array(4);
+  new DataView(id.buffer).setUint32(0, Number(datanet), true);
+  return blake2AsHex(u8aConcat(decodeAddress(address), id, hexToU8a(hash)), 256);
+}
+
+/** The `datanets.commit` call of `address`'s commitment to contributing `hash` to `datanet`. */
+export function commitTx(api, address, datanet, hash) {
+  return api.tx.datanets.commit(commitmentOf(address, datanet, hash));
+}
+
+/** The URL under which `address` uploads `hash` for `datanet` to a provider's blob store. */
+export function blobUrl(base, hash, datanet, address) {
+  return `${base}/v1/blobs/${hash}?datanet=${datanet}&contributor=${address}`;
+}
 
 /** An sr25519 keyring with the well-known development accounts and a fresh, unfunded account. */
 export async function accounts() {

@@ -12,10 +12,7 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use sp_core::H256;
-use sp_runtime::{
-	traits::{Bounded, Zero},
-	Saturating,
-};
+use sp_runtime::{traits::Bounded, Saturating};
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
@@ -53,7 +50,8 @@ fn max_rules<T: Config>(curators: Vec<T::AccountId>) -> RulesInputOf<T> {
 		DataFormat::Flac,
 	];
 	RulesInput {
-		contribution_deposit: T::MinContributionDeposit::get(),
+		// More than the record's deposit, so that an accepted contribution has a stake to free.
+		contribution_deposit: T::MinContributionDeposit::get().saturating_add(1_000u32.into()),
 		max_contribution_size: T::MaxContributionSize::get(),
 		accepted_formats: formats.into_iter().take(T::MaxFormats::get() as usize).collect(),
 		curators,
@@ -78,7 +76,20 @@ fn content(n: u32) -> H256 {
 	H256(sp_io::hashing::blake2_256(&n.to_le_bytes()))
 }
 
+/// Commits `who` to contributing `content(n)` to datanet 0 and moves to the next block, where the
+/// commitment can be revealed.
+fn committed<T: Config>(who: &T::AccountId, n: u32) {
+	assert!(Datanets::<T>::commit(
+		RawOrigin::Signed(who.clone()).into(),
+		commitment_of(who, 0, &content(n))
+	)
+	.is_ok());
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::Pallet::<T>::set_block_number(now.saturating_add(1u32.into()));
+}
+
 fn submit_contribution<T: Config>(who: &T::AccountId, n: u32) {
+	committed::<T>(who, n);
 	assert!(Datanets::<T>::contribute(
 		RawOrigin::Signed(who.clone()).into(),
 		0,
@@ -126,7 +137,8 @@ fn max_endpoints<T: Config>() -> Vec<Vec<u8>> {
 }
 
 fn validation_rules<T: Config>(auto_reject: bool) -> ValidationRules<BalanceOf<T>> {
-	ValidationRules { fee: 1_000u32.into(), auto_reject }
+	let fee = <T::Jobs as pallet_compute::JobMarket<_, _, _>>::min_fee().max(1_000u32.into());
+	ValidationRules { fee, auto_reject }
 }
 
 fn set_max_services<T: Config>(owner: &T::AccountId, auto_reject: bool) {
@@ -222,6 +234,7 @@ mod benchmarks {
 		let (owner, _) = datanet::<T>();
 		set_max_services::<T>(&owner, false);
 		let who = funded::<T>("contributor", 0);
+		committed::<T>(&who, 0);
 
 		#[extrinsic_call]
 		_(
@@ -283,7 +296,10 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), 0, 0);
 
-		assert_eq!(Contributions::<T>::get(0, 0).map(|c| c.deposit), Some(Zero::zero()));
+		assert_eq!(
+			Contributions::<T>::get(0, 0).map(|c| c.deposit),
+			Some(T::MinContributionDeposit::get())
+		);
 	}
 
 	#[benchmark]
@@ -353,6 +369,29 @@ mod benchmarks {
 		}
 
 		assert!(Contributions::<T>::get(0, 0).is_none());
+	}
+
+	#[benchmark]
+	fn commit() {
+		let who = funded::<T>("contributor", 0);
+		let commitment = commitment_of(&who, 0, &content(0));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), commitment);
+
+		assert!(Commitments::<T>::contains_key(&who, commitment));
+	}
+
+	#[benchmark]
+	fn withdraw_commitment() {
+		let who = funded::<T>("contributor", 0);
+		let commitment = commitment_of(&who, 0, &content(0));
+		assert!(Datanets::<T>::commit(RawOrigin::Signed(who.clone()).into(), commitment).is_ok());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), commitment);
+
+		assert!(!Commitments::<T>::contains_key(&who, commitment));
 	}
 
 	impl_benchmark_test_suite!(Datanets, crate::mock::new_test_ext(), crate::mock::Test);

@@ -11,7 +11,12 @@
 //! accept a contribution.
 //!
 //! A **contribution** is recorded by the blake2-256 hash of its exact bytes, which a storage
-//! provider later serves; the same hash can be pending or accepted only once per datanet. The
+//! provider later serves; the same hash can be pending or accepted only once per datanet. It is
+//! made in two steps, so that no one who sees the bytes on their way can contribute them first:
+//! the contributor [commits](Pallet::commit) to [`commitment_of`] its account, the datanet and
+//! the hash, which shows nothing of the content, then uploads the bytes and
+//! [contributes](Pallet::contribute) them in a later block. A copier who sees the upload can
+//! commit only after the honest commitment, and so reveal only after it. The
 //! datanet's contribution deposit is held from the contributor. Every account may contribute at
 //! most [`Config::MaxContributionsPerPeriod`] items and [`Config::MaxBytesPerPeriod`] bytes in each
 //! period of [`Config::RateLimitPeriod`] blocks, across all datanets.
@@ -19,7 +24,9 @@
 //! **Curators** review pending contributions. Once [`Rules::approvals_needed`] curators accept, the
 //! contribution is accepted: it takes the next position in the datanet's acceptance order and its
 //! deposit stays held as a quality stake, which the contributor may withdraw after
-//! [`Config::StakeCoolDown`] blocks. Once so many curators reject that acceptance is impossible,
+//! [`Config::StakeCoolDown`] blocks, all but [`Config::MinContributionDeposit`]: accepted
+//! contributions belong to versions and are never removed, so that much stays held for their
+//! record for as long as it is stored. Once so many curators reject that acceptance is impossible,
 //! it is rejected: [`Config::RejectionSlash`] of its deposit goes to the contributor-rewards pot,
 //! the rest returns, and the record is removed. A contribution left without a verdict for
 //! [`Config::ReviewTimeout`] blocks may be withdrawn by its contributor with its whole deposit. An accepted contribution later found duplicate or
@@ -31,7 +38,8 @@
 //! ships the proof check). Versions never change, and a closed datanet keeps them readable.
 //!
 //! Reputation (submitted, accepted, rejected, slashed) is kept per account, across datanets and
-//! per datanet.
+//! per datanet, for as long as the account has a contribution recorded there. The rate-limit
+//! counts are kept per period and removed in `on_idle` once their period is over.
 //!
 //! ### Storage and validation
 //!
@@ -49,8 +57,8 @@
 //! - [`Pallet::create`], [`Pallet::update_metadata`], [`Pallet::update_rules`],
 //!   [`Pallet::set_services`], [`Pallet::offer_ownership`], [`Pallet::accept_ownership`],
 //!   [`Pallet::close`]: the owner's.
-//! - [`Pallet::contribute`], [`Pallet::withdraw_stake`], [`Pallet::withdraw_unreviewed`]: the
-//!   contributor's.
+//! - [`Pallet::commit`], [`Pallet::withdraw_commitment`], [`Pallet::contribute`],
+//!   [`Pallet::withdraw_stake`], [`Pallet::withdraw_unreviewed`]: the contributor's.
 //! - [`Pallet::review`], [`Pallet::publish_version`], [`Pallet::slash`]: the curators'.
 //!
 //! ## Reading
@@ -79,6 +87,9 @@ pub mod weights;
 pub use types::*;
 pub use weights::WeightInfo;
 
+// FRAME's pallet macros expand to `expect` calls (on the pallet's name in the runtime) that carry
+// this module's spans, so clippy's `expect_used` is allowed here; the module's own code holds none.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -147,6 +158,8 @@ pub mod pallet {
 	pub type ValidationStateOf<T> = ValidationState<BlockNumberFor<T>>;
 	/// A stored version.
 	pub type VersionOf<T> = Version<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+	/// A stored commitment.
+	pub type CommitmentOf<T> = Commitment<BalanceOf<T>, BlockNumberFor<T>>;
 
 	/// The most entries one page of a version's contribution list holds.
 	pub const MAX_PAGE: u32 = 1_000;
@@ -185,9 +198,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type DatanetDepositPerByte: Get<BalanceOf<Self>>;
 
-		/// The least contribution deposit a datanet may set: it pays for the contribution's storage.
+		/// The least contribution deposit a datanet may set: it pays for the contribution's
+		/// storage, and stays held for an accepted contribution's record after its stake is
+		/// withdrawn.
 		#[pallet::constant]
 		type MinContributionDeposit: Get<BalanceOf<Self>>;
+
+		/// The deposit held for a commitment until it is revealed or withdrawn.
+		#[pallet::constant]
+		type CommitmentDeposit: Get<BalanceOf<Self>>;
 
 		/// The largest contribution size in bytes a datanet may allow.
 		#[pallet::constant]
@@ -276,6 +295,8 @@ pub mod pallet {
 		DatanetDeposit,
 		/// A contributor's deposit for a pending contribution, then its quality stake.
 		ContributionDeposit,
+		/// A contributor's deposit for a commitment not revealed yet.
+		CommitmentDeposit,
 	}
 
 	/// The id the next datanet gets.
@@ -321,12 +342,41 @@ pub mod pallet {
 	pub type Versions<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Twox64Concat, VersionId, VersionOf<T>>;
 
-	/// Each contributor's reputation across datanets and its rate-limit usage.
+	/// Each contributor's reputation across datanets, while it has a contribution recorded.
 	#[pallet::storage]
 	pub type Contributors<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, ContributorRecord, ValueQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, Reputation, ValueQuery>;
 
-	/// Each contributor's reputation within one datanet.
+	/// What each account contributed in each rate-limit period. The entries of a period are
+	/// removed in `on_idle` once it is over.
+	#[pallet::storage]
+	pub type RateLimitUsage<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		u32,
+		Blake2_128Concat,
+		T::AccountId,
+		PeriodUsage,
+		ValueQuery,
+	>;
+
+	/// The oldest rate-limit period that may still have entries in [`RateLimitUsage`].
+	#[pallet::storage]
+	pub type OldestUsagePeriod<T> = StorageValue<_, u32, ValueQuery>;
+
+	/// The commitments of each account not revealed yet, by [`commitment_of`].
+	#[pallet::storage]
+	pub type Commitments<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		H256,
+		CommitmentOf<T>,
+	>;
+
+	/// Each contributor's reputation within one datanet, while it has a contribution recorded
+	/// there.
 	#[pallet::storage]
 	pub type DatanetReputation<T: Config> = StorageDoubleMap<
 		_,
@@ -384,6 +434,10 @@ pub mod pallet {
 		},
 		/// A contribution could not be validated: no provider was free or none delivered.
 		ValidationUnavailable { datanet: DatanetId, contribution: ContributionId },
+		/// A contributor committed to a contribution and its commitment deposit was held.
+		Committed { who: T::AccountId, commitment: H256, deposit: BalanceOf<T> },
+		/// A commitment was withdrawn unrevealed and its deposit released.
+		CommitmentWithdrawn { who: T::AccountId, commitment: H256, deposit: BalanceOf<T> },
 		/// A contribution was submitted and its deposit held.
 		Contributed {
 			datanet: DatanetId,
@@ -524,6 +578,12 @@ pub mod pallet {
 		BadValidationReport,
 		/// A counter would overflow.
 		Overflow,
+		/// The caller made no commitment to this contribution (see [`Pallet::commit`]).
+		NotCommitted,
+		/// The commitment was made in this block; it can be revealed from the next one.
+		CommitmentTooRecent,
+		/// The caller already holds this commitment.
+		AlreadyCommitted,
 	}
 
 	#[pallet::hooks]
@@ -533,6 +593,12 @@ pub mod pallet {
 			assert!(T::MaxCurators::get() > 0, "MaxCurators must not be zero");
 			assert!(T::MaxFormats::get() > 0, "MaxFormats must not be zero");
 			assert!(T::MaxContributionSize::get() > 0, "MaxContributionSize must not be zero");
+		}
+
+		/// Removes the rate-limit counts of a period that is over, as far as the block's spare
+		/// weight allows: one storage write per entry.
+		fn on_idle(_n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune_usage(remaining)
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -694,6 +760,10 @@ pub mod pallet {
 		/// Submits a contribution by the blake2-256 hash of its bytes, holding the datanet's
 		/// contribution deposit from the caller.
 		///
+		/// The caller must have [committed](Pallet::commit) to
+		/// `commitment_of(caller, datanet, content_hash)` in an earlier block; the commitment is
+		/// consumed and its deposit released.
+		///
 		/// `max_cost` is the most the caller agrees to pay: the contribution deposit plus, if the
 		/// datanet asks for validation, its validation fee. A datanet owner who raises either
 		/// while the transaction waits in the pool makes it fail with `CostAboveLimit` instead
@@ -708,7 +778,11 @@ pub mod pallet {
 		/// [`Event::ValidationRequested`] or [`Event::ValidationUnavailable`] when the datanet
 		/// validates. Errors: `UnknownDatanet`, `DatanetClosed`, `CostAboveLimit`,
 		/// `EmptyContribution`, `ContributionTooLarge`, `FormatNotAccepted`, `DuplicateContent`,
-		/// `RateLimitedCount`, `RateLimitedBytes`, `Overflow`, the currency's.
+		/// `NotCommitted`, `CommitmentTooRecent`, `RateLimitedCount`, `RateLimitedBytes`,
+		/// `Overflow`, the currency's.
+		///
+		/// Weight: a contribution to a datanet that validates nothing is charged
+		/// [`WeightInfo::contribute`] alone, without the validation job's weight.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::contribute().saturating_add(T::Jobs::create_weight()))]
 		pub fn contribute(
@@ -718,7 +792,7 @@ pub mod pallet {
 			size: u64,
 			format: DataFormat,
 			max_cost: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
 			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
@@ -733,28 +807,38 @@ pub mod pallet {
 				!ContentIndex::<T>::contains_key(datanet, content_hash),
 				Error::<T>::DuplicateContent
 			);
-
-			let mut record = Contributors::<T>::get(&who);
-			let period = Self::current_period();
-			if record.usage.period != period {
-				record.usage = Usage { period, count: 0, bytes: 0 };
-			}
-			record.usage.count = record.usage.count.saturating_add(1);
-			record.usage.bytes = record.usage.bytes.saturating_add(size);
+			let commitment_key = commitment_of(&who, datanet, &content_hash);
+			let commitment =
+				Commitments::<T>::get(&who, commitment_key).ok_or(Error::<T>::NotCommitted)?;
 			ensure!(
-				record.usage.count <= T::MaxContributionsPerPeriod::get(),
+				commitment.at < frame_system::Pallet::<T>::block_number(),
+				Error::<T>::CommitmentTooRecent
+			);
+
+			let period = Self::current_period();
+			let mut usage = RateLimitUsage::<T>::get(period, &who);
+			usage.count = usage.count.saturating_add(1);
+			usage.bytes = usage.bytes.saturating_add(size);
+			ensure!(
+				usage.count <= T::MaxContributionsPerPeriod::get(),
 				Error::<T>::RateLimitedCount
 			);
-			ensure!(
-				record.usage.bytes <= T::MaxBytesPerPeriod::get(),
-				Error::<T>::RateLimitedBytes
-			);
-			record.reputation.submitted = record.reputation.submitted.saturating_add(1);
+			ensure!(usage.bytes <= T::MaxBytesPerPeriod::get(), Error::<T>::RateLimitedBytes);
+			let mut record = Contributors::<T>::get(&who);
+			record.submitted = record.submitted.saturating_add(1);
+			record.stored = record.stored.saturating_add(1);
 
 			let id = info.contributions;
 			info.contributions = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
 			info.pending = info.pending.checked_add(1).ok_or(Error::<T>::Overflow)?;
 			let deposit = info.rules.contribution_deposit;
+			T::Currency::release(
+				&HoldReason::CommitmentDeposit.into(),
+				&who,
+				commitment.deposit,
+				Precision::Exact,
+			)?;
+			Commitments::<T>::remove(&who, commitment_key);
 			T::Currency::hold(&HoldReason::ContributionDeposit.into(), &who, deposit)?;
 
 			Contributions::<T>::insert(
@@ -774,9 +858,11 @@ pub mod pallet {
 				},
 			);
 			ContentIndex::<T>::insert(datanet, content_hash, id);
+			RateLimitUsage::<T>::insert(period, &who, usage);
 			Contributors::<T>::insert(&who, record);
 			DatanetReputation::<T>::mutate(datanet, &who, |r| {
-				r.submitted = r.submitted.saturating_add(1)
+				r.submitted = r.submitted.saturating_add(1);
+				r.stored = r.stored.saturating_add(1);
 			});
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::Contributed {
@@ -787,7 +873,11 @@ pub mod pallet {
 				size,
 				deposit,
 			});
-			Self::request_validation(datanet, id, &who, validation)
+			// Without validation no job is created: the job market's weight goes back to the
+			// block.
+			let actual = validation.is_none().then(T::WeightInfo::contribute);
+			Self::request_validation(datanet, id, &who, validation)?;
+			Ok(actual.into())
 		}
 
 		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
@@ -888,8 +978,9 @@ pub mod pallet {
 		}
 
 		/// Releases an accepted contribution's stake to its contributor once
-		/// [`Config::StakeCoolDown`] blocks have passed since acceptance. The contribution stays
-		/// in the datanet.
+		/// [`Config::StakeCoolDown`] blocks have passed since acceptance: all of its deposit but
+		/// [`Config::MinContributionDeposit`], which stays held for the contribution's record.
+		/// The contribution stays in the datanet, and its versions, for good.
 		///
 		/// The origin must be the contributor. Emits [`Event::StakeWithdrawn`]. Errors:
 		/// `UnknownContribution`, `NotContributor`, `NotAccepted`, `NothingHeld`,
@@ -908,10 +999,12 @@ pub mod pallet {
 			let ContributionStatus::Accepted { at, .. } = item.status else {
 				return Err(Error::<T>::NotAccepted.into());
 			};
-			ensure!(!item.deposit.is_zero(), Error::<T>::NothingHeld);
+			let kept = Self::record_deposit(item.deposit);
+			let amount = item.deposit.saturating_sub(kept);
+			ensure!(!amount.is_zero(), Error::<T>::NothingHeld);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now >= at.saturating_add(T::StakeCoolDown::get()), Error::<T>::CoolDownNotOver);
-			let amount = core::mem::replace(&mut item.deposit, Zero::zero());
+			item.deposit = kept;
 			T::Currency::release(
 				&HoldReason::ContributionDeposit.into(),
 				&who,
@@ -924,8 +1017,9 @@ pub mod pallet {
 		}
 
 		/// Slashes an accepted contribution found duplicate or adversarial: a curator of the
-		/// datanet or [`Config::ForceOrigin`] may. [`Config::AdversarialSlash`] of what is still
-		/// held goes to the rewards pot, the rest returns; the contributor's reputation records it.
+		/// datanet or [`Config::ForceOrigin`] may. [`Config::AdversarialSlash`] of its stake still
+		/// held goes to the rewards pot, the rest returns; the record's deposit stays held, as the
+		/// record stays. The contributor's reputation records it.
 		///
 		/// Emits [`Event::Slashed`]. Errors: `UnknownDatanet`, `NotCurator`,
 		/// `UnknownContribution`, `NotAccepted`.
@@ -947,12 +1041,14 @@ pub mod pallet {
 			let ContributionStatus::Accepted { position, .. } = item.status else {
 				return Err(Error::<T>::NotAccepted.into());
 			};
-			let held = core::mem::replace(&mut item.deposit, Zero::zero());
+			let kept = Self::record_deposit(item.deposit);
+			let stake = item.deposit.saturating_sub(kept);
+			item.deposit = kept;
 			let (slashed, returned) =
-				Self::settle_deposit(&item.contributor, held, T::AdversarialSlash::get())?;
+				Self::settle_deposit(&item.contributor, stake, T::AdversarialSlash::get())?;
 			item.status = ContributionStatus::Slashed { position, reason };
 			Contributors::<T>::mutate(&item.contributor, |r| {
-				r.reputation.slashed = r.reputation.slashed.saturating_add(1)
+				r.slashed = r.slashed.saturating_add(1)
 			});
 			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
 				r.slashed = r.slashed.saturating_add(1)
@@ -1006,6 +1102,7 @@ pub mod pallet {
 			Contributions::<T>::remove(datanet, contribution);
 			ContentIndex::<T>::remove(datanet, item.content_hash);
 			Validations::<T>::remove(datanet, contribution);
+			Self::unrecord(datanet, &who, |_| {});
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::Withdrawn { datanet, contribution, amount: item.deposit });
 			Ok(())
@@ -1034,6 +1131,50 @@ pub mod pallet {
 			DatanetServices::<T>::insert(datanet, services);
 			Datanets::<T>::insert(datanet, info);
 			Self::deposit_event(Event::ServicesUpdated { datanet, deposit });
+			Ok(())
+		}
+
+		/// Commits the caller to a contribution before its bytes are public, holding
+		/// [`Config::CommitmentDeposit`]. `commitment` is [`commitment_of`] the caller, the
+		/// datanet and the content hash; [`Pallet::contribute`] reveals it from the next block
+		/// on. Storage providers take an upload only for a hash committed to or contributed, so
+		/// the bytes go public only after the commitment is on chain.
+		///
+		/// The origin must be signed. Emits [`Event::Committed`]. Errors: `AlreadyCommitted`, the
+		/// currency's when the deposit cannot be held.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(
+				!Commitments::<T>::contains_key(&who, commitment),
+				Error::<T>::AlreadyCommitted
+			);
+			let deposit = T::CommitmentDeposit::get();
+			T::Currency::hold(&HoldReason::CommitmentDeposit.into(), &who, deposit)?;
+			let at = frame_system::Pallet::<T>::block_number();
+			Commitments::<T>::insert(&who, commitment, Commitment { at, deposit });
+			Self::deposit_event(Event::Committed { who, commitment, deposit });
+			Ok(())
+		}
+
+		/// Withdraws a commitment the caller will not reveal, releasing its deposit.
+		///
+		/// The origin must be the account that committed. Emits [`Event::CommitmentWithdrawn`].
+		/// Errors: `NotCommitted`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::withdraw_commitment())]
+		pub fn withdraw_commitment(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let Commitment { deposit, .. } =
+				Commitments::<T>::take(&who, commitment).ok_or(Error::<T>::NotCommitted)?;
+			T::Currency::release(
+				&HoldReason::CommitmentDeposit.into(),
+				&who,
+				deposit,
+				Precision::Exact,
+			)?;
+			Self::deposit_event(Event::CommitmentWithdrawn { who, commitment, deposit });
 			Ok(())
 		}
 	}
@@ -1252,6 +1393,52 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// The part of a contribution's deposit `held` that stays held for its record once it is
+		/// accepted: [`Config::MinContributionDeposit`], or all of it if less.
+		fn record_deposit(held: BalanceOf<T>) -> BalanceOf<T> {
+			held.min(T::MinContributionDeposit::get())
+		}
+
+		/// Counts one contribution of `who` in `datanet` as no longer recorded, applying `f` to
+		/// both of its reputation records; a record left with nothing recorded is removed.
+		fn unrecord(datanet: DatanetId, who: &T::AccountId, f: impl Fn(&mut Reputation)) {
+			let update = |record: &mut Option<Reputation>| {
+				let mut r = record.take().unwrap_or_default();
+				f(&mut r);
+				r.stored = r.stored.saturating_sub(1);
+				*record = (r.stored > 0).then_some(r);
+			};
+			Contributors::<T>::mutate_exists(who, update);
+			DatanetReputation::<T>::mutate_exists(datanet, who, update);
+		}
+
+		/// Removes entries of [`RateLimitUsage`] of periods that are over, within `remaining` weight.
+		/// Returns the weight used.
+		pub fn prune_usage(remaining: Weight) -> Weight {
+			let db = T::DbWeight::get();
+			let base = db.reads_writes(1, 1);
+			let oldest = OldestUsagePeriod::<T>::get();
+			if oldest >= Self::current_period() || remaining.any_lt(base) {
+				return Weight::zero();
+			}
+			// A removal writes one key and proves the trie path to it.
+			let per_entry = db.writes(1).saturating_add(Weight::from_parts(0, 128));
+			let limit = remaining
+				.saturating_sub(base)
+				.checked_div_per_component(&per_entry)
+				.unwrap_or(0)
+				.min(u64::from(u32::MAX)) as u32;
+			if limit == 0 {
+				return Weight::zero();
+			}
+			let removed = RateLimitUsage::<T>::clear_prefix(oldest, limit, None);
+			if removed.maybe_cursor.is_none() {
+				OldestUsagePeriod::<T>::put(oldest.saturating_add(1));
+			}
+			// Every key visited costs, whether it was removed now or earlier in this block.
+			base.saturating_add(per_entry.saturating_mul(removed.loops.max(removed.unique).into()))
+		}
+
 		/// The index of the current rate-limit period.
 		fn current_period() -> u32 {
 			let now = frame_system::Pallet::<T>::block_number();
@@ -1309,7 +1496,7 @@ pub mod pallet {
 				at: frame_system::Pallet::<T>::block_number(),
 			};
 			Contributors::<T>::mutate(&item.contributor, |r| {
-				r.reputation.accepted = r.reputation.accepted.saturating_add(1)
+				r.accepted = r.accepted.saturating_add(1)
 			});
 			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
 				r.accepted = r.accepted.saturating_add(1)
@@ -1331,10 +1518,7 @@ pub mod pallet {
 			Contributions::<T>::remove(datanet, contribution);
 			ContentIndex::<T>::remove(datanet, item.content_hash);
 			Validations::<T>::remove(datanet, contribution);
-			Contributors::<T>::mutate(&item.contributor, |r| {
-				r.reputation.rejected = r.reputation.rejected.saturating_add(1)
-			});
-			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
+			Self::unrecord(datanet, &item.contributor, |r| {
 				r.rejected = r.rejected.saturating_add(1)
 			});
 			Self::deposit_event(Event::Rejected {
@@ -1371,6 +1555,17 @@ pub mod pallet {
 				.collect()
 		}
 
+		/// An account's reputation across datanets and what it contributed in the current
+		/// rate-limit period.
+		pub fn contributor_record(who: &T::AccountId) -> ContributorRecord {
+			let period = Self::current_period();
+			let PeriodUsage { count, bytes } = RateLimitUsage::<T>::get(period, who);
+			ContributorRecord {
+				reputation: Contributors::<T>::get(who),
+				usage: Usage { period, count, bytes },
+			}
+		}
+
 		/// The content hashes of a version's contributions in order: its Merkle leaves.
 		pub fn version_leaves(datanet: DatanetId, version: VersionId) -> Option<Vec<H256>> {
 			let record = Versions::<T>::get(datanet, version)?;
@@ -1396,20 +1591,26 @@ pub mod pallet {
 		///   size), versions, with version sizes never decreasing;
 		/// - the content index and the contributions point at each other;
 		/// - what is held from each account for each reason equals the deposits of the datanets it
-		///   owns and of its live contributions.
+		///   owns, of its live contributions and of its commitments;
+		/// - each reputation record counts the contributions still recorded, and none is kept
+		///   for an account that has none.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::BTreeMap;
 			use frame_support::traits::fungible::InspectHold;
 			let mut datanet_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			let mut contribution_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut stored: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 			let next = NextDatanetId::<T>::get();
 			for (id, info) in Datanets::<T>::iter() {
 				ensure!(id < next, "datanet id at or above NextDatanetId");
 				let entry = datanet_deposits.entry(info.owner.clone()).or_default();
 				*entry = entry.saturating_add(info.deposit);
 				let mut pending = 0u32;
+				let mut stored_here: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 				for (cid, item) in Contributions::<T>::iter_prefix(id) {
+					let here = stored_here.entry(item.contributor.clone()).or_default();
+					*here = here.saturating_add(1);
 					ensure!(cid < info.contributions, "contribution id at or above the counter");
 					ensure!(
 						ContentIndex::<T>::get(id, item.content_hash) == Some(cid),
@@ -1427,6 +1628,18 @@ pub mod pallet {
 					*entry = entry.saturating_add(item.deposit);
 				}
 				ensure!(pending == info.pending, "pending counter differs from the records");
+				ensure!(
+					DatanetReputation::<T>::iter_prefix(id).count() == stored_here.len(),
+					"a datanet reputation record without a contribution"
+				);
+				for (who, count) in stored_here {
+					ensure!(
+						DatanetReputation::<T>::get(id, &who).stored == count,
+						"datanet reputation counts the wrong contributions"
+					);
+					let all = stored.entry(who).or_default();
+					*all = all.saturating_add(count);
+				}
 				for (cid, _) in Validations::<T>::iter_prefix(id) {
 					ensure!(
 						Contributions::<T>::contains_key(id, cid),
@@ -1461,6 +1674,28 @@ pub mod pallet {
 				ensure!(
 					T::Currency::balance_on_hold(&HoldReason::DatanetDeposit.into(), &who) == held,
 					"datanet deposits held differ from the datanets owned"
+				);
+			}
+			ensure!(
+				Contributors::<T>::iter().count() == stored.len(),
+				"a reputation record without a contribution"
+			);
+			for (who, count) in stored {
+				ensure!(
+					Contributors::<T>::get(&who).stored == count,
+					"reputation counts the wrong contributions"
+				);
+			}
+			let mut commitment_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			for (who, _, commitment) in Commitments::<T>::iter() {
+				let entry = commitment_deposits.entry(who).or_default();
+				*entry = entry.saturating_add(commitment.deposit);
+			}
+			for (who, held) in commitment_deposits {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::CommitmentDeposit.into(), &who)
+						== held,
+					"commitment deposits held differ from the commitments"
 				);
 			}
 			for (who, held) in contribution_deposits {

@@ -52,6 +52,7 @@ pub const POOR: AccountId = 50;
 pub const BASE: Balance = 1_000;
 pub const PER_BYTE: Balance = 2;
 pub const MIN_DEPOSIT: Balance = 10;
+pub const COMMIT_DEPOSIT: Balance = 5;
 pub const DEPOSIT: Balance = 100;
 pub const COOL_DOWN: u64 = 20;
 pub const REVIEW_TIMEOUT: u64 = 30;
@@ -74,6 +75,7 @@ impl pallet_datanets::Config for Test {
 	type DatanetDepositBase = ConstU64<BASE>;
 	type DatanetDepositPerByte = ConstU64<PER_BYTE>;
 	type MinContributionDeposit = ConstU64<MIN_DEPOSIT>;
+	type CommitmentDeposit = ConstU64<COMMIT_DEPOSIT>;
 	type MaxContributionSize = ConstU64<5_000>;
 	type RejectionSlash = RejectionSlash;
 	type AdversarialSlash = AdversarialSlash;
@@ -177,6 +179,18 @@ pub fn rules() -> RulesInput<AccountId, Balance> {
 		curators: vec![CURATOR_A, CURATOR_B, CURATOR_C],
 		approvals_needed: 2,
 	}
+}
+
+/// Commits `who` to contributing `hash` to `datanet` in the block before the current one, as a
+/// contributor does before uploading its bytes.
+pub fn commit_earlier(who: AccountId, datanet: u32, hash: sp_core::H256) {
+	let now = System::block_number();
+	System::set_block_number(now - 1);
+	frame_support::assert_ok!(Datanets::commit(
+		RuntimeOrigin::signed(who),
+		crate::commitment_of(&who, datanet, &hash)
+	));
+	System::set_block_number(now);
 }
 
 pub fn last_event() -> RuntimeEvent {

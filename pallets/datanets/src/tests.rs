@@ -37,6 +37,7 @@ fn create() -> u32 {
 
 fn contribute(who: AccountId, n: u8) -> u32 {
 	let id = DatanetStore::<Test>::get(0).map_or(0, |d| d.contributions);
+	commit_earlier(who, 0, hash(n));
 	assert_ok!(Datanets::contribute(
 		RuntimeOrigin::signed(who),
 		0,
@@ -367,7 +368,7 @@ mod contribute {
 			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT);
 			let info = DatanetStore::<Test>::get(0).unwrap();
 			assert_eq!((info.contributions, info.pending), (1, 1));
-			assert_eq!(Contributors::<Test>::get(ALICE).reputation.submitted, 1);
+			assert_eq!(Contributors::<Test>::get(ALICE).submitted, 1);
 			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).submitted, 1);
 			assert_eq!(
 				last_event(),
@@ -410,6 +411,8 @@ mod contribute {
 				),
 				Error::<Test>::UnknownDatanet
 			);
+			assert_noop!(c(BOB, 2, 100, DataFormat::PlainText), Error::<Test>::NotCommitted);
+			commit_earlier(POOR, 0, hash(2));
 			assert_noop!(c(POOR, 2, 100, DataFormat::PlainText), TokenError::FundsUnavailable);
 		});
 	}
@@ -420,6 +423,7 @@ mod contribute {
 			create();
 			create();
 			contribute(ALICE, 1);
+			commit_earlier(ALICE, 1, hash(1));
 			assert_ok!(Datanets::contribute(
 				RuntimeOrigin::signed(ALICE),
 				1,
@@ -438,6 +442,7 @@ mod contribute {
 			for n in 1..=MAX_PER_PERIOD as u8 {
 				contribute(ALICE, n);
 			}
+			commit_earlier(ALICE, 0, hash(9));
 			assert_noop!(
 				Datanets::contribute(
 					RuntimeOrigin::signed(ALICE),
@@ -460,6 +465,9 @@ mod contribute {
 			r.max_contribution_size = 5_000;
 			assert_ok!(Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, r));
 			System::set_block_number(2 * PERIOD);
+			for n in [20, 21, 22] {
+				commit_earlier(ALICE, 0, hash(n));
+			}
 			assert_ok!(Datanets::contribute(
 				RuntimeOrigin::signed(ALICE),
 				0,
@@ -487,7 +495,7 @@ mod contribute {
 				),
 				Error::<Test>::RateLimitedBytes
 			);
-			let usage = Contributors::<Test>::get(ALICE).usage;
+			let usage = Datanets::contributor_record(&ALICE).usage;
 			assert_eq!((usage.period, usage.count, usage.bytes), (2, 2, 10_000));
 		});
 	}
@@ -528,10 +536,10 @@ mod review {
 			assert_eq!((info.pending, info.accepted), (0, 1));
 			assert_eq!(Accepted::<Test>::get(0, 0), Some(0));
 			assert_eq!(AcceptedBytes::<Test>::get(0), 100);
-			assert_eq!(Contributors::<Test>::get(ALICE).reputation.accepted, 1);
+			assert_eq!(Contributors::<Test>::get(ALICE).accepted, 1);
 			assert_eq!(
 				DatanetReputation::<Test>::get(0, ALICE),
-				Reputation { submitted: 1, accepted: 1, rejected: 0, slashed: 0 }
+				Reputation { submitted: 1, accepted: 1, rejected: 0, slashed: 0, stored: 1 }
 			);
 			assert_noop!(
 				Datanets::review(RuntimeOrigin::signed(CURATOR_C), 0, 0, Verdict::Accept),
@@ -569,8 +577,9 @@ mod review {
 			assert!(Contributions::<Test>::get(0, 0).is_none());
 			assert!(ContentIndex::<Test>::get(0, hash(1)).is_none());
 			assert_eq!(DatanetStore::<Test>::get(0).unwrap().pending, 0);
-			assert_eq!(Contributors::<Test>::get(ALICE).reputation.rejected, 1);
-			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).rejected, 1);
+			// Alice has nothing recorded any more: neither has her reputation.
+			assert!(!Contributors::<Test>::contains_key(ALICE));
+			assert!(!DatanetReputation::<Test>::contains_key(0, ALICE));
 			// Rejected content may be submitted again.
 			contribute(ALICE, 1);
 		});
@@ -706,13 +715,15 @@ mod stake {
 			assert_noop!(w(ALICE), Error::<Test>::CoolDownNotOver);
 			System::set_block_number(1 + COOL_DOWN);
 			assert_ok!(w(ALICE));
+			// The record's deposit stays held: the contribution stays in its versions for good.
+			let amount = DEPOSIT - MIN_DEPOSIT;
 			assert_eq!(
 				last_event(),
-				Event::StakeWithdrawn { datanet: 0, contribution: 0, amount: DEPOSIT }.into()
+				Event::StakeWithdrawn { datanet: 0, contribution: 0, amount }.into()
 			);
-			assert_eq!(free(ALICE), 1_000_000);
-			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
-			assert_eq!(Contributions::<Test>::get(0, 0).unwrap().deposit, 0);
+			assert_eq!(free(ALICE), 1_000_000 - MIN_DEPOSIT);
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), MIN_DEPOSIT);
+			assert_eq!(Contributions::<Test>::get(0, 0).unwrap().deposit, MIN_DEPOSIT);
 			assert_noop!(w(ALICE), Error::<Test>::NothingHeld);
 			assert_noop!(
 				Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 3),
@@ -755,7 +766,9 @@ mod stake {
 				0,
 				RejectReason::Adversarial
 			));
-			let slashed = DEPOSIT / 2;
+			// Half of the stake goes; the record's deposit stays held with the record.
+			let stake = DEPOSIT - MIN_DEPOSIT;
+			let slashed = stake / 2;
 			assert_eq!(
 				last_event(),
 				Event::Slashed {
@@ -763,20 +776,20 @@ mod stake {
 					contribution: 0,
 					reason: RejectReason::Adversarial,
 					slashed,
-					returned: DEPOSIT - slashed,
+					returned: stake - slashed,
 				}
 				.into()
 			);
 			assert_eq!(free(POT), pot + slashed);
-			// Alice still has the second contribution's deposit held.
-			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
-			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT - slashed);
+			// Alice still has the second contribution's deposit and the first one's record held.
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT + MIN_DEPOSIT);
+			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT - MIN_DEPOSIT - slashed);
 			let item = Contributions::<Test>::get(0, 0).unwrap();
 			assert_eq!(
 				item.status,
 				ContributionStatus::Slashed { position: 0, reason: RejectReason::Adversarial }
 			);
-			assert_eq!(Contributors::<Test>::get(ALICE).reputation.slashed, 1);
+			assert_eq!(Contributors::<Test>::get(ALICE).slashed, 1);
 			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).slashed, 1);
 			// Once slashed, neither slashed again nor withdrawn.
 			assert_noop!(
@@ -815,7 +828,7 @@ mod stake {
 				}
 				.into()
 			);
-			assert_eq!(Contributors::<Test>::get(ALICE).reputation.slashed, 1);
+			assert_eq!(Contributors::<Test>::get(ALICE).slashed, 1);
 			assert_noop!(
 				Datanets::slash(RuntimeOrigin::root(), 3, 0, RejectReason::Duplicate),
 				Error::<Test>::UnknownDatanet
@@ -1076,6 +1089,7 @@ mod validation {
 			create();
 			set(false);
 			let cost = DEPOSIT + FEE;
+			commit_earlier(ALICE, 0, hash(1));
 			let before = free(ALICE);
 			let contribute = |max_cost| {
 				Datanets::contribute(
@@ -1199,6 +1213,274 @@ mod validation {
 			assert_eq!(Validations::<Test>::get(0, id), None);
 			// The job's late report is ignored.
 			assert_ok!(deliver(0, id, report(ValidationOutcome::Valid, 100)));
+		});
+	}
+}
+
+mod commit {
+	use super::*;
+	use crate::{commitment_of, pallet::Commitments, Commitment};
+
+	fn contribute_now(
+		who: AccountId,
+		n: u8,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
+		Datanets::contribute(
+			RuntimeOrigin::signed(who),
+			0,
+			hash(n),
+			100,
+			DataFormat::PlainText,
+			1_000,
+		)
+	}
+
+	#[test]
+	fn a_contribution_reveals_a_commitment_from_an_earlier_block() {
+		test(|| {
+			create();
+			assert_noop!(contribute_now(ALICE, 1), Error::<Test>::NotCommitted);
+			let commitment = commitment_of(&ALICE, 0, &hash(1));
+			assert_ok!(Datanets::commit(RuntimeOrigin::signed(ALICE), commitment));
+			System::assert_last_event(
+				Event::Committed { who: ALICE, commitment, deposit: COMMIT_DEPOSIT }.into(),
+			);
+			assert_eq!(held(HoldReason::CommitmentDeposit, ALICE), COMMIT_DEPOSIT);
+			assert_eq!(
+				Commitments::<Test>::get(ALICE, commitment),
+				Some(Commitment { at: 1, deposit: COMMIT_DEPOSIT })
+			);
+			assert_noop!(contribute_now(ALICE, 1), Error::<Test>::CommitmentTooRecent);
+			System::set_block_number(2);
+			assert_ok!(contribute_now(ALICE, 1));
+			// The commitment is consumed and its deposit released.
+			assert_eq!(Commitments::<Test>::get(ALICE, commitment), None);
+			assert_eq!(held(HoldReason::CommitmentDeposit, ALICE), 0);
+			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT);
+		});
+	}
+
+	#[test]
+	fn only_a_validation_job_is_charged_the_job_markets_weight() {
+		use crate::weights::WeightInfo;
+		test(|| {
+			create();
+			commit_earlier(ALICE, 0, hash(1));
+			let post = contribute_now(ALICE, 1).unwrap();
+			assert_eq!(post.actual_weight, Some(<() as WeightInfo>::contribute()));
+			assert_ok!(Datanets::set_services(
+				RuntimeOrigin::signed(OWNER),
+				0,
+				vec![b"https://store.example".to_vec()],
+				Some(crate::ValidationRules { fee: MIN_JOB_FEE, auto_reject: false }),
+			));
+			commit_earlier(ALICE, 0, hash(2));
+			let post = contribute_now(ALICE, 2).unwrap();
+			assert_eq!(post.actual_weight, None);
+		});
+	}
+
+	#[test]
+	fn a_commitment_is_bound_to_its_datanet() {
+		test(|| {
+			create();
+			create();
+			commit_earlier(ALICE, 1, hash(1));
+			assert_noop!(contribute_now(ALICE, 1), Error::<Test>::NotCommitted);
+		});
+	}
+
+	#[test]
+	fn commitments_are_withdrawn_with_their_deposit() {
+		test(|| {
+			let commitment = commitment_of(&ALICE, 0, &hash(1));
+			let w = |who| Datanets::withdraw_commitment(RuntimeOrigin::signed(who), commitment);
+			assert_noop!(w(ALICE), Error::<Test>::NotCommitted);
+			assert_ok!(Datanets::commit(RuntimeOrigin::signed(ALICE), commitment));
+			assert_noop!(
+				Datanets::commit(RuntimeOrigin::signed(ALICE), commitment),
+				Error::<Test>::AlreadyCommitted
+			);
+			// Another account's commitment of the same value is its own.
+			assert_noop!(w(BOB), Error::<Test>::NotCommitted);
+			assert_ok!(w(ALICE));
+			System::assert_last_event(
+				Event::CommitmentWithdrawn { who: ALICE, commitment, deposit: COMMIT_DEPOSIT }
+					.into(),
+			);
+			assert_eq!(free(ALICE), 1_000_000);
+			assert_eq!(Commitments::<Test>::get(ALICE, commitment), None);
+		});
+	}
+
+	#[test]
+	fn an_account_that_cannot_pay_the_deposit_cannot_commit() {
+		test(|| {
+			let poor = 60;
+			assert_noop!(
+				Datanets::commit(RuntimeOrigin::signed(poor), H256::repeat_byte(1)),
+				TokenError::FundsUnavailable
+			);
+		});
+	}
+}
+
+mod records {
+	use super::*;
+	use crate::pallet::{OldestUsagePeriod, RateLimitUsage};
+	use frame_support::{
+		traits::{Get, Hooks},
+		weights::Weight,
+	};
+
+	#[test]
+	fn an_accounts_records_go_with_its_last_recorded_contribution() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			contribute(ALICE, 2);
+			assert_eq!(Contributors::<Test>::get(ALICE).stored, 2);
+			review(CURATOR_A, 0, Verdict::Reject(RejectReason::LowQuality));
+			review(CURATOR_B, 0, Verdict::Reject(RejectReason::LowQuality));
+			let left = Contributors::<Test>::get(ALICE);
+			assert_eq!((left.submitted, left.rejected, left.stored), (2, 1, 1));
+			assert!(DatanetReputation::<Test>::contains_key(0, ALICE));
+			System::set_block_number(1 + REVIEW_TIMEOUT);
+			assert_ok!(Datanets::withdraw_unreviewed(RuntimeOrigin::signed(ALICE), 0, 1));
+			assert!(!Contributors::<Test>::contains_key(ALICE));
+			assert!(!DatanetReputation::<Test>::contains_key(0, ALICE));
+		});
+	}
+
+	#[test]
+	fn accepted_contributions_keep_their_records() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			accept(0);
+			System::set_block_number(1 + COOL_DOWN);
+			assert_ok!(Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0));
+			assert_eq!(Contributors::<Test>::get(ALICE).stored, 1);
+			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).accepted, 1);
+		});
+	}
+
+	#[test]
+	fn rate_limit_counts_of_past_periods_are_pruned_when_blocks_have_room() {
+		let mut ext = new_test_ext();
+		ext.execute_with(|| {
+			create();
+			for n in 1..=3 {
+				contribute(ALICE, n);
+				contribute(BOB, 10 + n);
+			}
+			assert_eq!(RateLimitUsage::<Test>::iter_prefix(0).count(), 2);
+			// Within the period nothing is pruned.
+			assert_eq!(Datanets::on_idle(1, Weight::MAX), Weight::zero());
+		});
+		// Later blocks find the period's entries in the database, not in the block's changes.
+		ext.commit_all().unwrap();
+		ext.execute_with(|| {
+			assert_eq!(RateLimitUsage::<Test>::iter_prefix(0).count(), 2);
+			System::set_block_number(PERIOD);
+			// A block with room for one removal removes one.
+			let db: frame_support::weights::RuntimeDbWeight =
+				<Test as frame_system::Config>::DbWeight::get();
+			let one = db.reads_writes(1, 1) + db.writes(1) + Weight::from_parts(0, 128);
+			assert_eq!(Datanets::on_idle(PERIOD, one), one);
+			assert_eq!(RateLimitUsage::<Test>::iter_prefix(0).count(), 1);
+			assert_eq!(OldestUsagePeriod::<Test>::get(), 0);
+		});
+		ext.commit_all().unwrap();
+		ext.execute_with(|| {
+			Datanets::on_idle(PERIOD + 1, Weight::MAX);
+			assert_eq!(RateLimitUsage::<Test>::iter_prefix(0).count(), 0);
+			assert_eq!(OldestUsagePeriod::<Test>::get(), 1);
+			// The rate limit itself is unchanged: the new period starts afresh.
+			contribute(ALICE, 4);
+			assert_eq!(Datanets::contributor_record(&ALICE).usage.count, 1);
+			Datanets::do_try_state().unwrap();
+		});
+	}
+}
+
+/// Attacks on the datanets pallet, one test each.
+mod attacks {
+	use super::*;
+	use crate::commitment_of;
+
+	/// Bob watches Alice's upload and the pool: he cannot contribute her bytes before her.
+	#[test]
+	fn a_copier_who_saw_the_bytes_cannot_contribute_them_first() {
+		test(|| {
+			create();
+			// Block 1: Alice commits; her commitment shows nothing of the content.
+			assert_ok!(Datanets::commit(
+				RuntimeOrigin::signed(ALICE),
+				commitment_of(&ALICE, 0, &hash(1))
+			));
+			// Block 2: the bytes are public (uploaded). Bob copies Alice's commitment value,
+			// which names Alice, and commits his own.
+			System::set_block_number(2);
+			assert_ok!(Datanets::commit(
+				RuntimeOrigin::signed(BOB),
+				commitment_of(&ALICE, 0, &hash(1))
+			));
+			assert_ok!(Datanets::commit(
+				RuntimeOrigin::signed(BOB),
+				commitment_of(&BOB, 0, &hash(1))
+			));
+			let c = |who| {
+				Datanets::contribute(
+					RuntimeOrigin::signed(who),
+					0,
+					hash(1),
+					100,
+					DataFormat::PlainText,
+					u64::MAX,
+				)
+			};
+			// Bob's transaction is ordered before Alice's in block 2: too recent.
+			assert_noop!(c(BOB), Error::<Test>::CommitmentTooRecent);
+			assert_ok!(c(ALICE));
+			System::set_block_number(3);
+			assert_noop!(c(BOB), Error::<Test>::DuplicateContent);
+			assert_eq!(Contributions::<Test>::get(0, 0).unwrap().contributor, ALICE);
+		});
+	}
+
+	/// Contributions rejected or withdrawn leave no per-account record behind for free.
+	#[test]
+	fn rejected_contributions_leave_no_records_for_free() {
+		test(|| {
+			create();
+			for n in 1..=3 {
+				contribute(BOB, n);
+				let id = u32::from(n) - 1;
+				review(CURATOR_A, id, Verdict::Reject(RejectReason::LowQuality));
+				review(CURATOR_B, id, Verdict::Reject(RejectReason::LowQuality));
+			}
+			assert!(!Contributors::<Test>::contains_key(BOB));
+			assert!(!DatanetReputation::<Test>::contains_key(0, BOB));
+			assert_eq!(held(HoldReason::ContributionDeposit, BOB), 0);
+		});
+	}
+
+	/// A contributor cannot free the stake of an accepted contribution to the last unit and
+	/// leave its record stored for nothing.
+	#[test]
+	fn an_accepted_contributions_record_keeps_its_deposit() {
+		test(|| {
+			create();
+			contribute(ALICE, 1);
+			accept(0);
+			System::set_block_number(1 + COOL_DOWN);
+			assert_ok!(Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0));
+			assert_noop!(
+				Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0),
+				Error::<Test>::NothingHeld
+			);
+			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), MIN_DEPOSIT);
 		});
 	}
 }

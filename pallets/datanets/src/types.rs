@@ -322,9 +322,13 @@ pub struct Reputation {
 	pub accepted: u32,
 	pub rejected: u32,
 	pub slashed: u32,
+	/// The account's contributions still recorded (pending, accepted or slashed). The record is
+	/// removed when this falls to zero, so an account whose every contribution was rejected or
+	/// withdrawn leaves nothing behind.
+	pub stored: u32,
 }
 
-/// What an account contributed in the current rate-limit period.
+/// What an account contributed in one rate-limit period.
 #[derive(
 	Clone,
 	Copy,
@@ -345,7 +349,46 @@ pub struct Usage {
 	pub bytes: u64,
 }
 
-/// An account's record across all datanets.
+/// What an account contributed in one rate-limit period, as stored under that period.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PeriodUsage {
+	pub count: u32,
+	pub bytes: u64,
+}
+
+/// A contributor's commitment to a contribution it has not revealed yet.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Commitment<Balance, BlockNumber> {
+	/// The block the commitment was made in; it can be revealed from the next block on.
+	pub at: BlockNumber,
+	/// The deposit held for it until it is revealed or withdrawn.
+	pub deposit: Balance,
+}
+
+/// An account's record across all datanets, as the runtime API returns it.
 #[derive(
 	Clone,
 	Copy,
@@ -510,4 +553,16 @@ pub enum ValidationState<BlockNumber> {
 	Done { report: ValidationReport, at: BlockNumber },
 	/// No provider was free, or every provider tried failed: curators review it unassisted.
 	Unavailable,
+}
+
+/// The commitment a contributor makes before its bytes are public: blake2-256 of the SCALE
+/// encoding of `(contributor, datanet, content_hash)`. It binds the content to the contributor
+/// without showing the content, so that no one who later sees the bytes can contribute them
+/// first (see [`crate::Pallet::commit`]).
+pub fn commitment_of<AccountId: Encode>(
+	contributor: &AccountId,
+	datanet: DatanetId,
+	content_hash: &H256,
+) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(contributor, datanet, content_hash).encode()))
 }

@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use openledger_provider::{chain::Chain, client, store::content_hash};
-use openledger_runtime::{Runtime, RuntimeCall, RuntimeEvent};
+use openledger_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_datanets::{DataFormat, ValidationState};
 use sp_core::{crypto::Pair as _, sr25519};
 use std::{path::PathBuf, time::Duration};
@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-	/// Uploads a file to the datanet's storage endpoint and submits it as a contribution.
+	/// Commits to a file, uploads it to the datanet's storage endpoint and contributes it.
 	Contribute {
 		#[arg(long)]
 		datanet: u32,
@@ -149,10 +149,33 @@ async fn run(cli: Cli) -> Result<()> {
 				Some(text) => openledger_provider::parse_open(&text).context("--max-cost")?,
 				None => current_cost(&chain, datanet).await?,
 			};
-			let url = format!("{}/v1/blobs/{hash:?}", endpoint.trim_end_matches('/'));
-			let (status, answer) = client::send("PUT", &url, bytes).await?;
-			if !status.is_success() {
-				bail!("the storage endpoint refused the upload ({status}): {answer}");
+			// First the commitment, which shows nothing of the bytes; only once it is on chain
+			// do the bytes go public, so no one who sees them can contribute them first.
+			let contributor: AccountId = signer.public().into();
+			let commitment = pallet_datanets::commitment_of(&contributor, datanet, &hash);
+			let commit = RuntimeCall::Datanets(pallet_datanets::Call::commit { commitment });
+			chain.submit(&signer, commit).await.context("committing")?;
+			if !cli.json {
+				println!("committed to {hash:?} as {commitment:?}");
+			}
+			let url = format!(
+				"{}/v1/blobs/{hash:?}?datanet={datanet}&contributor={contributor}",
+				endpoint.trim_end_matches('/')
+			);
+			let uploaded = match client::send("PUT", &url, bytes).await {
+				Ok((status, _)) if status.is_success() => Ok(()),
+				Ok((status, answer)) => {
+					Err(anyhow!("the storage endpoint refused the upload ({status}): {answer}"))
+				},
+				Err(e) => Err(e),
+			};
+			if let Err(e) = uploaded {
+				// Nothing will be revealed: the commitment's deposit comes back.
+				let withdraw = RuntimeCall::Datanets(pallet_datanets::Call::withdraw_commitment {
+					commitment,
+				});
+				chain.submit(&signer, withdraw).await.context("withdrawing the commitment")?;
+				return Err(e);
 			}
 			if !cli.json {
 				println!("uploaded {} ({size} bytes) as {hash:?} to {endpoint}", file.display());

@@ -30,6 +30,9 @@ parameter_types! {
 	pub const ReviewTimeout: BlockNumber = 14 * DAYS;
 	/// Rate limits count per day.
 	pub const RateLimitPeriod: BlockNumber = DAYS;
+	/// A commitment's record (two keys and a block number) for the few blocks until it is
+	/// revealed; returned in full at the reveal.
+	pub const CommitmentDeposit: Balance = crate::currency::deposit(0, 128);
 }
 
 impl pallet_datanets::Config for Runtime {
@@ -41,6 +44,7 @@ impl pallet_datanets::Config for Runtime {
 	type DatanetDepositBase = params::DatanetDepositBase;
 	type DatanetDepositPerByte = params::DatanetDepositPerByte;
 	type MinContributionDeposit = params::MinContributionDeposit;
+	type CommitmentDeposit = CommitmentDeposit;
 	/// One contribution is at most 1 GiB.
 	type MaxContributionSize = ConstU64<{ 1 << 30 }>;
 	type RejectionSlash = params::RejectionSlash;
