@@ -4,6 +4,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One build directory outside the clone, so that every clone on this machine (and CI) reuses it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
+# Clippy's own, so that checking never invalidates the build above (see scripts/test.sh).
+export CLIPPY_TARGET_DIR="${CLIPPY_TARGET_DIR:-$HOME/.cache/openledger/clippy-target}"
 
 install_system_packages() {
 	local missing=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Rust unit, runtime, pallet and provider tests, the pallet
-# benchmarks (as tests), then the end-to-end tests that drive real nodes and provider daemons through
-# @polkadot/api and the openledger CLI.
+# Runs every check and test of the project: formatting and clippy; the Rust unit, runtime, pallet
+# and provider tests; the pallet benchmarks (as tests); then the end-to-end tests that drive real
+# nodes and provider daemons through @polkadot/api and the openledger CLI.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
 
@@ -10,6 +10,20 @@ echo "==> formatting (rustfmt.toml)"
 
 build_node
 build_provider
+
+echo "==> clippy, warnings as errors: the workspace, then the benchmark and try-runtime builds"
+# Clippy checks in a build directory of its own, without the runtime's WebAssembly blob (which it
+# does not need): run in the main build directory, it would make the next build rebuild the
+# runtime and the node. pallet-staking, which frame-benchmarking-cli pulls in, does not build with
+# try-runtime in this polkadot-sdk release, so the node is checked with runtime-benchmarks and the
+# runtime with both features.
+clippy() {
+	(cd "$ROOT" && SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$CLIPPY_TARGET_DIR" \
+		cargo clippy --locked --release "$@" -- -D warnings)
+}
+clippy --workspace --all-targets
+clippy -p openledger-node --features runtime-benchmarks
+clippy -p openledger-runtime --features runtime-benchmarks,try-runtime
 
 echo "==> Rust tests"
 # The provider's crates are tested on their own, so that their features do not change the

@@ -8,7 +8,6 @@
 //! load and a lone call goes out at once.
 
 use crate::chain::{describe, Chain};
-use anyhow::{anyhow, Result};
 use openledger_runtime::{RuntimeCall, RuntimeEvent};
 use sp_core::sr25519;
 use std::sync::Arc;
@@ -17,7 +16,22 @@ use tokio::sync::{mpsc, oneshot};
 /// The most calls in one batch.
 pub const MAX_CALLS: usize = 128;
 
-type Reply = oneshot::Sender<Result<Vec<RuntimeEvent>>>;
+type Reply = oneshot::Sender<Result<Vec<RuntimeEvent>, BatchError>>;
+
+/// What became of a call sent in a batch, when it did not succeed.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum BatchError {
+	#[error("the batcher stopped")]
+	Stopped,
+	#[error("the batch did not run this call")]
+	NotRun,
+	/// The batch transaction itself failed, for all the calls in it.
+	#[error("{0}")]
+	Batch(String),
+	/// The call ran and failed with this error of the runtime.
+	#[error("{}", describe(*.0))]
+	Failed(sp_runtime::DispatchError),
+}
 
 /// A handle to the batching task of one signer.
 #[derive(Clone)]
@@ -57,28 +71,27 @@ impl Batcher {
 
 	/// Sends `call` in the next batch and waits until a block includes it: its events, or its
 	/// error (the runtime's error name if the call failed).
-	pub async fn submit(&self, call: RuntimeCall) -> Result<Vec<RuntimeEvent>> {
+	pub async fn submit(&self, call: RuntimeCall) -> Result<Vec<RuntimeEvent>, BatchError> {
 		let (tx, rx) = oneshot::channel();
-		self.queue.send((call, tx)).map_err(|_| anyhow!("the batcher stopped"))?;
-		rx.await.map_err(|_| anyhow!("the batcher stopped"))?
+		self.queue.send((call, tx)).map_err(|_| BatchError::Stopped)?;
+		rx.await.map_err(|_| BatchError::Stopped)?
 	}
 }
 
 /// Tells each caller of a batch what became of its call.
-fn reply(outcome: Result<Vec<RuntimeEvent>>, replies: Vec<Reply>) {
+fn reply(outcome: crate::chain::Result<Vec<RuntimeEvent>>, replies: Vec<Reply>) {
 	match outcome {
 		Ok(events) => {
 			let mut items = split(events).into_iter();
 			for reply in replies {
-				let item =
-					items.next().unwrap_or_else(|| Err(anyhow!("the batch did not run this call")));
+				let item = items.next().unwrap_or(Err(BatchError::NotRun));
 				let _ = reply.send(item);
 			}
 		},
 		Err(e) => {
-			let message = format!("{e:#}");
+			let error = BatchError::Batch(crate::error_chain(&e));
 			for reply in replies {
-				let _ = reply.send(Err(anyhow!("{message}")));
+				let _ = reply.send(Err(error.clone()));
 			}
 		},
 	}
@@ -86,7 +99,7 @@ fn reply(outcome: Result<Vec<RuntimeEvent>>, replies: Vec<Reply>) {
 
 /// Splits a `force_batch`'s events into the outcome of each of its calls: the events a call
 /// emitted come before the `ItemCompleted` or `ItemFailed` that closes it.
-pub fn split(events: Vec<RuntimeEvent>) -> Vec<Result<Vec<RuntimeEvent>>> {
+pub fn split(events: Vec<RuntimeEvent>) -> Vec<Result<Vec<RuntimeEvent>, BatchError>> {
 	let mut items = Vec::new();
 	let mut current = Vec::new();
 	for event in events {
@@ -96,7 +109,7 @@ pub fn split(events: Vec<RuntimeEvent>) -> Vec<Result<Vec<RuntimeEvent>>> {
 			},
 			RuntimeEvent::Utility(pallet_utility::Event::ItemFailed { error }) => {
 				current.clear();
-				items.push(Err(anyhow!("{}", describe(error))));
+				items.push(Err(BatchError::Failed(error)));
 			},
 			event => current.push(event),
 		}

@@ -2,7 +2,6 @@
 //! outcome. It uses the runtime's own types to encode calls and decode storage and events, so
 //! a call that does not fit the runtime does not compile.
 
-use anyhow::{anyhow, bail, Context, Result};
 use codec::{Decode, Encode};
 use jsonrpsee::{
 	core::client::{ClientT, SubscriptionClientT},
@@ -48,8 +47,11 @@ pub struct Chain {
 	/// nonce; waiting for inclusion happens outside, so many can be in flight.
 	sending: Mutex<Sending>,
 	/// The extrinsics and events of recent blocks, oldest first.
-	blocks: Mutex<VecDeque<(H256, Arc<OnceCell<Arc<BlockBody>>>)>>,
+	blocks: Mutex<VecDeque<(H256, CachedBlock)>>,
 }
+
+/// A recent block's extrinsics and events, read once by whoever asks first.
+type CachedBlock = Arc<OnceCell<Arc<BlockBody>>>;
 
 /// What one submission leaves for the next: the signer's next nonce and the runtime's spec and
 /// transaction versions. Both are read from the node when unknown: at first, and again after a
@@ -67,21 +69,34 @@ struct BlockBody {
 	events: Vec<(Option<u32>, RuntimeEvent)>,
 }
 
-/// A submitted transaction that did not make it into a block.
-#[derive(Debug)]
-pub struct NotIncluded(String);
-
-impl std::fmt::Display for NotIncluded {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		f.write_str(&self.0)
-	}
+/// What went wrong between the provider and its node.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	#[error("connecting to the node at {url}")]
+	Connect { url: String, source: jsonrpsee::core::ClientError },
+	#[error("the node's RPC failed")]
+	Rpc(#[from] jsonrpsee::core::ClientError),
+	#[error("the node sent `{0}` where hex was expected")]
+	Hex(String),
+	#[error("decoding {what}")]
+	Decode { what: &'static str, source: codec::Error },
+	#[error("the node has no block {0}")]
+	UnknownBlock(String),
+	#[error("the extrinsic is not in block {0:?}")]
+	NotInBlock(H256),
+	/// The transaction did not make it into a block: dropped, invalid, or not in time.
+	#[error("{0}")]
+	NotIncluded(String),
+	/// The call was included and failed with this error of the runtime.
+	#[error("{}", describe(*.0))]
+	Failed(sp_runtime::DispatchError),
 }
 
-impl std::error::Error for NotIncluded {}
+pub type Result<T, E = ChainError> = std::result::Result<T, E>;
 
 /// Decodes a `0x`-prefixed hex string.
 pub fn from_hex(text: &str) -> Result<Vec<u8>> {
-	hex::decode(text.trim_start_matches("0x")).with_context(|| format!("bad hex `{text}`"))
+	hex::decode(text.trim_start_matches("0x")).map_err(|_| ChainError::Hex(text.into()))
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -90,7 +105,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Decodes a storage value.
 fn decode_storage<T: Decode>(bytes: &[u8]) -> Result<T> {
-	T::decode(&mut &bytes[..]).map_err(|e| anyhow!("decoding storage: {e}"))
+	T::decode(&mut &bytes[..]).map_err(|source| ChainError::Decode { what: "storage", source })
 }
 
 /// The key of a plain storage value.
@@ -112,7 +127,7 @@ impl Chain {
 			.request_timeout(Duration::from_secs(60))
 			.build(url)
 			.await
-			.with_context(|| format!("connecting to the node at {url}"))?;
+			.map_err(|source| ChainError::Connect { url: url.into(), source })?;
 		let genesis: String = rpc.request("chain_getBlockHash", rpc_params![0]).await?;
 		let genesis = H256::from_slice(&from_hex(&genesis)?);
 		Ok(Self {
@@ -184,7 +199,7 @@ impl Chain {
 		self.rpc
 			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
 			.await
-			.context("subscribing to new blocks")
+			.map_err(ChainError::Rpc)
 	}
 
 	pub async fn best_number(&self) -> Result<u32> {
@@ -256,7 +271,7 @@ impl Chain {
 			Ok(statuses) => statuses,
 			Err(e) => {
 				*sending = Sending::default();
-				return Err(anyhow::Error::new(e).context("submitting the extrinsic"));
+				return Err(e.into());
 			},
 		};
 		// The pool has it: the next submission takes the next nonce.
@@ -273,28 +288,29 @@ impl Chain {
 		let Sent { mut statuses, encoded } = sent;
 		let block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = statuses.next().await {
-				let status = status?;
+				let status = status
+					.map_err(|e| ChainError::NotIncluded(format!("unreadable status: {e}")))?;
 				for key in ["inBlock", "finalized"] {
 					if let Some(hash) = status.get(key).and_then(|h| h.as_str()) {
-						return anyhow::Ok(H256::from_slice(&from_hex(hash)?));
+						return Ok(H256::from_slice(&from_hex(hash)?));
 					}
 				}
 				for key in ["dropped", "invalid", "usurped"] {
 					if status == key || status.get(key).is_some() {
-						return Err(NotIncluded(format!("the transaction was {key}")).into());
+						return Err(ChainError::NotIncluded(format!("the transaction was {key}")));
 					}
 				}
 			}
-			Err(NotIncluded("the node closed the subscription".into()).into())
+			Err(ChainError::NotIncluded("the node closed the subscription".into()))
 		})
 		.await
 		.unwrap_or_else(|_| {
-			Err(NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")).into())
+			Err(ChainError::NotIncluded(format!("not included within {INCLUSION_TIMEOUT:?}")))
 		});
 		match block {
 			Ok(block) => self.outcome(block, &encoded).await,
 			Err(e) => {
-				if e.downcast_ref::<NotIncluded>().is_some() {
+				if let ChainError::NotIncluded(_) = e {
 					// It may have left a gap in the nonces, or come from an older runtime.
 					*self.sending.lock().await = Sending::default();
 				}
@@ -308,8 +324,11 @@ impl Chain {
 		let hash = hash.map(|h| to_hex(h.as_bytes()));
 		let header: serde_json::Value =
 			self.rpc.request("chain_getHeader", rpc_params![hash.clone()]).await?;
-		let number = header["number"].as_str().ok_or_else(|| anyhow!("no header {hash:?}"))?;
-		Ok(u32::from_str_radix(number.trim_start_matches("0x"), 16)?)
+		let number = header["number"]
+			.as_str()
+			.ok_or_else(|| ChainError::UnknownBlock(hash.unwrap_or_else(|| "best".into())))?;
+		u32::from_str_radix(number.trim_start_matches("0x"), 16)
+			.map_err(|_| ChainError::Hex(number.into()))
 	}
 
 	/// The hash of block `number` of the best chain.
@@ -335,7 +354,7 @@ impl Chain {
 			.await?;
 		let raw = from_hex(&raw.unwrap_or_default())?;
 		let records = Vec::<EventRecord>::decode(&mut &raw[..])
-			.map_err(|e| anyhow!("decoding the events: {e}"))?;
+			.map_err(|source| ChainError::Decode { what: "the events", source })?;
 		Ok(records
 			.into_iter()
 			.map(|r| match r.phase {
@@ -369,11 +388,14 @@ impl Chain {
 					.await?;
 				let extrinsics = body["block"]["extrinsics"]
 					.as_array()
-					.ok_or_else(|| anyhow!("no block {hash:?}"))?
+					.ok_or_else(|| ChainError::UnknownBlock(format!("{hash:?}")))?
 					.iter()
 					.filter_map(|x| x.as_str().map(str::to_owned))
 					.collect();
-				anyhow::Ok(Arc::new(BlockBody { extrinsics, events: self.events_at(hash).await? }))
+				Ok::<_, ChainError>(Arc::new(BlockBody {
+					extrinsics,
+					events: self.events_at(hash).await?,
+				}))
 			})
 			.await?;
 		Ok(body.clone())
@@ -386,7 +408,7 @@ impl Chain {
 			.extrinsics
 			.iter()
 			.position(|x| x == encoded)
-			.ok_or_else(|| anyhow!("the extrinsic is not in block {block:?}"))? as u32;
+			.ok_or(ChainError::NotInBlock(block))? as u32;
 		let events: Vec<RuntimeEvent> = body
 			.events
 			.iter()
@@ -399,7 +421,7 @@ impl Chain {
 				..
 			}) = event
 			{
-				bail!("{}", describe(*dispatch_error));
+				return Err(ChainError::Failed(*dispatch_error));
 			}
 		}
 		Ok(Included { block, events })

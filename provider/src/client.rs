@@ -1,13 +1,13 @@
-//! A small HTTP(S) client for blob stores: download with a size limit and a timeout, upload.
+//! The HTTP(S) client for blob stores, shared by the daemon and the command line: downloads with
+//! a size limit and a timeout, uploads.
 //!
 //! Downloads are what a provider does for someone else: a datanet's owner names the storage
-//! endpoints that a validation job fetches from. So [`Fetcher`] connects only to public addresses
-//! unless the provider's operator allows private ones: a host name is resolved, and refused if
+//! endpoints that a validation job fetches from. So the daemon's [`HttpClient`] connects only to
+//! public addresses unless the provider's operator allows private ones: a host name is resolved, and refused if
 //! any of its addresses is loopback, private, link-local or otherwise not public, and the
 //! connection goes to the addresses that were checked, so a name cannot be re-pointed between the
 //! check and the connection. Otherwise a datanet could make providers probe their own networks.
 
-use anyhow::{anyhow, Context, Result};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{body::Bytes, Request, StatusCode};
 use hyper_util::{
@@ -91,16 +91,9 @@ impl tower_service::Service<Name> for GuardedResolver {
 }
 
 /// The resolver's refusal of a host name with a non-public address.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves to an address that is not public")]
 struct NotPublic(String);
-
-impl std::fmt::Display for NotPublic {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		write!(f, "{} resolves to an address that is not public", self.0)
-	}
-}
-
-impl std::error::Error for NotPublic {}
 
 /// Whether a connection error comes from [`GuardedResolver`]'s refusal.
 fn refused_as_not_public(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -121,15 +114,17 @@ fn refused_as_not_public(error: &(dyn std::error::Error + 'static)) -> bool {
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>;
 
-/// Downloads blobs over HTTP or HTTPS (the system's root certificates), from public addresses
-/// only unless built to allow private ones.
+/// Downloads and uploads blobs over HTTP or HTTPS (the system's root certificates), to and from
+/// public addresses only unless built to allow private ones. Clones share one connection pool.
 #[derive(Clone)]
-pub struct Fetcher {
+pub struct HttpClient {
 	client: Client<Connector, Full<Bytes>>,
 	allow_private: bool,
 }
 
-impl Fetcher {
+impl HttpClient {
+	/// A client for public addresses only, or for private ones too: the daemon's operator
+	/// decides for the endpoints datanets name; a contributor uploads where it chose to.
 	pub fn new(allow_private: bool) -> Self {
 		let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
 		http.enforce_http(false);
@@ -146,46 +141,84 @@ impl Fetcher {
 	}
 
 	/// Downloads `url`: `Ok(None)` on 404, the bytes on 200 if they are at most `limit`.
-	pub async fn get(&self, url: &str, limit: usize) -> Result<Option<Vec<u8>>, FetchError> {
-		let uri: hyper::Uri = url.parse().map_err(|_| FetchError::BadUrl)?;
-		match uri.scheme_str() {
-			Some("http" | "https") => {},
-			_ => return Err(FetchError::BadUrl),
-		}
-		let host = uri.host().ok_or(FetchError::BadUrl)?;
-		// Addresses written as such are not resolved, so they are checked here.
-		if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-			if !self.allow_private && !is_public(ip) {
-				return Err(FetchError::NotPublic);
-			}
-		}
-		let response = tokio::time::timeout(TIMEOUT, self.client.get(uri))
-			.await
-			.map_err(|_| FetchError::Unreachable(format!("no answer within {TIMEOUT:?}")))?
-			.map_err(|e| {
-				if refused_as_not_public(&e) {
-					FetchError::NotPublic
-				} else {
-					FetchError::Unreachable(format!("{:?}", anyhow::Error::new(e)))
-				}
-			})?;
+	pub async fn get(&self, url: &str, limit: usize) -> Result<Option<Vec<u8>>, HttpError> {
+		let uri = self.checked(url)?;
+		let response = self.request(Request::get(uri).body(Full::default())).await?;
 		match response.status() {
 			StatusCode::OK => {},
 			StatusCode::NOT_FOUND => return Ok(None),
-			status => return Err(FetchError::Unreachable(format!("answered {status}"))),
+			status => return Err(HttpError::Unreachable(format!("answered {status}"))),
 		}
 		let body =
 			tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), limit).collect())
 				.await
-				.map_err(|_| FetchError::Unreachable(format!("no body within {TIMEOUT:?}")))?
+				.map_err(|_| HttpError::Unreachable(format!("no body within {TIMEOUT:?}")))?
 				.map_err(|e| {
 					if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-						FetchError::TooLarge
+						HttpError::TooLarge
 					} else {
-						FetchError::Unreachable(format!("reading the body: {e}"))
+						HttpError::Unreachable(format!("reading the body: {e}"))
 					}
 				})?;
 		Ok(Some(body.to_bytes().to_vec()))
+	}
+
+	/// Sends `body` to `url` with `method`: the status and the answer's text.
+	pub async fn send(
+		&self,
+		method: hyper::Method,
+		url: &str,
+		body: Vec<u8>,
+	) -> Result<(StatusCode, String), HttpError> {
+		let uri = self.checked(url)?;
+		let request = Request::builder()
+			.method(method)
+			.uri(uri)
+			.header("Content-Type", "application/octet-stream")
+			.body(Full::new(Bytes::from(body)));
+		let response = self.request(request).await?;
+		let status = response.status();
+		let text = tokio::time::timeout(TIMEOUT, response.into_body().collect())
+			.await
+			.map_err(|_| HttpError::Unreachable(format!("no body within {TIMEOUT:?}")))?
+			.map_err(|e| HttpError::Unreachable(format!("reading the body: {e}")))?
+			.to_bytes();
+		Ok((status, String::from_utf8_lossy(&text).into_owned()))
+	}
+
+	/// `url` if it is an `http://` or `https://` URL with a host this client may reach.
+	fn checked(&self, url: &str) -> Result<hyper::Uri, HttpError> {
+		let uri: hyper::Uri = url.parse().map_err(|_| HttpError::BadUrl)?;
+		match uri.scheme_str() {
+			Some("http" | "https") => {},
+			_ => return Err(HttpError::BadUrl),
+		}
+		let host = uri.host().ok_or(HttpError::BadUrl)?;
+		// Addresses written as such are not resolved, so they are checked here.
+		if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+			if !self.allow_private && !is_public(ip) {
+				return Err(HttpError::NotPublic);
+			}
+		}
+		Ok(uri)
+	}
+
+	/// Sends a request and waits for the answer's head, within the timeout.
+	async fn request(
+		&self,
+		request: Result<Request<Full<Bytes>>, hyper::http::Error>,
+	) -> Result<hyper::Response<hyper::body::Incoming>, HttpError> {
+		let request = request.map_err(|_| HttpError::BadUrl)?;
+		tokio::time::timeout(TIMEOUT, self.client.request(request))
+			.await
+			.map_err(|_| HttpError::Unreachable(format!("no answer within {TIMEOUT:?}")))?
+			.map_err(|e| {
+				if refused_as_not_public(&e) {
+					HttpError::NotPublic
+				} else {
+					HttpError::Unreachable(crate::error_chain(&e))
+				}
+			})
 	}
 }
 
@@ -201,51 +234,21 @@ fn native_roots() -> rustls::RootCertStore {
 	roots
 }
 
-/// Why a download failed.
-#[derive(Debug)]
-pub enum FetchError {
+/// Why a download or an upload failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
 	/// Not an `http://` or `https://` URL with a host.
+	#[error("not an http(s) URL with a host")]
 	BadUrl,
 	/// The host is, or resolves to, an address that is not public.
+	#[error("the host is not a public address")]
 	NotPublic,
 	/// The body is larger than the limit.
+	#[error("the body is larger than the limit")]
 	TooLarge,
 	/// The endpoint could not be reached, or answered with an error.
+	#[error("unreachable: {0}")]
 	Unreachable(String),
-}
-
-impl std::fmt::Display for FetchError {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		match self {
-			FetchError::BadUrl => write!(f, "not an http(s) URL with a host"),
-			FetchError::NotPublic => write!(f, "the host is not a public address"),
-			FetchError::TooLarge => write!(f, "the body is larger than the limit"),
-			FetchError::Unreachable(why) => write!(f, "unreachable: {why}"),
-		}
-	}
-}
-
-impl std::error::Error for FetchError {}
-
-fn plain_client() -> Client<HttpConnector, Full<Bytes>> {
-	Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// Sends `body` to `url` with `method`; the status and the answer's text. For the contributor's
-/// own uploads to the storage endpoint it chose.
-pub async fn send(method: &str, url: &str, body: Vec<u8>) -> Result<(StatusCode, String)> {
-	let request = Request::builder()
-		.method(method)
-		.uri(url)
-		.header("Content-Type", "application/octet-stream")
-		.body(Full::new(Bytes::from(body)))?;
-	let response = tokio::time::timeout(TIMEOUT, plain_client().request(request))
-		.await
-		.map_err(|_| anyhow!("{url} did not answer within {TIMEOUT:?}"))?
-		.with_context(|| format!("{method} {url}"))?;
-	let status = response.status();
-	let text = response.into_body().collect().await.map_err(|e| anyhow!("{e}"))?.to_bytes();
-	Ok((status, String::from_utf8_lossy(&text).into_owned()))
 }
 
 #[cfg(test)]
@@ -299,7 +302,7 @@ mod tests {
 	async fn a_datanet_cannot_make_a_provider_reach_its_own_network() {
 		let (address, count) = counting_listener().await;
 		let port = address.rsplit(':').next().unwrap();
-		let fetcher = Fetcher::new(false);
+		let fetcher = HttpClient::new(false);
 		for url in [
 			format!("http://{address}/v1/blobs/0x00"),
 			format!("http://localhost:{port}/v1/blobs/0x00"),
@@ -307,9 +310,9 @@ mod tests {
 			format!("https://{address}/v1/blobs/0x00"),
 		] {
 			let error = fetcher.get(&url, 100).await.unwrap_err();
-			assert!(matches!(error, FetchError::NotPublic), "{url}: {error}");
+			assert!(matches!(error, HttpError::NotPublic), "{url}: {error}");
 		}
-		assert!(matches!(fetcher.get("ftp://example.com/x", 100).await, Err(FetchError::BadUrl)));
+		assert!(matches!(fetcher.get("ftp://example.com/x", 100).await, Err(HttpError::BadUrl)));
 		tokio::time::sleep(Duration::from_millis(100)).await;
 		assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0);
 	}
@@ -317,11 +320,11 @@ mod tests {
 	#[tokio::test]
 	async fn an_operator_may_allow_private_addresses_and_https_is_spoken() {
 		let (address, count) = counting_listener().await;
-		let fetcher = Fetcher::new(true);
+		let fetcher = HttpClient::new(true);
 		// The listener accepts and says nothing: the TLS handshake fails, after connecting.
 		let error =
 			fetcher.get(&format!("https://{address}/v1/blobs/0x00"), 100).await.unwrap_err();
-		assert!(matches!(error, FetchError::Unreachable(_)), "{error}");
+		assert!(matches!(error, HttpError::Unreachable(_)), "{error}");
 		assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
 	}
 }

@@ -5,7 +5,7 @@
 //! The daemon offers only the job kinds it runs ([`RUNNABLE`]): a configuration that offers
 //! another kind is refused, since every job of that kind assigned to it would fail.
 
-use anyhow::{Context, Result};
+use crate::amount::Open;
 use pallet_compute::JobKind;
 use serde::Deserialize;
 use std::{net::SocketAddr, path::PathBuf};
@@ -24,7 +24,7 @@ pub struct Config {
 	pub listen: SocketAddr,
 	pub public_url: String,
 	pub data_dir: PathBuf,
-	pub bond: String,
+	pub bond: Open,
 	#[serde(default = "default_max_blob_bytes")]
 	pub max_blob_bytes: u64,
 	/// The most bytes the blob store holds in all.
@@ -71,8 +71,8 @@ pub struct Hardware {
 #[serde(deny_unknown_fields)]
 pub struct OfferConfig {
 	pub kind: KindConfig,
-	/// OPEN per job, in decimal.
-	pub price: String,
+	/// OPEN per job.
+	pub price: Open,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -106,14 +106,31 @@ fn default_concurrency() -> u32 {
 	4
 }
 
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+	#[error("reading the configuration {path}")]
+	Read { path: PathBuf, source: std::io::Error },
+	#[error("parsing the configuration {path}")]
+	Parse { path: PathBuf, source: toml::de::Error },
+	#[error("`public_url` must be an http:// or https:// URL")]
+	PublicUrl,
+	#[error("`concurrency` must be at least 1")]
+	ZeroConcurrency,
+	#[error("`offers` must name at least one job kind")]
+	NoOffers,
+	#[error("`offers` names {0:?}, which this daemon does not run (it runs {RUNNABLE:?})")]
+	NotRunnable(KindConfig),
+}
+
 impl Config {
 	/// Reads and checks a configuration file; relative paths in it are taken from the file's
 	/// directory.
-	pub fn load(path: &std::path::Path) -> Result<Self> {
+	pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
 		let text = std::fs::read_to_string(path)
-			.with_context(|| format!("reading the configuration {}", path.display()))?;
+			.map_err(|source| ConfigError::Read { path: path.into(), source })?;
 		let mut config: Config = toml::from_str(&text)
-			.with_context(|| format!("parsing the configuration {}", path.display()))?;
+			.map_err(|source| ConfigError::Parse { path: path.into(), source })?;
 		let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
 		config.key_file = base.join(&config.key_file);
 		config.data_dir = base.join(&config.data_dir);
@@ -121,29 +138,20 @@ impl Config {
 		Ok(config)
 	}
 
-	fn check(&self) -> Result<()> {
-		crate::parse_open(&self.bond).context("`bond`")?;
-		anyhow::ensure!(
-			self.public_url.starts_with("http://") || self.public_url.starts_with("https://"),
-			"`public_url` must be an http:// or https:// URL"
-		);
-		anyhow::ensure!(self.concurrency > 0, "`concurrency` must be at least 1");
-		anyhow::ensure!(!self.offers.is_empty(), "`offers` must name at least one job kind");
-		for offer in &self.offers {
-			crate::parse_open(&offer.price)
-				.with_context(|| format!("price of {:?}", offer.kind))?;
-			anyhow::ensure!(
-				RUNNABLE.contains(&offer.kind),
-				"`offers` names {:?}, which this daemon does not run (it runs {RUNNABLE:?})",
-				offer.kind
-			);
+	fn check(&self) -> Result<(), ConfigError> {
+		if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+			return Err(ConfigError::PublicUrl);
 		}
-		Ok(())
-	}
-
-	/// The bond in OPEN's smallest units.
-	pub fn bond(&self) -> u128 {
-		crate::parse_open(&self.bond).unwrap_or_default()
+		if self.concurrency == 0 {
+			return Err(ConfigError::ZeroConcurrency);
+		}
+		if self.offers.is_empty() {
+			return Err(ConfigError::NoOffers);
+		}
+		match self.offers.iter().find(|o| !RUNNABLE.contains(&o.kind)) {
+			Some(offer) => Err(ConfigError::NotRunnable(offer.kind)),
+			None => Ok(()),
+		}
 	}
 
 	/// The declaration registered on chain.
@@ -160,10 +168,7 @@ impl Config {
 			offers: self
 				.offers
 				.iter()
-				.map(|o| pallet_compute::Offer {
-					kind: o.kind.into(),
-					price: crate::parse_open(&o.price).unwrap_or_default(),
-				})
+				.map(|o| pallet_compute::Offer { kind: o.kind.into(), price: o.price.units() })
 				.collect(),
 		}
 	}
@@ -195,7 +200,7 @@ price = "0.5"
 		std::fs::write(&path, MINIMAL).unwrap();
 		let config = Config::load(&path).unwrap();
 		assert_eq!(config.key_file, dir.path().join("key"));
-		assert_eq!(config.bond(), 1000 * crate::OPEN);
+		assert_eq!(config.bond, Open(1000 * crate::OPEN));
 		let input = config.provider_input();
 		assert_eq!(input.endpoint, b"http://127.0.0.1:9100".to_vec());
 		assert_eq!(input.offers[0].price, crate::OPEN / 2);
@@ -220,7 +225,7 @@ price = "0.5"
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("provider.toml");
 		for (bad, why) in [
-			(MINIMAL.replace("1000", "lots"), "`bond`"),
+			(MINIMAL.replace("1000", "lots"), "`lots` is not an amount of OPEN"),
 			(MINIMAL.replace("concurrency = 2", "concurrency = 0"), "concurrency"),
 			(MINIMAL.replace("contribution-validation", "mining"), "unknown variant"),
 			(MINIMAL.replace("http://127.0.0.1:9100/", "127.0.0.1"), "public_url"),
@@ -228,7 +233,10 @@ price = "0.5"
 			(MINIMAL.replace("contribution-validation", "training"), "does not run"),
 		] {
 			std::fs::write(&path, bad).unwrap();
-			let error = format!("{:#}", Config::load(&path).unwrap_err());
+			let error = Config::load(&path).unwrap_err();
+			// The whole chain of causes, as the daemon logs it.
+			let error = anyhow::Error::new(error);
+			let error = format!("{error:#}");
 			assert!(error.contains(why), "{error}");
 		}
 	}

@@ -11,14 +11,13 @@
 //! new jobs, lets running jobs finish for up to [`SHUTDOWN_GRACE`], and exits.
 
 use crate::{
-	batch::Batcher,
-	chain::Chain,
-	client::{FetchError, Fetcher},
+	batch::{BatchError, Batcher},
+	chain::{Chain, ChainError},
+	client::{HttpClient, HttpError},
 	config::Config,
 	store::BlobStore,
 	validate,
 };
-use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use hyper_util::rt::TokioIo;
 use openledger_runtime::{AccountId, Runtime, RuntimeCall};
@@ -27,6 +26,8 @@ use pallet_datanets::{ValidationOutcome, ValidationReport, ValidationRequest};
 use sp_core::{crypto::Pair as _, sr25519};
 use std::{
 	collections::{BTreeMap, BTreeSet},
+	net::SocketAddr,
+	path::{Path, PathBuf},
 	sync::Arc,
 	time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -54,6 +55,40 @@ fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Why the daemon could not start, or a step of a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+	#[error("reading the key file {path}")]
+	ReadKey { path: PathBuf, source: std::io::Error },
+	#[error(
+		"the key file {path} is accessible to others (mode {mode:o}); make it private with `chmod 600`"
+	)]
+	KeyNotPrivate { path: PathBuf, mode: u32 },
+	#[error("the key file {path} holds no valid secret")]
+	BadKey { path: PathBuf },
+	#[error("opening the blob store in {path}")]
+	Store { path: PathBuf, source: std::io::Error },
+	#[error("listening on {address}")]
+	Listen { address: SocketAddr, source: std::io::Error },
+	#[error("reading the chain")]
+	Read(#[from] ChainError),
+	#[error("{step}")]
+	Submit { step: &'static str, source: ChainError },
+	#[error("{step}")]
+	Batch { step: &'static str, source: BatchError },
+	#[error("decoding a validation payload")]
+	Payload(#[source] codec::Error),
+}
+
+/// The steps of the daemon's own transactions, for [`DaemonError::Submit`] and
+/// [`DaemonError::Batch`].
+fn submitting(step: &'static str) -> impl FnOnce(ChainError) -> DaemonError {
+	move |source| DaemonError::Submit { step, source }
+}
+fn batching(step: &'static str) -> impl FnOnce(BatchError) -> DaemonError {
+	move |source| DaemonError::Batch { step, source }
+}
+
 /// What the daemon remembers of a job, for `/v1/status`.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct JobRecord {
@@ -76,7 +111,7 @@ pub struct Shared {
 	pub account: AccountId,
 	pub store: BlobStore,
 	/// Fetches contributions from datanets' storage endpoints.
-	fetcher: Fetcher,
+	http: HttpClient,
 	pub config: Config,
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
 	counters: Mutex<BTreeMap<&'static str, u64>>,
@@ -114,7 +149,7 @@ impl Shared {
 					let _ = self.queue.try_send(job);
 				}
 			},
-			Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading the jobs on chain"),
+			Err(e) => tracing::warn!(error = %crate::error_chain(&e), "reading the jobs on chain"),
 		}
 	}
 
@@ -135,7 +170,7 @@ impl Shared {
 		datanet: u32,
 		contributor: &AccountId,
 		hash: sp_core::H256,
-	) -> Result<bool> {
+	) -> Result<bool, ChainError> {
 		let commitment = pallet_datanets::commitment_of(contributor, datanet, &hash);
 		let keys = [
 			pallet_datanets::Commitments::<Runtime>::hashed_key_for(contributor, commitment),
@@ -150,7 +185,7 @@ impl Shared {
 	}
 
 	/// The ids of the open jobs assigned to this provider on chain.
-	async fn assigned_jobs(&self) -> Result<Vec<JobId>> {
+	async fn assigned_jobs(&self) -> Result<Vec<JobId>, ChainError> {
 		let prefix = pallet_compute::ProviderJobs::<Runtime>::hashed_key_for(&self.account, 0u64);
 		// The key ends with twox64(job) ++ job; the prefix is everything before.
 		let prefix = &prefix[..prefix.len() - 16];
@@ -163,7 +198,7 @@ impl Shared {
 	}
 
 	/// Registers this provider, or brings its record in line with the configuration.
-	async fn register(&self) -> Result<()> {
+	async fn register(&self) -> Result<(), DaemonError> {
 		let input = self.config.provider_input();
 		let key = pallet_compute::Providers::<Runtime>::hashed_key_for(&self.account);
 		let existing: Option<pallet_compute::ProviderOf<Runtime>> =
@@ -171,11 +206,11 @@ impl Shared {
 		let call = |c| RuntimeCall::Compute(c);
 		match existing {
 			None => {
-				let bond = self.config.bond();
+				let bond = self.config.bond.units();
 				self.chain
 					.submit(&self.signer, call(pallet_compute::Call::register { input, bond }))
 					.await
-					.context("registering")?;
+					.map_err(submitting("registering"))?;
 				tracing::info!(account = %self.account, bond, "registered");
 			},
 			Some(p) => {
@@ -187,7 +222,7 @@ impl Shared {
 					self.chain
 						.submit(&self.signer, call(pallet_compute::Call::update { input }))
 						.await
-						.context("updating the registration")?;
+						.map_err(submitting("updating the registration"))?;
 					tracing::info!(account = %self.account, "registration updated");
 				}
 				match p.status {
@@ -198,7 +233,9 @@ impl Shared {
 							.await
 						{
 							Ok(_) => tracing::info!("resumed"),
-							Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not resume"),
+							Err(e) => {
+								tracing::warn!(error = %crate::error_chain(&e), "could not resume")
+							},
 						}
 					},
 					ProviderStatus::Leaving { .. } => {
@@ -214,7 +251,7 @@ impl Shared {
 	}
 
 	/// Takes one job as far as it goes: accept, execute, submit.
-	async fn process(&self, job: JobId) -> Result<()> {
+	async fn process(&self, job: JobId) -> Result<(), DaemonError> {
 		let key = pallet_compute::Jobs::<Runtime>::hashed_key_for(job);
 		let Some(info) = self.chain.storage::<pallet_compute::JobOf<Runtime>>(&key).await? else {
 			return Ok(());
@@ -226,7 +263,7 @@ impl Shared {
 			self.batcher
 				.submit(RuntimeCall::Compute(pallet_compute::Call::accept_job { job }))
 				.await
-				.context("accepting")?;
+				.map_err(batching("accepting"))?;
 			let at = now_ms();
 			self.record(job, |r| {
 				r.state = "accepted".into();
@@ -251,14 +288,15 @@ impl Shared {
 				tracing::warn!(job, ?kind, "this daemon does not run this kind: giving it up");
 				self.batcher
 					.submit(RuntimeCall::Compute(pallet_compute::Call::fail_job { job }))
-					.await?;
+					.await
+					.map_err(batching("giving the job up"))?;
 				return Ok(());
 			},
 		};
 		self.batcher
 			.submit(RuntimeCall::Compute(pallet_compute::Call::submit_result { job, result }))
 			.await
-			.context("submitting the result")?;
+			.map_err(batching("submitting the result"))?;
 		let at = now_ms();
 		self.record(job, |r| {
 			r.state = "completed".into();
@@ -272,9 +310,9 @@ impl Shared {
 
 	/// Runs a validation job: fetches the contribution's bytes from its datanet's storage
 	/// endpoints and checks them.
-	async fn validate(&self, payload: &[u8]) -> Result<ValidationReport> {
+	async fn validate(&self, payload: &[u8]) -> Result<ValidationReport, DaemonError> {
 		let ValidationRequest { datanet, contribution } =
-			ValidationRequest::decode(&mut &payload[..]).context("a validation payload")?;
+			ValidationRequest::decode(&mut &payload[..]).map_err(DaemonError::Payload)?;
 		let key = pallet_datanets::Contributions::<Runtime>::hashed_key_for(datanet, contribution);
 		let Some(item) =
 			self.chain.storage::<pallet_datanets::ContributionOf<Runtime>>(&key).await?
@@ -307,7 +345,7 @@ impl Shared {
 		for endpoint in endpoints {
 			let base = String::from_utf8_lossy(&endpoint).trim_end_matches('/').to_string();
 			let url = format!("{base}/v1/blobs/{:?}", item.content_hash);
-			match self.fetcher.get(&url, limit).await {
+			match self.http.get(&url, limit).await {
 				Ok(Some(bytes)) => {
 					return Ok(validate::validate(
 						item.content_hash,
@@ -317,7 +355,7 @@ impl Shared {
 					))
 				},
 				Ok(None) => {},
-				Err(FetchError::TooLarge) => {
+				Err(HttpError::TooLarge) => {
 					return Ok(validate::report(
 						ValidationOutcome::SizeMismatch,
 						0,
@@ -350,40 +388,33 @@ impl Shared {
 ///
 /// Like ssh with a private key, it refuses a file that others than its owner may read or write:
 /// the key controls the provider's bond and earnings.
-pub fn load_key(path: &std::path::Path) -> Result<sr25519::Pair> {
+pub fn load_key(path: &Path) -> Result<sr25519::Pair, DaemonError> {
+	let unreadable = |source| DaemonError::ReadKey { path: path.into(), source };
 	#[cfg(unix)]
 	{
 		use std::os::unix::fs::PermissionsExt;
-		let mode = std::fs::metadata(path)
-			.with_context(|| format!("reading the key file {}", path.display()))?
-			.permissions()
-			.mode();
-		anyhow::ensure!(
-			mode & 0o077 == 0,
-			"the key file {} is accessible to others (mode {:o}); make it private with `chmod 600`",
-			path.display(),
-			mode & 0o777
-		);
+		let mode = std::fs::metadata(path).map_err(unreadable)?.permissions().mode();
+		if mode & 0o077 != 0 {
+			return Err(DaemonError::KeyNotPrivate { path: path.into(), mode: mode & 0o777 });
+		}
 	}
-	let text = std::fs::read_to_string(path)
-		.with_context(|| format!("reading the key file {}", path.display()))?;
-	sr25519::Pair::from_string(text.trim(), None).map_err(|e| {
-		anyhow::anyhow!("the key file {} holds no valid secret: {e:?}", path.display())
-	})
+	let text = std::fs::read_to_string(path).map_err(unreadable)?;
+	sr25519::Pair::from_string(text.trim(), None)
+		.map_err(|_| DaemonError::BadKey { path: path.into() })
 }
 
 /// Runs the daemon until SIGINT or SIGTERM.
-pub async fn run(config: Config) -> Result<()> {
+pub async fn run(config: Config) -> Result<(), DaemonError> {
 	let signer = load_key(&config.key_file)?;
 	let account: AccountId = signer.public().into();
 	let store = BlobStore::open(&config.data_dir, config.max_blob_bytes, config.max_store_bytes)
-		.with_context(|| format!("opening the blob store in {}", config.data_dir.display()))?;
+		.map_err(|source| DaemonError::Store { path: config.data_dir.clone(), source })?;
 	let chain = Arc::new(Chain::connect(&config.chain_rpc).await?);
 	let batcher = Batcher::start(chain.clone(), signer.clone());
 	let (queue, mut jobs_in) = mpsc::channel(queue_capacity(config.concurrency));
 	let listener = tokio::net::TcpListener::bind(config.listen)
 		.await
-		.with_context(|| format!("listening on {}", config.listen))?;
+		.map_err(|source| DaemonError::Listen { address: config.listen, source })?;
 	let concurrency = config.concurrency as usize;
 	let poll = Duration::from_millis(config.poll_interval_ms);
 	let shared = Arc::new(Shared {
@@ -392,7 +423,7 @@ pub async fn run(config: Config) -> Result<()> {
 		signer,
 		account,
 		store,
-		fetcher: Fetcher::new(config.allow_private_storage),
+		http: HttpClient::new(config.allow_private_storage),
 		config,
 		jobs: Mutex::new(BTreeMap::new()),
 		counters: Mutex::new(BTreeMap::new()),
@@ -453,7 +484,9 @@ pub async fn run(config: Config) -> Result<()> {
 						}
 						tracing::warn!("the subscription to new blocks ended; subscribing again");
 					},
-					Err(e) => tracing::warn!(error = %format!("{e:#}"), "following the chain"),
+					Err(e) => {
+						tracing::warn!(error = %crate::error_chain(&e), "following the chain")
+					},
 				}
 				tokio::time::sleep(poll).await;
 			}
@@ -475,7 +508,7 @@ pub async fn run(config: Config) -> Result<()> {
 				let (shared, running) = (shared.clone(), running.clone());
 				tokio::spawn(async move {
 					if let Err(e) = shared.process(job).await {
-						let error = format!("{e:#}");
+						let error = crate::error_chain(&e);
 						tracing::warn!(job, %error, "job step failed; it is retried on the next poll");
 						shared.record(job, |r| r.error = Some(error)).await;
 					}
@@ -523,8 +556,8 @@ mod tests {
 		for mode in [0o644, 0o640, 0o604, 0o660] {
 			std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
 			let Err(error) = load_key(&path) else { panic!("mode {mode:o} was accepted") };
-			let error = format!("{error:#}");
-			assert!(error.contains("chmod 600"), "{mode:o}: {error}");
+			assert!(matches!(error, DaemonError::KeyNotPrivate { .. }), "{mode:o}: {error}");
+			assert!(error.to_string().contains("chmod 600"), "{error}");
 		}
 		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
 		let pair = load_key(&path).unwrap();

@@ -125,7 +125,7 @@ async fn put_blob(
 			)
 		},
 		Err(e) => {
-			tracing::warn!(error = %format!("{e:#}"), "reading the chain for an upload");
+			tracing::warn!(error = %crate::error_chain(&e), "reading the chain for an upload");
 			return error(StatusCode::SERVICE_UNAVAILABLE, "the chain could not be read");
 		},
 	}

@@ -13,44 +13,20 @@ use std::{
 };
 
 /// Why the store refused or failed.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
 	/// The bytes hash to `actual`, not to the key they were offered under.
-	HashMismatch {
-		claimed: H256,
-		actual: H256,
-	},
+	#[error("the bytes hash to {actual:?}, not to the claimed {claimed:?}")]
+	HashMismatch { claimed: H256, actual: H256 },
 	/// The blob is larger than the store takes.
-	TooLarge {
-		size: u64,
-		limit: u64,
-	},
+	#[error("the blob has {size} bytes or more, more than the limit of {limit}")]
+	TooLarge { size: u64, limit: u64 },
 	/// The store would hold more than its quota.
-	Full {
-		size: u64,
-		free: u64,
-	},
+	#[error("the store is full: {size} bytes offered, {free} free")]
+	Full { size: u64, free: u64 },
+	#[error("storage error: {0}")]
 	Io(String),
 }
-
-impl std::fmt::Display for StoreError {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		match self {
-			StoreError::HashMismatch { claimed, actual } => {
-				write!(f, "the bytes hash to {actual:?}, not to the claimed {claimed:?}")
-			},
-			StoreError::TooLarge { size, limit } => {
-				write!(f, "the blob has {size} bytes or more, more than the limit of {limit}")
-			},
-			StoreError::Full { size, free } => {
-				write!(f, "the store is full: {size} bytes offered, {free} free")
-			},
-			StoreError::Io(e) => write!(f, "storage error: {e}"),
-		}
-	}
-}
-
-impl std::error::Error for StoreError {}
 
 /// The blake2-256 hash of `bytes`, the key of a blob and of a contribution.
 pub fn content_hash(bytes: &[u8]) -> H256 {

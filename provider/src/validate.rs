@@ -109,12 +109,9 @@ fn text(bytes: &[u8]) -> Result<&str, (u8, String)> {
 		.map_err(|e| (0, format!("not UTF-8: invalid byte at offset {}", e.valid_up_to())))
 }
 
+/// `good` of `total` in percent; 0 of nothing.
 fn share(good: usize, total: usize) -> u8 {
-	if total == 0 {
-		0
-	} else {
-		(good * 100 / total) as u8
-	}
+	(good * 100).checked_div(total).unwrap_or(0) as u8
 }
 
 fn json_lines(text: &str) -> Result<String, (u8, String)> {

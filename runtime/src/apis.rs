@@ -187,7 +187,7 @@ impl_runtime_apis! {
 		pallet_datanets::VersionOf<Runtime>,
 	> for Runtime {
 		fn datanet(datanet: DatanetId) -> Option<pallet_datanets::DatanetOf<Runtime>> {
-			pallet_datanets::Datanets::<Runtime>::get(datanet)
+			pallet_datanets::DatanetInfo::<Runtime>::get(datanet)
 		}
 		fn contribution(
 			datanet: DatanetId,

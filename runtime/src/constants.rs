@@ -162,6 +162,8 @@ pub mod tokenomics {
 		(who, VESTING_CLIFF, VESTING_DURATION, VESTING_FEE_FLOAT)
 	}
 
+	// Evaluated while compiling: an overflow or an index out of bounds fails the build.
+	#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 	const _: () = {
 		let mut sum = 0;
 		let mut i = 0;
@@ -170,6 +172,9 @@ pub mod tokenomics {
 			i += 1;
 		}
 		assert!(sum == BASIS_POINTS, "the allocations must add up to the whole supply");
-		assert!(TOTAL_SUPPLY % BASIS_POINTS == 0, "every allocation must be exact to the unit");
+		assert!(
+			TOTAL_SUPPLY.is_multiple_of(BASIS_POINTS),
+			"every allocation must be exact to the unit"
+		);
 	};
 }

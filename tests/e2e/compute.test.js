@@ -197,11 +197,11 @@ describe('compute providers on a development chain', () => {
     const file = join(dir, 'big.jsonl');
     await writeFile(file, `${JSON.stringify({ text: big })}\n`);
     const bobBefore = await balances(api, bob.address);
-    const contributionsBefore = (await api.query.datanets.datanets(0)).unwrap().contributions.toNumber();
+    const contributionsBefore = (await api.query.datanets.datanetInfo(0)).unwrap().contributions.toNumber();
     const run = await cli(['--rpc', ws(), 'contribute', '--datanet', '0', '--file', file, '--format', 'json-lines', '--suri', '//Bob']);
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /refused the upload \(413 Payload Too Large\)/);
-    assert.equal((await api.query.datanets.datanets(0)).unwrap().contributions.toNumber(), contributionsBefore);
+    assert.equal((await api.query.datanets.datanetInfo(0)).unwrap().contributions.toNumber(), contributionsBefore);
     assert.equal((await balances(api, bob.address)).held, bobBefore.held);
     assert.equal((await api.query.datanets.commitments.keys(bob.address)).length, 0);
 

@@ -85,7 +85,7 @@ fn busy_provider<T: Config>(index: u32) {
 /// providers.
 fn busy_then_free<T: Config>() -> T::AccountId {
 	fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(T::MaxScan::get()));
-	Cursors::<T>::insert(JobKind::Training, 0);
+	AssignmentCursor::<T>::insert(JobKind::Training, 0);
 	for i in 0..T::MaxScan::get().saturating_sub(1) {
 		busy_provider::<T>(i);
 	}
@@ -276,7 +276,7 @@ mod benchmarks {
 	#[benchmark]
 	fn fail_job() {
 		ProvidersByKind::<T>::remove(JobKind::Training);
-		Cursors::<T>::insert(JobKind::Training, 0);
+		AssignmentCursor::<T>::insert(JobKind::Training, 0);
 		let provider = new_provider::<T>("first", 0, u32::MAX);
 		let owner = funded::<T>("owner", 0);
 		Compute::<T>::create_job(
@@ -320,7 +320,7 @@ mod benchmarks {
 				.saturating_sub(busy)
 				.saturating_sub(1),
 		);
-		Cursors::<T>::insert(JobKind::Training, 0);
+		AssignmentCursor::<T>::insert(JobKind::Training, 0);
 		let mut late = Vec::new();
 		for i in 0..n {
 			// One job each: the provider takes one at a time, and its bond is the minimum.
@@ -369,5 +369,9 @@ mod benchmarks {
 		assert!(n == 0 || ProviderJobs::<T>::iter_prefix(&next).count() > 0);
 	}
 
-	impl_benchmark_test_suite!(Compute, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Compute,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

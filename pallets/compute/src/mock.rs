@@ -118,29 +118,43 @@ impl pallet_compute::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Everyone but `POOR` starts with 1,000,000; `POOR` with 20, less than any bond or fee.
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut balances: Vec<(AccountId, Balance)> = [TREASURY, P1, P2, P3, 4, 5, 6, USER]
-		.into_iter()
-		.map(|a| (a, 1_000_000))
-		.collect();
-	balances.push((POOR, 20));
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	RECEIVED.with(|r| r.borrow_mut().clear());
-	ext
+/// The test externalities, all tests' starting point. Everyone but `POOR` starts with
+/// 1,000,000; `POOR` with 20, less than any bond or fee.
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
 }
 
-/// Runs a test and then checks the pallet's invariants.
-pub fn test(body: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		body();
-		Compute::do_try_state().expect("invariants hold");
-	});
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		let mut balances: Vec<(AccountId, Balance)> = [TREASURY, P1, P2, P3, 4, 5, 6, USER]
+			.into_iter()
+			.map(|a| (a, 1_000_000))
+			.collect();
+		balances.push((POOR, 20));
+		Self { balances }
+	}
+}
+
+impl ExtBuilder {
+	/// The externalities at block 1, with the balances of the builder.
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		RECEIVED.with(|r| r.borrow_mut().clear());
+		ext
+	}
+
+	/// Runs `test` in fresh externalities, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Compute::do_try_state().expect("invariants hold");
+		});
+	}
 }
 
 /// A provider offering validation at `PRICE` and training at twice that, one job at a time.

@@ -2,42 +2,8 @@
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use openledger_primitives::JobKind;
 use scale_info::TypeInfo;
-
-/// A job's number, assigned in order of creation from 0.
-pub type JobId = u64;
-
-/// What a job asks a provider to do.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	PartialOrd,
-	Ord,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum JobKind {
-	/// Check a datanet contribution's bytes against its record and score them. Only the datanets
-	/// pallet creates these jobs, since their results change contributions' fate.
-	ContributionValidation,
-	/// Train a model on datanet versions.
-	Training,
-	/// Run a model on an input.
-	Inference,
-}
-
-impl JobKind {
-	/// Whether any account may create jobs of this kind with [`crate::Pallet::create_job`].
-	pub fn is_public(self) -> bool {
-		!matches!(self, JobKind::ContributionValidation)
-	}
-}
 
 /// The machine a provider offers, or the least a job needs.
 #[derive(

@@ -2,7 +2,7 @@
 //! curators, and for reviews the verdict that settles the contribution.
 
 use super::*;
-use crate::pallet::{Datanets as DatanetStore, Pallet as Datanets};
+use crate::pallet::{DatanetInfo, Pallet as Datanets};
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
@@ -137,7 +137,8 @@ fn max_endpoints<T: Config>() -> Vec<Vec<u8>> {
 }
 
 fn validation_rules<T: Config>(auto_reject: bool) -> ValidationRules<BalanceOf<T>> {
-	let fee = <T::Jobs as pallet_compute::JobMarket<_, _, _>>::min_fee().max(1_000u32.into());
+	let fee =
+		<T::Jobs as openledger_primitives::JobMarket<_, _, _>>::min_fee().max(1_000u32.into());
 	ValidationRules { fee, auto_reject }
 }
 
@@ -163,7 +164,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), max_metadata::<T>(), rules);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.owner), Some(owner));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.owner), Some(owner));
 	}
 
 	#[benchmark]
@@ -175,7 +176,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), 0, metadata);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.metadata.description.len()), Some(1));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.metadata.description.len()), Some(1));
 	}
 
 	#[benchmark]
@@ -187,7 +188,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), 0, rules);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.rules.approvals_needed), Some(1));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.rules.approvals_needed), Some(1));
 	}
 
 	#[benchmark]
@@ -198,7 +199,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), 0, Some(to.clone()));
 
-		assert_eq!(DatanetStore::<T>::get(0).and_then(|d| d.pending_owner), Some(to));
+		assert_eq!(DatanetInfo::<T>::get(0).and_then(|d| d.pending_owner), Some(to));
 	}
 
 	#[benchmark]
@@ -215,7 +216,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(to.clone()), 0);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.owner), Some(to));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.owner), Some(to));
 	}
 
 	#[benchmark]
@@ -225,7 +226,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), 0);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.status), Some(DatanetStatus::Closed));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.status), Some(DatanetStatus::Closed));
 	}
 
 	/// With validation asked for: the job itself is weighed by the job market.
@@ -246,7 +247,7 @@ mod benchmarks {
 			BalanceOf::<T>::max_value(),
 		);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.pending), Some(1));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.pending), Some(1));
 	}
 
 	#[benchmark]
@@ -256,7 +257,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		review(RawOrigin::Signed(last), 0, 0, Verdict::Accept);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.accepted), Some(1));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.accepted), Some(1));
 	}
 
 	#[benchmark]
@@ -281,7 +282,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), 0);
 
-		assert_eq!(DatanetStore::<T>::get(0).map(|d| d.versions), Some(1));
+		assert_eq!(DatanetInfo::<T>::get(0).map(|d| d.versions), Some(1));
 	}
 
 	#[benchmark]
@@ -359,9 +360,9 @@ mod benchmarks {
 
 		#[block]
 		{
-			assert!(<Datanets<T> as pallet_compute::JobConsumer>::on_result(
+			assert!(<Datanets<T> as openledger_primitives::JobConsumer>::on_result(
 				7,
-				pallet_compute::JobKind::ContributionValidation,
+				openledger_primitives::JobKind::ContributionValidation,
 				&payload,
 				&report,
 			)
@@ -394,5 +395,9 @@ mod benchmarks {
 		assert!(!Commitments::<T>::contains_key(&who, commitment));
 	}
 
-	impl_benchmark_test_suite!(Datanets, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Datanets,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -46,7 +46,7 @@
 //! The bytes themselves live in provider blob stores. A datanet's owner names the **storage
 //! endpoints** that serve its contributions by hash (see [`Pallet::set_services`]) and may ask
 //! for **automatic validation**: each new contribution then gets a
-//! [`pallet_compute::JobKind::ContributionValidation`] job, paid by the contributor with the
+//! [`openledger_primitives::JobKind::ContributionValidation`] job, paid by the contributor with the
 //! datanet's validation fee, in which a compute provider fetches the bytes from an endpoint and
 //! checks their hash, their size and that they parse in the declared format. The
 //! [`ValidationReport`] (outcome, score 0-100, reason) is kept in [`Validations`] for curators;
@@ -65,14 +65,27 @@
 //!
 //! [`runtime_api::DatanetsApi`] returns a datanet, a contribution, a version and its contribution
 //! list in pages, a contributor's record and Merkle proofs, so that clients need not scan storage.
+//!
+//! ## Code
+//!
+//! Each call in this file checks its origin and calls a `do_*` function of `src/features/`:
+//! `datanet.rs` (creation, metadata, rules, ownership, deposits), `contribution.rs` (commitments,
+//! contributions, stakes, records, rate limits), `review.rs` (reviews and slashes), `version.rs`
+//! (versions and proofs), `validation.rs` (storage endpoints, validation jobs and their outcome);
+//! `features/try_state.rs` holds the invariants. The job market is reached through the traits of
+//! `openledger-primitives`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub use pallet::*;
 
+// Benchmarks build their worst cases on a test runtime and stop at the first setup that fails,
+// as tests do.
 #[cfg(feature = "runtime-benchmarks")]
+#[allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 mod benchmarking;
+mod features;
 pub mod merkle;
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
@@ -94,21 +107,14 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use codec::Encode;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{
-			fungible::{Inspect, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Restriction},
-		},
+		traits::fungible::{Inspect, Mutate, MutateHold},
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_compute::{JobConsumer, JobId, JobKind, JobMarket};
+	use openledger_primitives::{JobId, JobMarket};
 	use sp_core::H256;
-	use sp_runtime::{
-		traits::{Saturating, UniqueSaturatedInto, Zero},
-		Perbill,
-	};
+	use sp_runtime::{traits::Zero, Perbill};
 
 	/// The balance type of the currency deposits are held in.
 	pub type BalanceOf<T> =
@@ -299,21 +305,26 @@ pub mod pallet {
 		CommitmentDeposit,
 	}
 
+	// Hashers: the ids the chain assigns in sequence (datanets, contributions, versions, positions)
+	// are keyed with `Twox64Concat`: no one chooses them, so no one can grind keys into one corner
+	// of the trie, and twox is the cheaper hash. Keys a caller chooses (accounts, content hashes,
+	// commitments) are keyed with `Blake2_128Concat`.
+
 	/// The id the next datanet gets.
 	#[pallet::storage]
 	pub type NextDatanetId<T> = StorageValue<_, DatanetId, ValueQuery>;
 
 	/// Every datanet.
 	#[pallet::storage]
-	pub type Datanets<T: Config> = StorageMap<_, Blake2_128Concat, DatanetId, DatanetOf<T>>;
+	pub type DatanetInfo<T: Config> = StorageMap<_, Twox64Concat, DatanetId, DatanetOf<T>>;
 
 	/// Every pending, accepted or slashed contribution. Rejected ones are removed.
 	#[pallet::storage]
 	pub type Contributions<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
+		Twox64Concat,
 		DatanetId,
-		Blake2_128Concat,
+		Twox64Concat,
 		ContributionId,
 		ContributionOf<T>,
 	>;
@@ -321,30 +332,30 @@ pub mod pallet {
 	/// The contribution of each content hash in a datanet, so that none is recorded twice.
 	#[pallet::storage]
 	pub type ContentIndex<T> =
-		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Blake2_128Concat, H256, ContributionId>;
+		StorageDoubleMap<_, Twox64Concat, DatanetId, Blake2_128Concat, H256, ContributionId>;
 
 	/// The accepted contributions of each datanet by position in acceptance order. Append-only:
 	/// a version is a prefix of it.
 	#[pallet::storage]
-	pub type Accepted<T> =
-		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Twox64Concat, u32, ContributionId>;
+	pub type AcceptedByPosition<T> =
+		StorageDoubleMap<_, Twox64Concat, DatanetId, Twox64Concat, u32, ContributionId>;
 
 	/// The Merkle tree of each datanet's accepted contributions (its frontier only).
 	#[pallet::storage]
-	pub type Trees<T> = StorageMap<_, Blake2_128Concat, DatanetId, merkle::Frontier, ValueQuery>;
+	pub type Frontiers<T> = StorageMap<_, Twox64Concat, DatanetId, merkle::Frontier, ValueQuery>;
 
 	/// The total size in bytes of each datanet's accepted contributions.
 	#[pallet::storage]
-	pub type AcceptedBytes<T> = StorageMap<_, Blake2_128Concat, DatanetId, u64, ValueQuery>;
+	pub type AcceptedBytes<T> = StorageMap<_, Twox64Concat, DatanetId, u64, ValueQuery>;
 
 	/// The published versions of each datanet.
 	#[pallet::storage]
 	pub type Versions<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, DatanetId, Twox64Concat, VersionId, VersionOf<T>>;
+		StorageDoubleMap<_, Twox64Concat, DatanetId, Twox64Concat, VersionId, VersionOf<T>>;
 
 	/// Each contributor's reputation across datanets, while it has a contribution recorded.
 	#[pallet::storage]
-	pub type Contributors<T: Config> =
+	pub type ContributorReputation<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Reputation, ValueQuery>;
 
 	/// What each account contributed in each rate-limit period. The entries of a period are
@@ -380,7 +391,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DatanetReputation<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
+		Twox64Concat,
 		DatanetId,
 		Blake2_128Concat,
 		T::AccountId,
@@ -390,16 +401,16 @@ pub mod pallet {
 
 	/// Each datanet's storage endpoints and validation rules, if its owner set them.
 	#[pallet::storage]
-	pub type DatanetServices<T: Config> = StorageMap<_, Blake2_128Concat, DatanetId, ServicesOf<T>>;
+	pub type DatanetServices<T: Config> = StorageMap<_, Twox64Concat, DatanetId, ServicesOf<T>>;
 
 	/// The automatic validation of each contribution of a datanet that asks for it, while the
 	/// contribution is recorded.
 	#[pallet::storage]
 	pub type Validations<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
+		Twox64Concat,
 		DatanetId,
-		Blake2_128Concat,
+		Twox64Concat,
 		ContributionId,
 		ValidationStateOf<T>,
 	>;
@@ -495,6 +506,8 @@ pub mod pallet {
 		NotOwner,
 		/// Only a curator of the datanet may do this.
 		NotCurator,
+		/// Only the datanet's owner or one of its curators may do this.
+		NotOwnerOrCurator,
 		/// The datanet is closed.
 		DatanetClosed,
 		/// The name is empty.
@@ -503,26 +516,36 @@ pub mod pallet {
 		NameTooLong,
 		/// The description is longer than `MaxDescriptionLength`.
 		DescriptionTooLong,
-		/// A tag is empty or longer than `MaxTagLength`.
-		BadTag,
+		/// A tag is empty.
+		EmptyTag,
+		/// A tag is longer than `MaxTagLength`.
+		TagTooLong,
 		/// More tags than `MaxTags`.
 		TooManyTags,
-		/// The licence is empty or longer than `MaxLicenceLength`.
-		BadLicence,
+		/// The licence is empty.
+		EmptyLicence,
+		/// The licence is longer than `MaxLicenceLength`.
+		LicenceTooLong,
 		/// The rules name no curator.
 		NoCurators,
 		/// More curators than `MaxCurators`.
 		TooManyCurators,
 		/// A curator is named twice.
 		DuplicateCurator,
-		/// `approvals_needed` is zero or more than the number of curators.
-		InvalidApprovalThreshold,
+		/// `approvals_needed` is zero.
+		ZeroApprovalsNeeded,
+		/// `approvals_needed` is more than the number of curators.
+		MoreApprovalsThanCurators,
 		/// The rules accept no format.
 		NoFormats,
-		/// More formats than `MaxFormats`, or one named twice.
-		BadFormats,
-		/// The maximum contribution size is zero or above `MaxContributionSize`.
-		InvalidSizeLimit,
+		/// More formats than `MaxFormats`.
+		TooManyFormats,
+		/// A format is named twice.
+		DuplicateFormat,
+		/// The maximum contribution size is zero.
+		ZeroSizeLimit,
+		/// The maximum contribution size is above `MaxContributionSize`.
+		SizeLimitTooHigh,
 		/// The contribution deposit is below `MinContributionDeposit`.
 		DepositTooLow,
 		/// No more datanets can be created.
@@ -561,9 +584,10 @@ pub mod pallet {
 		NothingToPublish,
 		/// More storage endpoints than `MaxEndpoints`.
 		TooManyEndpoints,
-		/// A storage endpoint is longer than `MaxEndpointLength` or not an `http://` or
-		/// `https://` URL of printable ASCII.
+		/// A storage endpoint is not an `http://` or `https://` URL of printable ASCII.
 		BadEndpoint,
+		/// A storage endpoint is longer than `MaxEndpointLength`.
+		EndpointTooLong,
 		/// Validation needs at least one storage endpoint to fetch the bytes from.
 		ValidationWithoutEndpoint,
 		/// The validation fee is below the least fee of a job.
@@ -612,7 +636,7 @@ pub mod pallet {
 		/// Creates a datanet owned by the caller, holding its deposit.
 		///
 		/// The origin must be signed. Emits [`Event::Created`]. Errors: the metadata's and rules'
-		/// (`EmptyName`, `BadLicence`, tags, formats, curators, approvals), `TooManyDatanets`, or
+		/// (`EmptyName`, `EmptyLicence`, tags, formats, curators, approvals), `TooManyDatanets`, or
 		/// the currency's error when the deposit cannot be held.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create())]
@@ -622,31 +646,7 @@ pub mod pallet {
 			rules: RulesInputOf<T>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let metadata = Self::bound_metadata(metadata)?;
-			let rules = Self::bound_rules(rules)?;
-			let id = NextDatanetId::<T>::get();
-			let next = id.checked_add(1).ok_or(Error::<T>::TooManyDatanets)?;
-			let deposit = Self::datanet_deposit(&metadata, &rules, None);
-			T::Currency::hold(&HoldReason::DatanetDeposit.into(), &owner, deposit)?;
-			Datanets::<T>::insert(
-				id,
-				Datanet {
-					owner: owner.clone(),
-					pending_owner: None,
-					metadata,
-					rules,
-					status: DatanetStatus::Open,
-					deposit,
-					created_at: frame_system::Pallet::<T>::block_number(),
-					contributions: 0,
-					pending: 0,
-					accepted: 0,
-					versions: 0,
-				},
-			);
-			NextDatanetId::<T>::put(next);
-			Self::deposit_event(Event::Created { datanet: id, owner, deposit });
-			Ok(())
+			Self::do_create(owner, metadata, rules)
 		}
 
 		/// Replaces a datanet's metadata, adjusting the owner's deposit to its new size.
@@ -661,13 +661,7 @@ pub mod pallet {
 			metadata: MetadataInput,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::owned(datanet, &who)?;
-			info.metadata = Self::bound_metadata(metadata)?;
-			Self::adjust_deposit(&mut info, DatanetServices::<T>::get(datanet).as_ref())?;
-			let deposit = info.deposit;
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::MetadataUpdated { datanet, deposit });
-			Ok(())
+			Self::do_update_metadata(who, datanet, metadata)
 		}
 
 		/// Replaces a datanet's rules, curators included, adjusting the owner's deposit.
@@ -685,13 +679,7 @@ pub mod pallet {
 			rules: RulesInputOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::owned(datanet, &who)?;
-			info.rules = Self::bound_rules(rules)?;
-			Self::adjust_deposit(&mut info, DatanetServices::<T>::get(datanet).as_ref())?;
-			let deposit = info.deposit;
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::RulesUpdated { datanet, deposit });
-			Ok(())
+			Self::do_update_rules(who, datanet, rules)
 		}
 
 		/// Offers ownership of a datanet to `to`, or withdraws the offer with `None`. Ownership
@@ -707,11 +695,7 @@ pub mod pallet {
 			to: Option<T::AccountId>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::owned(datanet, &who)?;
-			info.pending_owner = to.clone();
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::OwnershipOffered { datanet, to });
-			Ok(())
+			Self::do_offer_ownership(who, datanet, to)
 		}
 
 		/// Accepts an offer of ownership: the caller's deposit is held and the former owner's
@@ -724,16 +708,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::accept_ownership())]
 		pub fn accept_ownership(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			ensure!(info.pending_owner.as_ref() == Some(&who), Error::<T>::NotOfferedOwnership);
-			let reason = HoldReason::DatanetDeposit.into();
-			T::Currency::hold(&reason, &who, info.deposit)?;
-			T::Currency::release(&reason, &info.owner, info.deposit, Precision::Exact)?;
-			let from = core::mem::replace(&mut info.owner, who.clone());
-			info.pending_owner = None;
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::OwnershipTransferred { datanet, from, to: who });
-			Ok(())
+			Self::do_accept_ownership(who, datanet)
 		}
 
 		/// Closes a datanet to new contributions. The owner or [`Config::ForceOrigin`] may.
@@ -745,16 +720,8 @@ pub mod pallet {
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::close())]
 		pub fn close(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			if T::ForceOrigin::try_origin(origin.clone()).is_err() {
-				let who = ensure_signed(origin)?;
-				ensure!(info.owner == who, Error::<T>::NotOwner);
-			}
-			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
-			info.status = DatanetStatus::Closed;
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::Closed { datanet });
-			Ok(())
+			let by = Self::signed_or_forced(origin)?;
+			Self::do_close(by, datanet)
 		}
 
 		/// Submits a contribution by the blake2-256 hash of its bytes, holding the datanet's
@@ -794,90 +761,7 @@ pub mod pallet {
 			max_cost: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
-			let validation = DatanetServices::<T>::get(datanet).and_then(|s| s.validation);
-			let fee = validation.as_ref().map_or_else(Zero::zero, |v| v.fee);
-			let cost = info.rules.contribution_deposit.saturating_add(fee);
-			ensure!(cost <= max_cost, Error::<T>::CostAboveLimit);
-			ensure!(size > 0, Error::<T>::EmptyContribution);
-			ensure!(size <= info.rules.max_contribution_size, Error::<T>::ContributionTooLarge);
-			ensure!(info.rules.accepted_formats.contains(&format), Error::<T>::FormatNotAccepted);
-			ensure!(
-				!ContentIndex::<T>::contains_key(datanet, content_hash),
-				Error::<T>::DuplicateContent
-			);
-			let commitment_key = commitment_of(&who, datanet, &content_hash);
-			let commitment =
-				Commitments::<T>::get(&who, commitment_key).ok_or(Error::<T>::NotCommitted)?;
-			ensure!(
-				commitment.at < frame_system::Pallet::<T>::block_number(),
-				Error::<T>::CommitmentTooRecent
-			);
-
-			let period = Self::current_period();
-			let mut usage = RateLimitUsage::<T>::get(period, &who);
-			usage.count = usage.count.saturating_add(1);
-			usage.bytes = usage.bytes.saturating_add(size);
-			ensure!(
-				usage.count <= T::MaxContributionsPerPeriod::get(),
-				Error::<T>::RateLimitedCount
-			);
-			ensure!(usage.bytes <= T::MaxBytesPerPeriod::get(), Error::<T>::RateLimitedBytes);
-			let mut record = Contributors::<T>::get(&who);
-			record.submitted = record.submitted.saturating_add(1);
-			record.stored = record.stored.saturating_add(1);
-
-			let id = info.contributions;
-			info.contributions = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-			info.pending = info.pending.checked_add(1).ok_or(Error::<T>::Overflow)?;
-			let deposit = info.rules.contribution_deposit;
-			T::Currency::release(
-				&HoldReason::CommitmentDeposit.into(),
-				&who,
-				commitment.deposit,
-				Precision::Exact,
-			)?;
-			Commitments::<T>::remove(&who, commitment_key);
-			T::Currency::hold(&HoldReason::ContributionDeposit.into(), &who, deposit)?;
-
-			Contributions::<T>::insert(
-				datanet,
-				id,
-				Contribution {
-					contributor: who.clone(),
-					content_hash,
-					size,
-					format,
-					deposit,
-					submitted_at: frame_system::Pallet::<T>::block_number(),
-					status: ContributionStatus::Pending {
-						approvals: BoundedVec::new(),
-						rejections: BoundedVec::new(),
-					},
-				},
-			);
-			ContentIndex::<T>::insert(datanet, content_hash, id);
-			RateLimitUsage::<T>::insert(period, &who, usage);
-			Contributors::<T>::insert(&who, record);
-			DatanetReputation::<T>::mutate(datanet, &who, |r| {
-				r.submitted = r.submitted.saturating_add(1);
-				r.stored = r.stored.saturating_add(1);
-			});
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::Contributed {
-				datanet,
-				contribution: id,
-				contributor: who.clone(),
-				content_hash,
-				size,
-				deposit,
-			});
-			// Without validation no job is created: the job market's weight goes back to the
-			// block.
-			let actual = validation.is_none().then(T::WeightInfo::contribute);
-			Self::request_validation(datanet, id, &who, validation)?;
-			Ok(actual.into())
+			Self::do_contribute(who, datanet, content_hash, size, format, max_cost)
 		}
 
 		/// A curator's verdict on a pending contribution. The verdict that reaches the datanet's
@@ -897,84 +781,19 @@ pub mod pallet {
 			verdict: Verdict,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			ensure!(info.rules.curators.contains(&who), Error::<T>::NotCurator);
-			let mut item = Contributions::<T>::get(datanet, contribution)
-				.ok_or(Error::<T>::UnknownContribution)?;
-			let ContributionStatus::Pending { approvals, rejections } = &mut item.status else {
-				return Err(Error::<T>::NotPending.into());
-			};
-			ensure!(
-				!approvals.contains(&who) && !rejections.contains(&who),
-				Error::<T>::AlreadyReviewed
-			);
-			match verdict {
-				Verdict::Accept => approvals.try_push(who.clone()),
-				Verdict::Reject(_) => rejections.try_push(who.clone()),
-			}
-			.map_err(|_| Error::<T>::Overflow)?;
-			Self::deposit_event(Event::Reviewed { datanet, contribution, curator: who, verdict });
-
-			let curators = &info.rules.curators;
-			let counted = |votes: &BoundedVec<T::AccountId, T::MaxCurators>| {
-				votes.iter().filter(|v| curators.contains(v)).count()
-			};
-			let needed = info.rules.approvals_needed as usize;
-			let approved = counted(approvals) >= needed;
-			// Rejected once fewer curators are left to accept than the threshold needs.
-			let rejected = counted(rejections) > curators.len().saturating_sub(needed);
-
-			if approved {
-				Self::accept(datanet, &mut info, contribution, &mut item)?;
-			} else if let (true, Verdict::Reject(reason)) = (rejected, verdict) {
-				Self::reject(datanet, &mut info, contribution, item, reason)?;
-				Datanets::<T>::insert(datanet, info);
-				return Ok(());
-			}
-			Contributions::<T>::insert(datanet, contribution, item);
-			Datanets::<T>::insert(datanet, info);
-			Ok(())
+			Self::do_review(who, datanet, contribution, verdict)
 		}
 
 		/// Publishes a version of a datanet: every contribution accepted so far, frozen under a
 		/// Merkle root. The owner or a curator may.
 		///
-		/// Emits [`Event::VersionPublished`]. Errors: `UnknownDatanet`, `NotCurator`,
+		/// Emits [`Event::VersionPublished`]. Errors: `UnknownDatanet`, `NotOwnerOrCurator`,
 		/// `NothingToPublish`, `Overflow`.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::publish_version())]
 		pub fn publish_version(origin: OriginFor<T>, datanet: DatanetId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			ensure!(
-				info.owner == who || info.rules.curators.contains(&who),
-				Error::<T>::NotCurator
-			);
-			let published = match info.versions.checked_sub(1) {
-				Some(last) => Versions::<T>::get(datanet, last).map_or(0, |v| v.contributions),
-				None => 0,
-			};
-			ensure!(info.accepted > published, Error::<T>::NothingToPublish);
-			let tree = Trees::<T>::get(datanet);
-			let version = info.versions;
-			info.versions = version.checked_add(1).ok_or(Error::<T>::Overflow)?;
-			let record = Version {
-				contributions: tree.count,
-				total_bytes: AcceptedBytes::<T>::get(datanet),
-				root: tree.root(),
-				published_by: who,
-				published_at: frame_system::Pallet::<T>::block_number(),
-			};
-			Self::deposit_event(Event::VersionPublished {
-				datanet,
-				version,
-				contributions: record.contributions,
-				total_bytes: record.total_bytes,
-				root: record.root,
-			});
-			Versions::<T>::insert(datanet, version, record);
-			Datanets::<T>::insert(datanet, info);
-			Ok(())
+			Self::do_publish_version(who, datanet)
 		}
 
 		/// Releases an accepted contribution's stake to its contributor once
@@ -993,27 +812,7 @@ pub mod pallet {
 			contribution: ContributionId,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut item = Contributions::<T>::get(datanet, contribution)
-				.ok_or(Error::<T>::UnknownContribution)?;
-			ensure!(item.contributor == who, Error::<T>::NotContributor);
-			let ContributionStatus::Accepted { at, .. } = item.status else {
-				return Err(Error::<T>::NotAccepted.into());
-			};
-			let kept = Self::record_deposit(item.deposit);
-			let amount = item.deposit.saturating_sub(kept);
-			ensure!(!amount.is_zero(), Error::<T>::NothingHeld);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now >= at.saturating_add(T::StakeCoolDown::get()), Error::<T>::CoolDownNotOver);
-			item.deposit = kept;
-			T::Currency::release(
-				&HoldReason::ContributionDeposit.into(),
-				&who,
-				amount,
-				Precision::Exact,
-			)?;
-			Contributions::<T>::insert(datanet, contribution, item);
-			Self::deposit_event(Event::StakeWithdrawn { datanet, contribution, amount });
-			Ok(())
+			Self::do_withdraw_stake(who, datanet, contribution)
 		}
 
 		/// Slashes an accepted contribution found duplicate or adversarial: a curator of the
@@ -1031,37 +830,8 @@ pub mod pallet {
 			contribution: ContributionId,
 			reason: RejectReason,
 		) -> DispatchResult {
-			let info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			if T::ForceOrigin::try_origin(origin.clone()).is_err() {
-				let who = ensure_signed(origin)?;
-				ensure!(info.rules.curators.contains(&who), Error::<T>::NotCurator);
-			}
-			let mut item = Contributions::<T>::get(datanet, contribution)
-				.ok_or(Error::<T>::UnknownContribution)?;
-			let ContributionStatus::Accepted { position, .. } = item.status else {
-				return Err(Error::<T>::NotAccepted.into());
-			};
-			let kept = Self::record_deposit(item.deposit);
-			let stake = item.deposit.saturating_sub(kept);
-			item.deposit = kept;
-			let (slashed, returned) =
-				Self::settle_deposit(&item.contributor, stake, T::AdversarialSlash::get())?;
-			item.status = ContributionStatus::Slashed { position, reason };
-			Contributors::<T>::mutate(&item.contributor, |r| {
-				r.slashed = r.slashed.saturating_add(1)
-			});
-			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
-				r.slashed = r.slashed.saturating_add(1)
-			});
-			Contributions::<T>::insert(datanet, contribution, item);
-			Self::deposit_event(Event::Slashed {
-				datanet,
-				contribution,
-				reason,
-				slashed,
-				returned,
-			});
-			Ok(())
+			let by = Self::signed_or_forced(origin)?;
+			Self::do_slash(by, datanet, contribution, reason)
 		}
 
 		/// Withdraws a contribution that curators left pending for longer than
@@ -1079,33 +849,7 @@ pub mod pallet {
 			contribution: ContributionId,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Datanets::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
-			let item = Contributions::<T>::get(datanet, contribution)
-				.ok_or(Error::<T>::UnknownContribution)?;
-			ensure!(item.contributor == who, Error::<T>::NotContributor);
-			ensure!(
-				matches!(item.status, ContributionStatus::Pending { .. }),
-				Error::<T>::NotPending
-			);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(
-				now >= item.submitted_at.saturating_add(T::ReviewTimeout::get()),
-				Error::<T>::ReviewNotTimedOut
-			);
-			T::Currency::release(
-				&HoldReason::ContributionDeposit.into(),
-				&who,
-				item.deposit,
-				Precision::Exact,
-			)?;
-			info.pending = info.pending.saturating_sub(1);
-			Contributions::<T>::remove(datanet, contribution);
-			ContentIndex::<T>::remove(datanet, item.content_hash);
-			Validations::<T>::remove(datanet, contribution);
-			Self::unrecord(datanet, &who, |_| {});
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::Withdrawn { datanet, contribution, amount: item.deposit });
-			Ok(())
+			Self::do_withdraw_unreviewed(who, datanet, contribution)
 		}
 
 		/// Names the storage endpoints that serve a datanet's contributions and sets its
@@ -1124,14 +868,7 @@ pub mod pallet {
 			validation: Option<ValidationRules<BalanceOf<T>>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::owned(datanet, &who)?;
-			let services = Self::bound_services(endpoints, validation)?;
-			Self::adjust_deposit(&mut info, Some(&services))?;
-			let deposit = info.deposit;
-			DatanetServices::<T>::insert(datanet, services);
-			Datanets::<T>::insert(datanet, info);
-			Self::deposit_event(Event::ServicesUpdated { datanet, deposit });
-			Ok(())
+			Self::do_set_services(who, datanet, endpoints, validation)
 		}
 
 		/// Commits the caller to a contribution before its bytes are public, holding
@@ -1146,16 +883,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::commit())]
 		pub fn commit(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(
-				!Commitments::<T>::contains_key(&who, commitment),
-				Error::<T>::AlreadyCommitted
-			);
-			let deposit = T::CommitmentDeposit::get();
-			T::Currency::hold(&HoldReason::CommitmentDeposit.into(), &who, deposit)?;
-			let at = frame_system::Pallet::<T>::block_number();
-			Commitments::<T>::insert(&who, commitment, Commitment { at, deposit });
-			Self::deposit_event(Event::Committed { who, commitment, deposit });
-			Ok(())
+			Self::do_commit(who, commitment)
 		}
 
 		/// Withdraws a commitment the caller will not reveal, releasing its deposit.
@@ -1166,581 +894,17 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::withdraw_commitment())]
 		pub fn withdraw_commitment(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let Commitment { deposit, .. } =
-				Commitments::<T>::take(&who, commitment).ok_or(Error::<T>::NotCommitted)?;
-			T::Currency::release(
-				&HoldReason::CommitmentDeposit.into(),
-				&who,
-				deposit,
-				Precision::Exact,
-			)?;
-			Self::deposit_event(Event::CommitmentWithdrawn { who, commitment, deposit });
-			Ok(())
+			Self::do_withdraw_commitment(who, commitment)
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The datanet `id` if `who` owns it.
-		fn owned(id: DatanetId, who: &T::AccountId) -> Result<DatanetOf<T>, DispatchError> {
-			let info = Datanets::<T>::get(id).ok_or(Error::<T>::UnknownDatanet)?;
-			ensure!(&info.owner == who, Error::<T>::NotOwner);
-			Ok(info)
-		}
-
-		/// Checks a call's metadata against the bounds and converts it for storage.
-		pub fn bound_metadata(input: MetadataInput) -> Result<MetadataOf<T>, Error<T>> {
-			ensure!(!input.name.is_empty(), Error::<T>::EmptyName);
-			ensure!(!input.licence.is_empty(), Error::<T>::BadLicence);
-			// Every list is bounded before it is walked: the call's weight covers the bounds only.
-			ensure!(input.tags.len() <= T::MaxTags::get() as usize, Error::<T>::TooManyTags);
-			let tags = input
-				.tags
-				.into_iter()
-				.map(|tag| {
-					ensure!(!tag.is_empty(), Error::<T>::BadTag);
-					BoundedVec::try_from(tag).map_err(|_| Error::<T>::BadTag)
-				})
-				.collect::<Result<Vec<_>, _>>()?;
-			Ok(Metadata {
-				name: input.name.try_into().map_err(|_| Error::<T>::NameTooLong)?,
-				description: input
-					.description
-					.try_into()
-					.map_err(|_| Error::<T>::DescriptionTooLong)?,
-				tags: tags.try_into().map_err(|_| Error::<T>::TooManyTags)?,
-				kind: input.kind,
-				licence: input.licence.try_into().map_err(|_| Error::<T>::BadLicence)?,
-			})
-		}
-
-		/// Checks a call's rules and converts them for storage.
-		pub fn bound_rules(input: RulesInputOf<T>) -> Result<RulesOf<T>, Error<T>> {
-			ensure!(!input.curators.is_empty(), Error::<T>::NoCurators);
-			let curators: BoundedVec<_, T::MaxCurators> =
-				input.curators.try_into().map_err(|_| Error::<T>::TooManyCurators)?;
-			for (i, curator) in curators.iter().enumerate() {
-				ensure!(
-					!curators.iter().skip(i.saturating_add(1)).any(|c| c == curator),
-					Error::<T>::DuplicateCurator
-				);
+		/// `None` for [`Config::ForceOrigin`], else the signer.
+		fn signed_or_forced(origin: OriginFor<T>) -> Result<Option<T::AccountId>, DispatchError> {
+			if T::ForceOrigin::try_origin(origin.clone()).is_ok() {
+				return Ok(None);
 			}
-			ensure!(
-				input.approvals_needed >= 1 && input.approvals_needed as usize <= curators.len(),
-				Error::<T>::InvalidApprovalThreshold
-			);
-			ensure!(!input.accepted_formats.is_empty(), Error::<T>::NoFormats);
-			ensure!(
-				input.accepted_formats.len() <= T::MaxFormats::get() as usize,
-				Error::<T>::BadFormats
-			);
-			let mut formats = input.accepted_formats;
-			formats.sort();
-			let before = formats.len();
-			formats.dedup();
-			ensure!(formats.len() == before, Error::<T>::BadFormats);
-			ensure!(
-				input.max_contribution_size > 0
-					&& input.max_contribution_size <= T::MaxContributionSize::get(),
-				Error::<T>::InvalidSizeLimit
-			);
-			ensure!(
-				input.contribution_deposit >= T::MinContributionDeposit::get(),
-				Error::<T>::DepositTooLow
-			);
-			Ok(Rules {
-				contribution_deposit: input.contribution_deposit,
-				max_contribution_size: input.max_contribution_size,
-				accepted_formats: formats.try_into().map_err(|_| Error::<T>::BadFormats)?,
-				curators,
-				approvals_needed: input.approvals_needed,
-			})
-		}
-
-		/// Checks a call's storage endpoints and validation rules and converts them for storage.
-		pub fn bound_services(
-			endpoints: Vec<Vec<u8>>,
-			validation: Option<ValidationRules<BalanceOf<T>>>,
-		) -> Result<ServicesOf<T>, Error<T>> {
-			ensure!(
-				endpoints.len() <= T::MaxEndpoints::get() as usize,
-				Error::<T>::TooManyEndpoints
-			);
-			let endpoints = endpoints
-				.into_iter()
-				.map(|url| {
-					ensure!(pallet_compute::is_http_url(&url), Error::<T>::BadEndpoint);
-					BoundedVec::try_from(url).map_err(|_| Error::<T>::BadEndpoint)
-				})
-				.collect::<Result<Vec<_>, _>>()?;
-			ensure!(
-				validation.is_none() || !endpoints.is_empty(),
-				Error::<T>::ValidationWithoutEndpoint
-			);
-			ensure!(
-				validation.as_ref().is_none_or(|v| v.fee >= T::Jobs::min_fee()),
-				Error::<T>::ValidationFeeTooLow
-			);
-			Ok(Services {
-				endpoints: endpoints.try_into().map_err(|_| Error::<T>::TooManyEndpoints)?,
-				validation,
-			})
-		}
-
-		/// The deposit a datanet with this metadata, these rules and these services holds.
-		pub fn datanet_deposit(
-			metadata: &MetadataOf<T>,
-			rules: &RulesOf<T>,
-			services: Option<&ServicesOf<T>>,
-		) -> BalanceOf<T> {
-			let bytes = metadata
-				.encoded_size()
-				.saturating_add(rules.encoded_size())
-				.saturating_add(services.map_or(0, |s| s.encoded_size()));
-			let bytes: BalanceOf<T> = (bytes as u32).into();
-			T::DatanetDepositBase::get()
-				.saturating_add(T::DatanetDepositPerByte::get().saturating_mul(bytes))
-		}
-
-		/// Holds more from, or releases to, the owner so that the deposit fits the datanet's size.
-		fn adjust_deposit(
-			info: &mut DatanetOf<T>,
-			services: Option<&ServicesOf<T>>,
-		) -> DispatchResult {
-			let new = Self::datanet_deposit(&info.metadata, &info.rules, services);
-			let reason = HoldReason::DatanetDeposit.into();
-			if new > info.deposit {
-				T::Currency::hold(&reason, &info.owner, new.saturating_sub(info.deposit))?;
-			} else if new < info.deposit {
-				T::Currency::release(
-					&reason,
-					&info.owner,
-					info.deposit.saturating_sub(new),
-					Precision::Exact,
-				)?;
-			}
-			info.deposit = new;
-			Ok(())
-		}
-
-		/// Creates the validation job of a new contribution if its datanet asks for one (`validation`,
-		/// as `contribute` read it).
-		fn request_validation(
-			datanet: DatanetId,
-			contribution: ContributionId,
-			contributor: &T::AccountId,
-			validation: Option<ValidationRules<BalanceOf<T>>>,
-		) -> DispatchResult {
-			let Some(rules) = validation else { return Ok(()) };
-			let payload = ValidationRequest { datanet, contribution }.encode();
-			let state = match T::Jobs::create(
-				contributor,
-				JobKind::ContributionValidation,
-				payload,
-				rules.fee,
-				T::ValidationDuration::get(),
-			)? {
-				Some(job) => {
-					Self::deposit_event(Event::ValidationRequested { datanet, contribution, job });
-					ValidationState::Requested { job }
-				},
-				None => {
-					Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });
-					ValidationState::Unavailable
-				},
-			};
-			Validations::<T>::insert(datanet, contribution, state);
-			Ok(())
-		}
-
-		/// Records a validation job's report on its contribution and rejects the contribution
-		/// if it failed and the datanet rejects such contributions automatically. A report for
-		/// a contribution that is gone, or whose validation is another job's, is ignored.
-		fn record_validation(job: JobId, payload: &[u8], result: &[u8]) -> DispatchResult {
-			use codec::DecodeAll;
-			let ValidationRequest { datanet, contribution } =
-				ValidationRequest::decode_all(&mut &payload[..])
-					.map_err(|_| Error::<T>::BadValidationPayload)?;
-			let report = ValidationReport::decode_all(&mut &result[..])
-				.map_err(|_| Error::<T>::BadValidationReport)?;
-			ensure!(report.score <= 100, Error::<T>::BadValidationReport);
-			if Validations::<T>::get(datanet, contribution)
-				!= Some(ValidationState::Requested { job })
-			{
-				return Ok(());
-			}
-			let (outcome, score, reason) = (report.outcome, report.score, report.reason.clone());
-			let at = frame_system::Pallet::<T>::block_number();
-			Validations::<T>::insert(datanet, contribution, ValidationState::Done { report, at });
-			Self::deposit_event(Event::Validated { datanet, contribution, outcome, score, reason });
-			if !outcome.condemns() {
-				return Ok(());
-			}
-			let auto_reject = DatanetServices::<T>::get(datanet)
-				.and_then(|s| s.validation)
-				.is_some_and(|v| v.auto_reject);
-			let Some(mut info) = Datanets::<T>::get(datanet) else { return Ok(()) };
-			let Some(item) = Contributions::<T>::get(datanet, contribution) else { return Ok(()) };
-			if auto_reject && matches!(item.status, ContributionStatus::Pending { .. }) {
-				Self::reject(
-					datanet,
-					&mut info,
-					contribution,
-					item,
-					RejectReason::FailedValidation,
-				)?;
-				Datanets::<T>::insert(datanet, info);
-			}
-			Ok(())
-		}
-
-		/// The part of a contribution's deposit `held` that stays held for its record once it is
-		/// accepted: [`Config::MinContributionDeposit`], or all of it if less.
-		fn record_deposit(held: BalanceOf<T>) -> BalanceOf<T> {
-			held.min(T::MinContributionDeposit::get())
-		}
-
-		/// Counts one contribution of `who` in `datanet` as no longer recorded, applying `f` to
-		/// both of its reputation records; a record left with nothing recorded is removed.
-		fn unrecord(datanet: DatanetId, who: &T::AccountId, f: impl Fn(&mut Reputation)) {
-			let update = |record: &mut Option<Reputation>| {
-				let mut r = record.take().unwrap_or_default();
-				f(&mut r);
-				r.stored = r.stored.saturating_sub(1);
-				*record = (r.stored > 0).then_some(r);
-			};
-			Contributors::<T>::mutate_exists(who, update);
-			DatanetReputation::<T>::mutate_exists(datanet, who, update);
-		}
-
-		/// Removes entries of [`RateLimitUsage`] of periods that are over, within `remaining` weight.
-		/// Returns the weight used.
-		pub fn prune_usage(remaining: Weight) -> Weight {
-			let db = T::DbWeight::get();
-			let base = db.reads_writes(1, 1);
-			let oldest = OldestUsagePeriod::<T>::get();
-			if oldest >= Self::current_period() || remaining.any_lt(base) {
-				return Weight::zero();
-			}
-			// A removal writes one key and proves the trie path to it.
-			let per_entry = db.writes(1).saturating_add(Weight::from_parts(0, 128));
-			let limit = remaining
-				.saturating_sub(base)
-				.checked_div_per_component(&per_entry)
-				.unwrap_or(0)
-				.min(u64::from(u32::MAX)) as u32;
-			if limit == 0 {
-				return Weight::zero();
-			}
-			let removed = RateLimitUsage::<T>::clear_prefix(oldest, limit, None);
-			if removed.maybe_cursor.is_none() {
-				OldestUsagePeriod::<T>::put(oldest.saturating_add(1));
-			}
-			// Every key visited costs, whether it was removed now or earlier in this block.
-			base.saturating_add(per_entry.saturating_mul(removed.loops.max(removed.unique).into()))
-		}
-
-		/// The index of the current rate-limit period.
-		fn current_period() -> u32 {
-			let now = frame_system::Pallet::<T>::block_number();
-			let period = T::RateLimitPeriod::get();
-			if period.is_zero() {
-				return 0;
-			}
-			(now / period).unique_saturated_into()
-		}
-
-		/// Sends `share` of `held` from `who`'s contribution hold to the rewards pot and releases
-		/// the rest. Returns what was slashed and what returned.
-		fn settle_deposit(
-			who: &T::AccountId,
-			held: BalanceOf<T>,
-			share: Perbill,
-		) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
-			let reason = HoldReason::ContributionDeposit.into();
-			let slash = share.mul_floor(held);
-			let slashed = if slash.is_zero() {
-				Zero::zero()
-			} else {
-				T::Currency::transfer_on_hold(
-					&reason,
-					who,
-					&T::RewardsPot::get(),
-					slash,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?
-			};
-			let rest = held.saturating_sub(slashed);
-			if !rest.is_zero() {
-				T::Currency::release(&reason, who, rest, Precision::Exact)?;
-			}
-			Ok((slashed, rest))
-		}
-
-		fn accept(
-			datanet: DatanetId,
-			info: &mut DatanetOf<T>,
-			contribution: ContributionId,
-			item: &mut ContributionOf<T>,
-		) -> DispatchResult {
-			let position = info.accepted;
-			info.accepted = position.checked_add(1).ok_or(Error::<T>::Overflow)?;
-			info.pending = info.pending.saturating_sub(1);
-			Trees::<T>::try_mutate(datanet, |tree| tree.append(item.content_hash))
-				.map_err(|_| Error::<T>::Overflow)?;
-			AcceptedBytes::<T>::mutate(datanet, |bytes| *bytes = bytes.saturating_add(item.size));
-			Accepted::<T>::insert(datanet, position, contribution);
-			item.status = ContributionStatus::Accepted {
-				position,
-				at: frame_system::Pallet::<T>::block_number(),
-			};
-			Contributors::<T>::mutate(&item.contributor, |r| {
-				r.accepted = r.accepted.saturating_add(1)
-			});
-			DatanetReputation::<T>::mutate(datanet, &item.contributor, |r| {
-				r.accepted = r.accepted.saturating_add(1)
-			});
-			Self::deposit_event(Event::Accepted { datanet, contribution, position });
-			Ok(())
-		}
-
-		fn reject(
-			datanet: DatanetId,
-			info: &mut DatanetOf<T>,
-			contribution: ContributionId,
-			item: ContributionOf<T>,
-			reason: RejectReason,
-		) -> DispatchResult {
-			info.pending = info.pending.saturating_sub(1);
-			let (slashed, returned) =
-				Self::settle_deposit(&item.contributor, item.deposit, T::RejectionSlash::get())?;
-			Contributions::<T>::remove(datanet, contribution);
-			ContentIndex::<T>::remove(datanet, item.content_hash);
-			Validations::<T>::remove(datanet, contribution);
-			Self::unrecord(datanet, &item.contributor, |r| {
-				r.rejected = r.rejected.saturating_add(1)
-			});
-			Self::deposit_event(Event::Rejected {
-				datanet,
-				contribution,
-				reason,
-				slashed,
-				returned,
-			});
-			Ok(())
-		}
-
-		/// Up to `limit` (at most [`MAX_PAGE`]) entries of a version's contribution list, from
-		/// position `start`. Empty for an unknown version or a start past its end.
-		pub fn version_page(
-			datanet: DatanetId,
-			version: VersionId,
-			start: u32,
-			limit: u32,
-		) -> Vec<VersionEntry> {
-			let Some(record) = Versions::<T>::get(datanet, version) else { return Vec::new() };
-			let end = start.saturating_add(limit.min(MAX_PAGE)).min(record.contributions);
-			(start..end)
-				.filter_map(|position| {
-					let contribution = Accepted::<T>::get(datanet, position)?;
-					let item = Contributions::<T>::get(datanet, contribution)?;
-					Some(VersionEntry {
-						position,
-						contribution,
-						content_hash: item.content_hash,
-						size: item.size,
-					})
-				})
-				.collect()
-		}
-
-		/// An account's reputation across datanets and what it contributed in the current
-		/// rate-limit period.
-		pub fn contributor_record(who: &T::AccountId) -> ContributorRecord {
-			let period = Self::current_period();
-			let PeriodUsage { count, bytes } = RateLimitUsage::<T>::get(period, who);
-			ContributorRecord {
-				reputation: Contributors::<T>::get(who),
-				usage: Usage { period, count, bytes },
-			}
-		}
-
-		/// The content hashes of a version's contributions in order: its Merkle leaves.
-		pub fn version_leaves(datanet: DatanetId, version: VersionId) -> Option<Vec<H256>> {
-			let record = Versions::<T>::get(datanet, version)?;
-			(0..record.contributions)
-				.map(|position| {
-					let contribution = Accepted::<T>::get(datanet, position)?;
-					Contributions::<T>::get(datanet, contribution).map(|c| c.content_hash)
-				})
-				.collect()
-		}
-
-		/// The Merkle proof that the contribution at `position` belongs to a version.
-		pub fn version_proof(
-			datanet: DatanetId,
-			version: VersionId,
-			position: u32,
-		) -> Option<Vec<H256>> {
-			merkle::proof(&Self::version_leaves(datanet, version)?, position)
-		}
-
-		/// Checks the pallet's invariants:
-		/// - each datanet's counters match its records: pending, accepted (and the Merkle tree's
-		///   size), versions, with version sizes never decreasing;
-		/// - the content index and the contributions point at each other;
-		/// - what is held from each account for each reason equals the deposits of the datanets it
-		///   owns, of its live contributions and of its commitments;
-		/// - each reputation record counts the contributions still recorded, and none is kept
-		///   for an account that has none.
-		#[cfg(any(feature = "try-runtime", test))]
-		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-			use alloc::collections::BTreeMap;
-			use frame_support::traits::fungible::InspectHold;
-			let mut datanet_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-			let mut contribution_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-			let mut stored: BTreeMap<T::AccountId, u32> = BTreeMap::new();
-			let next = NextDatanetId::<T>::get();
-			for (id, info) in Datanets::<T>::iter() {
-				ensure!(id < next, "datanet id at or above NextDatanetId");
-				let entry = datanet_deposits.entry(info.owner.clone()).or_default();
-				*entry = entry.saturating_add(info.deposit);
-				let mut pending = 0u32;
-				let mut stored_here: BTreeMap<T::AccountId, u32> = BTreeMap::new();
-				for (cid, item) in Contributions::<T>::iter_prefix(id) {
-					let here = stored_here.entry(item.contributor.clone()).or_default();
-					*here = here.saturating_add(1);
-					ensure!(cid < info.contributions, "contribution id at or above the counter");
-					ensure!(
-						ContentIndex::<T>::get(id, item.content_hash) == Some(cid),
-						"contribution missing from the content index"
-					);
-					match &item.status {
-						ContributionStatus::Pending { .. } => pending = pending.saturating_add(1),
-						ContributionStatus::Accepted { position, .. }
-						| ContributionStatus::Slashed { position, .. } => ensure!(
-							Accepted::<T>::get(id, position) == Some(cid),
-							"accepted contribution not at its position"
-						),
-					}
-					let entry = contribution_deposits.entry(item.contributor.clone()).or_default();
-					*entry = entry.saturating_add(item.deposit);
-				}
-				ensure!(pending == info.pending, "pending counter differs from the records");
-				ensure!(
-					DatanetReputation::<T>::iter_prefix(id).count() == stored_here.len(),
-					"a datanet reputation record without a contribution"
-				);
-				for (who, count) in stored_here {
-					ensure!(
-						DatanetReputation::<T>::get(id, &who).stored == count,
-						"datanet reputation counts the wrong contributions"
-					);
-					let all = stored.entry(who).or_default();
-					*all = all.saturating_add(count);
-				}
-				for (cid, _) in Validations::<T>::iter_prefix(id) {
-					ensure!(
-						Contributions::<T>::contains_key(id, cid),
-						"validation state without its contribution"
-					);
-				}
-
-				ensure!(
-					Accepted::<T>::iter_prefix(id).count() == info.accepted as usize,
-					"accepted counter differs from the acceptance order"
-				);
-				ensure!(Trees::<T>::get(id).count == info.accepted, "tree size differs");
-				for (hash, cid) in ContentIndex::<T>::iter_prefix(id) {
-					ensure!(
-						Contributions::<T>::get(id, cid).map(|c| c.content_hash) == Some(hash),
-						"content index entry without its contribution"
-					);
-				}
-				let mut last = 0u32;
-				ensure!(
-					Versions::<T>::iter_prefix(id).count() == info.versions as usize,
-					"version counter differs from the versions"
-				);
-				for v in 0..info.versions {
-					let version = Versions::<T>::get(id, v).ok_or("missing version")?;
-					ensure!(version.contributions >= last, "a version shrank");
-					ensure!(version.contributions <= info.accepted, "a version exceeds acceptance");
-					last = version.contributions;
-				}
-			}
-			for (who, held) in datanet_deposits {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::DatanetDeposit.into(), &who) == held,
-					"datanet deposits held differ from the datanets owned"
-				);
-			}
-			ensure!(
-				Contributors::<T>::iter().count() == stored.len(),
-				"a reputation record without a contribution"
-			);
-			for (who, count) in stored {
-				ensure!(
-					Contributors::<T>::get(&who).stored == count,
-					"reputation counts the wrong contributions"
-				);
-			}
-			let mut commitment_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-			for (who, _, commitment) in Commitments::<T>::iter() {
-				let entry = commitment_deposits.entry(who).or_default();
-				*entry = entry.saturating_add(commitment.deposit);
-			}
-			for (who, held) in commitment_deposits {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::CommitmentDeposit.into(), &who)
-						== held,
-					"commitment deposits held differ from the commitments"
-				);
-			}
-			for (who, held) in contribution_deposits {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who)
-						== held,
-					"contribution deposits held differ from live contributions"
-				);
-			}
-			Ok(())
-		}
-	}
-
-	impl<T: Config> JobConsumer for Pallet<T> {
-		fn on_result(job: JobId, kind: JobKind, payload: &[u8], result: &[u8]) -> DispatchResult {
-			match kind {
-				JobKind::ContributionValidation => Self::record_validation(job, payload, result),
-				_ => Ok(()),
-			}
-		}
-
-		fn on_abandoned(job: JobId, kind: JobKind, payload: &[u8]) {
-			use codec::DecodeAll;
-			if kind != JobKind::ContributionValidation {
-				return;
-			}
-			let Ok(ValidationRequest { datanet, contribution }) =
-				ValidationRequest::decode_all(&mut &payload[..])
-			else {
-				return;
-			};
-			if Validations::<T>::get(datanet, contribution)
-				== Some(ValidationState::Requested { job })
-			{
-				Validations::<T>::insert(datanet, contribution, ValidationState::Unavailable);
-				Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });
-			}
-		}
-
-		fn on_result_weight() -> Weight {
-			T::WeightInfo::validation_result()
-		}
-
-		fn on_abandoned_weight() -> Weight {
-			T::DbWeight::get().reads_writes(1, 1)
+			Ok(Some(ensure_signed(origin)?))
 		}
 	}
 }

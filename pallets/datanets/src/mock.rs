@@ -9,7 +9,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
-use pallet_compute::{JobId, JobKind, JobMarket};
+use openledger_primitives::{JobId, JobKind, JobMarket};
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 pub type AccountId = u64;
@@ -98,9 +98,12 @@ impl pallet_datanets::Config for Test {
 	type WeightInfo = ();
 }
 
+/// A job asked for: owner, kind, payload, fee, duration.
+pub type AskedJob = (AccountId, JobKind, Vec<u8>, Balance, u64);
+
 thread_local! {
-	/// The jobs asked for: owner, kind, payload, fee, duration.
-	pub static JOBS: RefCell<Vec<(AccountId, JobKind, Vec<u8>, Balance, u64)>> =
+	/// The jobs asked for.
+	pub static JOBS: RefCell<Vec<AskedJob>> =
 		const { RefCell::new(Vec::new()) };
 	/// Whether the market has no free provider.
 	pub static NO_PROVIDER: Cell<bool> = const { Cell::new(false) };
@@ -133,31 +136,45 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 	}
 }
 
-/// Everyone but `POOR` starts with 1,000,000; `POOR` with 50, less than any deposit.
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut balances: Vec<(AccountId, Balance)> =
-		[POT, OWNER, ALICE, BOB, CURATOR_A, CURATOR_B, CURATOR_C, 4, 5]
-			.into_iter()
-			.map(|a| (a, 1_000_000))
-			.collect();
-	balances.push((POOR, 50));
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	JOBS.with(|j| j.borrow_mut().clear());
-	NO_PROVIDER.with(|n| n.set(false));
-	ext
+/// The test externalities, all tests' starting point. Everyone but `POOR` starts with
+/// 1,000,000; `POOR` with 50, less than any deposit.
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
 }
 
-/// Runs a test and then checks the pallet's invariants.
-pub fn test(body: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		body();
-		Datanets::do_try_state().expect("invariants hold");
-	});
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		let mut balances: Vec<(AccountId, Balance)> =
+			[POT, OWNER, ALICE, BOB, CURATOR_A, CURATOR_B, CURATOR_C, 4, 5]
+				.into_iter()
+				.map(|a| (a, 1_000_000))
+				.collect();
+		balances.push((POOR, 50));
+		Self { balances }
+	}
+}
+
+impl ExtBuilder {
+	/// The externalities at block 1, with the balances of the builder.
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		JOBS.with(|j| j.borrow_mut().clear());
+		NO_PROVIDER.with(|n| n.set(false));
+		ext
+	}
+
+	/// Runs `test` in fresh externalities, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Datanets::do_try_state().expect("invariants hold");
+		});
+	}
 }
 
 pub fn metadata() -> MetadataInput {
@@ -191,8 +208,4 @@ pub fn commit_earlier(who: AccountId, datanet: u32, hash: sp_core::H256) {
 		crate::commitment_of(&who, datanet, &hash)
 	));
 	System::set_block_number(now);
-}
-
-pub fn last_event() -> RuntimeEvent {
-	System::events().pop().expect("an event").event
 }

@@ -4,8 +4,8 @@ use crate::{
 	merkle,
 	mock::*,
 	pallet::{
-		Accepted, AcceptedBytes, ContentIndex, Contributions, Contributors, DatanetReputation,
-		Datanets as DatanetStore, Error, Event, HoldReason, NextDatanetId, Versions,
+		AcceptedByPosition, AcceptedBytes, ContentIndex, Contributions, ContributorReputation,
+		DatanetInfo, DatanetReputation, Error, Event, HoldReason, NextDatanetId, Versions,
 	},
 	ContributionStatus, DataFormat, DatanetStatus, RejectReason, Reputation, Verdict,
 };
@@ -16,6 +16,9 @@ use frame_support::{
 };
 use sp_core::H256;
 use sp_runtime::{DispatchError, TokenError};
+
+/// A bad input: how it spoils a good one, and the error it must get.
+type Case<I> = (fn(&mut I), Error<Test>);
 
 fn hash(n: u8) -> H256 {
 	H256(sp_io::hashing::blake2_256(&[n]))
@@ -36,7 +39,7 @@ fn create() -> u32 {
 }
 
 fn contribute(who: AccountId, n: u8) -> u32 {
-	let id = DatanetStore::<Test>::get(0).map_or(0, |d| d.contributions);
+	let id = DatanetInfo::<Test>::get(0).map_or(0, |d| d.contributions);
 	commit_earlier(who, 0, hash(n));
 	assert_ok!(Datanets::contribute(
 		RuntimeOrigin::signed(who),
@@ -63,9 +66,9 @@ mod create {
 
 	#[test]
 	fn holds_a_deposit_for_the_bytes_stored() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			let id = create();
-			let info = DatanetStore::<Test>::get(id).unwrap();
+			let info = DatanetInfo::<Test>::get(id).unwrap();
 			let bytes = (info.metadata.encoded_size() + info.rules.encoded_size()) as u64;
 			assert_eq!(info.deposit, BASE + PER_BYTE * bytes);
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), info.deposit);
@@ -73,9 +76,8 @@ mod create {
 			assert_eq!(info.owner, OWNER);
 			assert_eq!(info.status, DatanetStatus::Open);
 			assert_eq!(info.rules.curators.to_vec(), vec![CURATOR_A, CURATOR_B, CURATOR_C]);
-			assert_eq!(
-				last_event(),
-				Event::Created { datanet: id, owner: OWNER, deposit: info.deposit }.into()
+			System::assert_last_event(
+				Event::Created { datanet: id, owner: OWNER, deposit: info.deposit }.into(),
 			);
 			assert_eq!(create(), 1);
 		});
@@ -83,18 +85,18 @@ mod create {
 
 	#[test]
 	fn refuses_bad_metadata() {
-		test(|| {
-			let cases: Vec<(fn(&mut crate::MetadataInput), Error<Test>)> = vec![
+		ExtBuilder::default().build_and_execute(|| {
+			let cases: Vec<Case<crate::MetadataInput>> = vec![
 				(|m| m.name = vec![], Error::EmptyName),
 				(|m| m.name = vec![b'n'; 33], Error::NameTooLong),
 				(|m| m.description = vec![b'd'; 129], Error::DescriptionTooLong),
-				(|m| m.tags = vec![vec![]], Error::BadTag),
-				(|m| m.tags = vec![vec![b't'; 17]], Error::BadTag),
+				(|m| m.tags = vec![vec![]], Error::EmptyTag),
+				(|m| m.tags = vec![vec![b't'; 17]], Error::TagTooLong),
 				(|m| m.tags = vec![b"t".to_vec(); 5], Error::TooManyTags),
 				// Too many is refused before any tag is looked at.
 				(|m| m.tags = vec![vec![]; 5], Error::TooManyTags),
-				(|m| m.licence = vec![], Error::BadLicence),
-				(|m| m.licence = vec![b'l'; 17], Error::BadLicence),
+				(|m| m.licence = vec![], Error::EmptyLicence),
+				(|m| m.licence = vec![b'l'; 17], Error::LicenceTooLong),
 			];
 			for (edit, error) in cases {
 				let mut m = metadata();
@@ -106,20 +108,21 @@ mod create {
 
 	#[test]
 	fn refuses_bad_rules() {
-		test(|| {
-			let cases: Vec<(fn(&mut crate::RulesInput<AccountId, Balance>), Error<Test>)> = vec![
+		ExtBuilder::default().build_and_execute(|| {
+			let cases: Vec<Case<crate::RulesInput<AccountId, Balance>>> = vec![
 				(|r| r.curators = vec![], Error::NoCurators),
 				(|r| r.curators = (20..26).collect(), Error::TooManyCurators),
 				(|r| r.curators = vec![CURATOR_A, CURATOR_A], Error::DuplicateCurator),
-				(|r| r.approvals_needed = 0, Error::InvalidApprovalThreshold),
-				(|r| r.approvals_needed = 4, Error::InvalidApprovalThreshold),
+				(|r| r.approvals_needed = 0, Error::ZeroApprovalsNeeded),
+				(|r| r.approvals_needed = 4, Error::MoreApprovalsThanCurators),
 				(|r| r.accepted_formats = vec![], Error::NoFormats),
 				(
 					|r| r.accepted_formats = vec![DataFormat::Csv, DataFormat::Csv],
-					Error::BadFormats,
+					Error::DuplicateFormat,
 				),
-				(|r| r.max_contribution_size = 0, Error::InvalidSizeLimit),
-				(|r| r.max_contribution_size = 5_001, Error::InvalidSizeLimit),
+				(|r| r.accepted_formats = vec![DataFormat::Csv; 10], Error::TooManyFormats),
+				(|r| r.max_contribution_size = 0, Error::ZeroSizeLimit),
+				(|r| r.max_contribution_size = 5_001, Error::SizeLimitTooHigh),
 				(|r| r.contribution_deposit = MIN_DEPOSIT - 1, Error::DepositTooLow),
 			];
 			for (edit, error) in cases {
@@ -132,7 +135,7 @@ mod create {
 
 	#[test]
 	fn refuses_an_owner_who_cannot_pay_the_deposit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
 				Datanets::create(RuntimeOrigin::signed(POOR), metadata(), rules()),
 				TokenError::FundsUnavailable
@@ -146,18 +149,18 @@ mod manage {
 
 	#[test]
 	fn metadata_updates_adjust_the_deposit_both_ways() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
-			let before = DatanetStore::<Test>::get(0).unwrap().deposit;
+			let before = DatanetInfo::<Test>::get(0).unwrap().deposit;
 			let mut longer = metadata();
 			// Under 64 bytes, so the length prefix stays one byte.
 			longer.description = vec![b'd'; 60];
 			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, longer));
-			let after = DatanetStore::<Test>::get(0).unwrap().deposit;
+			let after = DatanetInfo::<Test>::get(0).unwrap().deposit;
 			let grown = (60 - metadata().description.len()) as u64;
 			assert_eq!(after, before + PER_BYTE * grown);
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), after);
-			assert_eq!(last_event(), Event::MetadataUpdated { datanet: 0, deposit: after }.into());
+			System::assert_last_event(Event::MetadataUpdated { datanet: 0, deposit: after }.into());
 
 			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()));
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before);
@@ -167,7 +170,7 @@ mod manage {
 
 	#[test]
 	fn only_the_owner_updates() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			assert_noop!(
 				Datanets::update_metadata(RuntimeOrigin::signed(ALICE), 0, metadata()),
@@ -192,18 +195,17 @@ mod manage {
 
 	#[test]
 	fn rules_updates_change_curators_and_the_deposit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			let mut r = rules();
 			r.curators = vec![CURATOR_A];
 			r.approvals_needed = 1;
 			assert_ok!(Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, r));
-			let info = DatanetStore::<Test>::get(0).unwrap();
+			let info = DatanetInfo::<Test>::get(0).unwrap();
 			assert_eq!(info.rules.curators.to_vec(), vec![CURATOR_A]);
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), info.deposit);
-			assert_eq!(
-				last_event(),
-				Event::RulesUpdated { datanet: 0, deposit: info.deposit }.into()
+			System::assert_last_event(
+				Event::RulesUpdated { datanet: 0, deposit: info.deposit }.into(),
 			);
 			// One approval now accepts.
 			contribute(ALICE, 1);
@@ -216,14 +218,14 @@ mod manage {
 			bad.approvals_needed = 9;
 			assert_noop!(
 				Datanets::update_rules(RuntimeOrigin::signed(OWNER), 0, bad),
-				Error::<Test>::InvalidApprovalThreshold
+				Error::<Test>::MoreApprovalsThanCurators
 			);
 		});
 	}
 
 	#[test]
 	fn removed_curators_lose_their_vote() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			review(CURATOR_A, 0, Verdict::Accept);
@@ -250,9 +252,9 @@ mod manage {
 
 	#[test]
 	fn ownership_passes_with_the_deposit_once_accepted() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
-			let deposit = DatanetStore::<Test>::get(0).unwrap().deposit;
+			let deposit = DatanetInfo::<Test>::get(0).unwrap().deposit;
 			assert_noop!(
 				Datanets::offer_ownership(RuntimeOrigin::signed(ALICE), 0, Some(BOB)),
 				Error::<Test>::NotOwner
@@ -262,20 +264,19 @@ mod manage {
 				Error::<Test>::NotOfferedOwnership
 			);
 			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(BOB)));
-			assert_eq!(last_event(), Event::OwnershipOffered { datanet: 0, to: Some(BOB) }.into());
+			System::assert_last_event(Event::OwnershipOffered { datanet: 0, to: Some(BOB) }.into());
 			assert_noop!(
 				Datanets::accept_ownership(RuntimeOrigin::signed(ALICE), 0),
 				Error::<Test>::NotOfferedOwnership
 			);
 			assert_ok!(Datanets::accept_ownership(RuntimeOrigin::signed(BOB), 0));
-			let info = DatanetStore::<Test>::get(0).unwrap();
+			let info = DatanetInfo::<Test>::get(0).unwrap();
 			assert_eq!((info.owner, info.pending_owner), (BOB, None));
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), 0);
 			assert_eq!(free(OWNER), 1_000_000);
 			assert_eq!(held(HoldReason::DatanetDeposit, BOB), deposit);
-			assert_eq!(
-				last_event(),
-				Event::OwnershipTransferred { datanet: 0, from: OWNER, to: BOB }.into()
+			System::assert_last_event(
+				Event::OwnershipTransferred { datanet: 0, from: OWNER, to: BOB }.into(),
 			);
 			assert_noop!(
 				Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()),
@@ -286,7 +287,7 @@ mod manage {
 
 	#[test]
 	fn an_offer_can_be_withdrawn() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(BOB)));
 			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, None));
@@ -299,7 +300,7 @@ mod manage {
 
 	#[test]
 	fn a_new_owner_who_cannot_pay_is_refused() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			assert_ok!(Datanets::offer_ownership(RuntimeOrigin::signed(OWNER), 0, Some(POOR)));
 			assert_noop!(
@@ -311,14 +312,14 @@ mod manage {
 
 	#[test]
 	fn closing_stops_contributions_but_not_reviews_or_versions() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			contribute(ALICE, 2);
 			accept(0);
 			assert_noop!(Datanets::close(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::NotOwner);
 			assert_ok!(Datanets::close(RuntimeOrigin::signed(OWNER), 0));
-			assert_eq!(last_event(), Event::Closed { datanet: 0 }.into());
+			System::assert_last_event(Event::Closed { datanet: 0 }.into());
 			assert_noop!(
 				Datanets::close(RuntimeOrigin::signed(OWNER), 0),
 				Error::<Test>::DatanetClosed
@@ -342,10 +343,10 @@ mod manage {
 
 	#[test]
 	fn governance_may_close_any_datanet() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			assert_ok!(Datanets::close(RuntimeOrigin::root(), 0));
-			assert_eq!(DatanetStore::<Test>::get(0).unwrap().status, DatanetStatus::Closed);
+			assert_eq!(DatanetInfo::<Test>::get(0).unwrap().status, DatanetStatus::Closed);
 			assert_noop!(Datanets::close(RuntimeOrigin::root(), 5), Error::<Test>::UnknownDatanet);
 		});
 	}
@@ -356,7 +357,7 @@ mod contribute {
 
 	#[test]
 	fn holds_the_deposit_and_records_the_contribution() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			let item = Contributions::<Test>::get(0, 0).unwrap();
@@ -366,12 +367,11 @@ mod contribute {
 			assert_eq!(ContentIndex::<Test>::get(0, hash(1)), Some(0));
 			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
 			assert_eq!(free(ALICE), 1_000_000 - DEPOSIT);
-			let info = DatanetStore::<Test>::get(0).unwrap();
+			let info = DatanetInfo::<Test>::get(0).unwrap();
 			assert_eq!((info.contributions, info.pending), (1, 1));
-			assert_eq!(Contributors::<Test>::get(ALICE).submitted, 1);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).submitted, 1);
 			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).submitted, 1);
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::Contributed {
 					datanet: 0,
 					contribution: 0,
@@ -380,14 +380,14 @@ mod contribute {
 					size: 100,
 					deposit: DEPOSIT,
 				}
-				.into()
+				.into(),
 			);
 		});
 	}
 
 	#[test]
 	fn refuses_bad_contributions() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			let c = |who, n, size, format| {
@@ -419,7 +419,7 @@ mod contribute {
 
 	#[test]
 	fn the_same_content_may_go_to_another_datanet() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			create();
 			contribute(ALICE, 1);
@@ -437,7 +437,7 @@ mod contribute {
 
 	#[test]
 	fn rate_limits_count_and_bytes_per_period() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			for n in 1..=MAX_PER_PERIOD as u8 {
 				contribute(ALICE, n);
@@ -506,37 +506,35 @@ mod review {
 
 	#[test]
 	fn the_threshold_accepts_and_the_stake_stays_held() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			review(CURATOR_A, 0, Verdict::Accept);
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::Reviewed {
 					datanet: 0,
 					contribution: 0,
 					curator: CURATOR_A,
-					verdict: Verdict::Accept
+					verdict: Verdict::Accept,
 				}
-				.into()
+				.into(),
 			);
 			assert!(matches!(
 				Contributions::<Test>::get(0, 0).unwrap().status,
 				ContributionStatus::Pending { .. }
 			));
 			review(CURATOR_B, 0, Verdict::Accept);
-			assert_eq!(
-				last_event(),
-				Event::Accepted { datanet: 0, contribution: 0, position: 0 }.into()
+			System::assert_last_event(
+				Event::Accepted { datanet: 0, contribution: 0, position: 0 }.into(),
 			);
 			let item = Contributions::<Test>::get(0, 0).unwrap();
 			assert_eq!(item.status, ContributionStatus::Accepted { position: 0, at: 1 });
 			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), DEPOSIT);
-			let info = DatanetStore::<Test>::get(0).unwrap();
+			let info = DatanetInfo::<Test>::get(0).unwrap();
 			assert_eq!((info.pending, info.accepted), (0, 1));
-			assert_eq!(Accepted::<Test>::get(0, 0), Some(0));
+			assert_eq!(AcceptedByPosition::<Test>::get(0, 0), Some(0));
 			assert_eq!(AcceptedBytes::<Test>::get(0), 100);
-			assert_eq!(Contributors::<Test>::get(ALICE).accepted, 1);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).accepted, 1);
 			assert_eq!(
 				DatanetReputation::<Test>::get(0, ALICE),
 				Reputation { submitted: 1, accepted: 1, rejected: 0, slashed: 0, stored: 1 }
@@ -550,7 +548,7 @@ mod review {
 
 	#[test]
 	fn rejection_slashes_a_share_to_the_pot_and_returns_the_rest() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			let pot = free(POT);
@@ -560,8 +558,7 @@ mod review {
 			assert!(Contributions::<Test>::get(0, 0).is_some());
 			review(CURATOR_C, 0, Verdict::Reject(RejectReason::OffTopic));
 			let slashed = DEPOSIT / 10;
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::Rejected {
 					datanet: 0,
 					contribution: 0,
@@ -569,16 +566,16 @@ mod review {
 					slashed,
 					returned: DEPOSIT - slashed,
 				}
-				.into()
+				.into(),
 			);
 			assert_eq!(free(POT), pot + slashed);
 			assert_eq!(free(ALICE), 1_000_000 - slashed);
 			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
 			assert!(Contributions::<Test>::get(0, 0).is_none());
 			assert!(ContentIndex::<Test>::get(0, hash(1)).is_none());
-			assert_eq!(DatanetStore::<Test>::get(0).unwrap().pending, 0);
+			assert_eq!(DatanetInfo::<Test>::get(0).unwrap().pending, 0);
 			// Alice has nothing recorded any more: neither has her reputation.
-			assert!(!Contributors::<Test>::contains_key(ALICE));
+			assert!(!ContributorReputation::<Test>::contains_key(ALICE));
 			assert!(!DatanetReputation::<Test>::contains_key(0, ALICE));
 			// Rejected content may be submitted again.
 			contribute(ALICE, 1);
@@ -587,7 +584,7 @@ mod review {
 
 	#[test]
 	fn refuses_outsiders_repeat_votes_and_unknown_items() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			assert_noop!(
@@ -625,7 +622,7 @@ mod versions {
 
 	#[test]
 	fn a_version_freezes_the_accepted_contributions_under_a_merkle_root() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			for n in 1..=3 {
 				contribute(ALICE, n);
@@ -636,23 +633,22 @@ mod versions {
 			review(CURATOR_B, 1, Verdict::Reject(RejectReason::WrongFormat));
 			assert_noop!(
 				Datanets::publish_version(RuntimeOrigin::signed(ALICE), 0),
-				Error::<Test>::NotCurator
+				Error::<Test>::NotOwnerOrCurator
 			);
 			assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(CURATOR_C), 0));
 			let leaves = vec![hash(3), hash(1)];
 			let root = merkle::root(&leaves).unwrap();
 			let v = Versions::<Test>::get(0, 0).unwrap();
 			assert_eq!((v.contributions, v.total_bytes, v.root), (2, 200, root));
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::VersionPublished {
 					datanet: 0,
 					version: 0,
 					contributions: 2,
 					total_bytes: 200,
-					root
+					root,
 				}
-				.into()
+				.into(),
 			);
 			assert_noop!(
 				Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0),
@@ -686,7 +682,7 @@ mod versions {
 
 	#[test]
 	fn an_empty_datanet_has_nothing_to_publish() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			assert_noop!(
@@ -706,7 +702,7 @@ mod stake {
 
 	#[test]
 	fn withdraws_after_the_cool_down_only() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			accept(0);
@@ -717,9 +713,8 @@ mod stake {
 			assert_ok!(w(ALICE));
 			// The record's deposit stays held: the contribution stays in its versions for good.
 			let amount = DEPOSIT - MIN_DEPOSIT;
-			assert_eq!(
-				last_event(),
-				Event::StakeWithdrawn { datanet: 0, contribution: 0, amount }.into()
+			System::assert_last_event(
+				Event::StakeWithdrawn { datanet: 0, contribution: 0, amount }.into(),
 			);
 			assert_eq!(free(ALICE), 1_000_000 - MIN_DEPOSIT);
 			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), MIN_DEPOSIT);
@@ -734,7 +729,7 @@ mod stake {
 
 	#[test]
 	fn a_pending_contribution_has_no_stake_to_withdraw() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			assert_noop!(
@@ -746,7 +741,7 @@ mod stake {
 
 	#[test]
 	fn slashing_sends_a_share_to_the_pot_and_marks_the_contribution() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			contribute(ALICE, 2);
@@ -769,8 +764,7 @@ mod stake {
 			// Half of the stake goes; the record's deposit stays held with the record.
 			let stake = DEPOSIT - MIN_DEPOSIT;
 			let slashed = stake / 2;
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::Slashed {
 					datanet: 0,
 					contribution: 0,
@@ -778,7 +772,7 @@ mod stake {
 					slashed,
 					returned: stake - slashed,
 				}
-				.into()
+				.into(),
 			);
 			assert_eq!(free(POT), pot + slashed);
 			// Alice still has the second contribution's deposit and the first one's record held.
@@ -789,7 +783,7 @@ mod stake {
 				item.status,
 				ContributionStatus::Slashed { position: 0, reason: RejectReason::Adversarial }
 			);
-			assert_eq!(Contributors::<Test>::get(ALICE).slashed, 1);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).slashed, 1);
 			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).slashed, 1);
 			// Once slashed, neither slashed again nor withdrawn.
 			assert_noop!(
@@ -805,7 +799,7 @@ mod stake {
 
 	#[test]
 	fn governance_may_slash_after_the_stake_was_withdrawn() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			accept(0);
@@ -817,8 +811,7 @@ mod stake {
 				0,
 				RejectReason::LicenceViolation
 			));
-			assert_eq!(
-				last_event(),
+			System::assert_last_event(
 				Event::Slashed {
 					datanet: 0,
 					contribution: 0,
@@ -826,9 +819,9 @@ mod stake {
 					slashed: 0,
 					returned: 0,
 				}
-				.into()
+				.into(),
 			);
-			assert_eq!(Contributors::<Test>::get(ALICE).slashed, 1);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).slashed, 1);
 			assert_noop!(
 				Datanets::slash(RuntimeOrigin::root(), 3, 0, RejectReason::Duplicate),
 				Error::<Test>::UnknownDatanet
@@ -842,7 +835,7 @@ mod withdraw_unreviewed {
 
 	#[test]
 	fn returns_the_whole_deposit_after_the_review_timeout() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			review(CURATOR_A, 0, Verdict::Accept);
@@ -852,22 +845,21 @@ mod withdraw_unreviewed {
 			assert_noop!(w(ALICE), Error::<Test>::ReviewNotTimedOut);
 			System::set_block_number(1 + REVIEW_TIMEOUT);
 			assert_ok!(w(ALICE));
-			assert_eq!(
-				last_event(),
-				Event::Withdrawn { datanet: 0, contribution: 0, amount: DEPOSIT }.into()
+			System::assert_last_event(
+				Event::Withdrawn { datanet: 0, contribution: 0, amount: DEPOSIT }.into(),
 			);
 			assert_eq!(free(ALICE), 1_000_000);
 			assert_eq!(held(HoldReason::ContributionDeposit, ALICE), 0);
 			assert!(Contributions::<Test>::get(0, 0).is_none());
 			assert!(ContentIndex::<Test>::get(0, hash(1)).is_none());
-			assert_eq!(DatanetStore::<Test>::get(0).unwrap().pending, 0);
+			assert_eq!(DatanetInfo::<Test>::get(0).unwrap().pending, 0);
 			assert_noop!(w(ALICE), Error::<Test>::UnknownContribution);
 		});
 	}
 
 	#[test]
 	fn only_pending_contributions_can_be_withdrawn() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			accept(0);
@@ -886,7 +878,7 @@ mod withdraw_unreviewed {
 
 #[test]
 fn unsigned_origins_are_refused() {
-	test(|| {
+	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
 			Datanets::create(RuntimeOrigin::none(), metadata(), rules()),
 			DispatchError::BadOrigin
@@ -903,7 +895,7 @@ mod validation {
 		ValidationOutcome, ValidationReport, ValidationRequest, ValidationRules, ValidationState,
 	};
 	use frame_support::BoundedVec;
-	use pallet_compute::{JobConsumer, JobKind};
+	use openledger_primitives::{JobConsumer, JobKind};
 
 	const FEE: Balance = 7;
 	const URL: &[u8] = b"http://127.0.0.1:9100";
@@ -932,7 +924,7 @@ mod validation {
 
 	#[test]
 	fn set_services_stores_endpoints_and_grows_the_deposit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			let before = held(HoldReason::DatanetDeposit, OWNER);
 			set(false);
@@ -953,7 +945,7 @@ mod validation {
 
 	#[test]
 	fn set_services_refuses_bad_input() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			let call = |who, endpoints: Vec<&[u8]>, validation| {
 				Datanets::set_services(
@@ -967,7 +959,8 @@ mod validation {
 			assert_noop!(call(ALICE, vec![URL], None), Error::<Test>::NotOwner);
 			assert_noop!(call(OWNER, vec![b"ftp://x.y/z"], None), Error::<Test>::BadEndpoint);
 			assert_noop!(call(OWNER, vec![b"http://a b.c"], None), Error::<Test>::BadEndpoint);
-			assert_noop!(call(OWNER, vec![&[b'h'; 49][..]], None), Error::<Test>::BadEndpoint);
+			let long = [&b"http://"[..], &[b'h'; 42]].concat();
+			assert_noop!(call(OWNER, vec![&long[..]], None), Error::<Test>::EndpointTooLong);
 			assert_noop!(call(OWNER, vec![URL, URL, URL], None), Error::<Test>::TooManyEndpoints);
 			// Too many is refused before any endpoint is looked at.
 			assert_noop!(
@@ -986,7 +979,7 @@ mod validation {
 
 	#[test]
 	fn a_contribution_gets_a_validation_job_paid_by_its_contributor() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(false);
 			let id = contribute(ALICE, 1);
@@ -1006,7 +999,7 @@ mod validation {
 
 	#[test]
 	fn without_validation_no_job_is_asked_for() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			assert!(JOBS.with(|j| j.borrow().is_empty()));
@@ -1016,7 +1009,7 @@ mod validation {
 
 	#[test]
 	fn without_a_provider_the_contribution_is_recorded_unvalidated() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			NO_PROVIDER.with(|n| n.set(true));
@@ -1031,7 +1024,7 @@ mod validation {
 
 	#[test]
 	fn a_valid_report_is_kept_for_curators() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			let id = contribute(ALICE, 1);
@@ -1060,7 +1053,7 @@ mod validation {
 
 	#[test]
 	fn a_failed_report_rejects_when_the_datanet_says_so() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			let id = contribute(ALICE, 1);
@@ -1085,7 +1078,7 @@ mod validation {
 
 	#[test]
 	fn an_owner_cannot_raise_the_cost_of_a_contribution_in_flight() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(false);
 			let cost = DEPOSIT + FEE;
@@ -1117,7 +1110,7 @@ mod validation {
 
 	#[test]
 	fn a_provider_that_could_not_fetch_the_bytes_never_gets_a_contribution_rejected() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			let id = contribute(ALICE, 1);
@@ -1140,7 +1133,7 @@ mod validation {
 
 	#[test]
 	fn a_failed_report_only_informs_curators_otherwise() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(false);
 			let id = contribute(ALICE, 1);
@@ -1155,7 +1148,7 @@ mod validation {
 
 	#[test]
 	fn bad_results_are_refused_and_stray_ones_ignored() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			let id = contribute(ALICE, 1);
@@ -1185,7 +1178,7 @@ mod validation {
 
 	#[test]
 	fn an_abandoned_job_leaves_the_contribution_unvalidated() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			let id = contribute(ALICE, 1);
@@ -1204,7 +1197,7 @@ mod validation {
 
 	#[test]
 	fn curator_rejection_forgets_the_validation() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(false);
 			let id = contribute(ALICE, 1);
@@ -1237,7 +1230,7 @@ mod commit {
 
 	#[test]
 	fn a_contribution_reveals_a_commitment_from_an_earlier_block() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			assert_noop!(contribute_now(ALICE, 1), Error::<Test>::NotCommitted);
 			let commitment = commitment_of(&ALICE, 0, &hash(1));
@@ -1263,7 +1256,7 @@ mod commit {
 	#[test]
 	fn only_a_validation_job_is_charged_the_job_markets_weight() {
 		use crate::weights::WeightInfo;
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			commit_earlier(ALICE, 0, hash(1));
 			let post = contribute_now(ALICE, 1).unwrap();
@@ -1282,7 +1275,7 @@ mod commit {
 
 	#[test]
 	fn a_commitment_is_bound_to_its_datanet() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			create();
 			commit_earlier(ALICE, 1, hash(1));
@@ -1292,7 +1285,7 @@ mod commit {
 
 	#[test]
 	fn commitments_are_withdrawn_with_their_deposit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			let commitment = commitment_of(&ALICE, 0, &hash(1));
 			let w = |who| Datanets::withdraw_commitment(RuntimeOrigin::signed(who), commitment);
 			assert_noop!(w(ALICE), Error::<Test>::NotCommitted);
@@ -1315,7 +1308,7 @@ mod commit {
 
 	#[test]
 	fn an_account_that_cannot_pay_the_deposit_cannot_commit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			let poor = 60;
 			assert_noop!(
 				Datanets::commit(RuntimeOrigin::signed(poor), H256::repeat_byte(1)),
@@ -1335,39 +1328,39 @@ mod records {
 
 	#[test]
 	fn an_accounts_records_go_with_its_last_recorded_contribution() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			contribute(ALICE, 2);
-			assert_eq!(Contributors::<Test>::get(ALICE).stored, 2);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).stored, 2);
 			review(CURATOR_A, 0, Verdict::Reject(RejectReason::LowQuality));
 			review(CURATOR_B, 0, Verdict::Reject(RejectReason::LowQuality));
-			let left = Contributors::<Test>::get(ALICE);
+			let left = ContributorReputation::<Test>::get(ALICE);
 			assert_eq!((left.submitted, left.rejected, left.stored), (2, 1, 1));
 			assert!(DatanetReputation::<Test>::contains_key(0, ALICE));
 			System::set_block_number(1 + REVIEW_TIMEOUT);
 			assert_ok!(Datanets::withdraw_unreviewed(RuntimeOrigin::signed(ALICE), 0, 1));
-			assert!(!Contributors::<Test>::contains_key(ALICE));
+			assert!(!ContributorReputation::<Test>::contains_key(ALICE));
 			assert!(!DatanetReputation::<Test>::contains_key(0, ALICE));
 		});
 	}
 
 	#[test]
 	fn accepted_contributions_keep_their_records() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			accept(0);
 			System::set_block_number(1 + COOL_DOWN);
 			assert_ok!(Datanets::withdraw_stake(RuntimeOrigin::signed(ALICE), 0, 0));
-			assert_eq!(Contributors::<Test>::get(ALICE).stored, 1);
+			assert_eq!(ContributorReputation::<Test>::get(ALICE).stored, 1);
 			assert_eq!(DatanetReputation::<Test>::get(0, ALICE).accepted, 1);
 		});
 	}
 
 	#[test]
 	fn rate_limit_counts_of_past_periods_are_pruned_when_blocks_have_room() {
-		let mut ext = new_test_ext();
+		let mut ext = ExtBuilder::default().build();
 		ext.execute_with(|| {
 			create();
 			for n in 1..=3 {
@@ -1412,7 +1405,7 @@ mod attacks {
 	/// Bob watches Alice's upload and the pool: he cannot contribute her bytes before her.
 	#[test]
 	fn a_copier_who_saw_the_bytes_cannot_contribute_them_first() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			// Block 1: Alice commits; her commitment shows nothing of the content.
 			assert_ok!(Datanets::commit(
@@ -1452,7 +1445,7 @@ mod attacks {
 	/// Contributions rejected or withdrawn leave no per-account record behind for free.
 	#[test]
 	fn rejected_contributions_leave_no_records_for_free() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			for n in 1..=3 {
 				contribute(BOB, n);
@@ -1460,7 +1453,7 @@ mod attacks {
 				review(CURATOR_A, id, Verdict::Reject(RejectReason::LowQuality));
 				review(CURATOR_B, id, Verdict::Reject(RejectReason::LowQuality));
 			}
-			assert!(!Contributors::<Test>::contains_key(BOB));
+			assert!(!ContributorReputation::<Test>::contains_key(BOB));
 			assert!(!DatanetReputation::<Test>::contains_key(0, BOB));
 			assert_eq!(held(HoldReason::ContributionDeposit, BOB), 0);
 		});
@@ -1470,7 +1463,7 @@ mod attacks {
 	/// leave its record stored for nothing.
 	#[test]
 	fn an_accepted_contributions_record_keeps_its_deposit() {
-		test(|| {
+		ExtBuilder::default().build_and_execute(|| {
 			create();
 			contribute(ALICE, 1);
 			accept(0);

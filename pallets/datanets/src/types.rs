@@ -5,6 +5,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
+use openledger_primitives::JobId;
 use scale_info::TypeInfo;
 use sp_core::H256;
 
@@ -202,6 +203,8 @@ pub struct RulesInput<AccountId, Balance> {
 )]
 #[scale_info(skip_type_params(MaxCurators, MaxFormats))]
 #[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen))]
+// The derives restate the bounds of the generics used as field types in where clauses.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Rules<
 	AccountId: Clone + PartialEq + core::fmt::Debug,
 	Balance: Clone + PartialEq + core::fmt::Debug,
@@ -253,6 +256,8 @@ pub struct Datanet<AccountId, Balance, BlockNumber, Metadata, Rules> {
 )]
 #[scale_info(skip_type_params(MaxCurators))]
 #[codec(mel_bound(AccountId: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
+// The derives restate the bounds of the generics used as field types in where clauses.
+#[allow(clippy::multiple_bound_locations)]
 pub enum ContributionStatus<
 	AccountId: Clone + PartialEq + core::fmt::Debug,
 	BlockNumber: Clone + PartialEq + core::fmt::Debug,
@@ -548,7 +553,7 @@ pub struct ValidationRequest {
 )]
 pub enum ValidationState<BlockNumber> {
 	/// Job `job` checks it.
-	Requested { job: u64 },
+	Requested { job: JobId },
 	/// A provider checked it at block `at`.
 	Done { report: ValidationReport, at: BlockNumber },
 	/// No provider was free, or every provider tried failed: curators review it unassisted.

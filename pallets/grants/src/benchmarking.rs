@@ -224,5 +224,9 @@ mod benchmarks {
 		assert!(!Applications::<T>::contains_key(id));
 	}
 
-	impl_benchmark_test_suite!(Grants, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Grants,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -57,7 +57,10 @@ extern crate alloc;
 
 pub use pallet::*;
 
+// Benchmarks build their worst cases on a test runtime and stop at the first setup that fails,
+// as tests do.
 #[cfg(feature = "runtime-benchmarks")]
+#[allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 mod benchmarking;
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
@@ -97,6 +100,8 @@ pub mod pallet {
 	/// A stored milestone.
 	pub type MilestoneOf<T> =
 		Milestone<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxMilestoneDescriptionLength>;
+	/// An application's stored milestones.
+	pub type MilestonesOf<T> = BoundedVec<MilestoneOf<T>, <T as Config>::MaxMilestones>;
 	/// A milestone as a call supplies it.
 	pub type MilestoneInputOf<T> = MilestoneInput<BalanceOf<T>, BlockNumberFor<T>>;
 	/// A stored application.
@@ -601,7 +606,7 @@ pub mod pallet {
 		/// Checks a call's milestones, converts them for storage and adds up their amounts.
 		pub fn bound_milestones(
 			input: Vec<MilestoneInputOf<T>>,
-		) -> Result<(BoundedVec<MilestoneOf<T>, T::MaxMilestones>, BalanceOf<T>), Error<T>> {
+		) -> Result<(MilestonesOf<T>, BalanceOf<T>), Error<T>> {
 			ensure!(!input.is_empty(), Error::<T>::NoMilestones);
 			ensure!(input.len() <= T::MaxMilestones::get() as usize, Error::<T>::TooManyMilestones);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -629,7 +634,7 @@ pub mod pallet {
 		/// The deposit for an application with this title and these milestones.
 		pub fn deposit_for(
 			title: &BoundedVec<u8, T::MaxTitleLength>,
-			milestones: &BoundedVec<MilestoneOf<T>, T::MaxMilestones>,
+			milestones: &MilestonesOf<T>,
 		) -> BalanceOf<T> {
 			let bytes = title.encoded_size().saturating_add(milestones.encoded_size());
 			let bytes = BalanceOf::<T>::from(u32::try_from(bytes).unwrap_or(u32::MAX));

@@ -91,31 +91,45 @@ impl pallet_grants::Config for Test {
 	type WeightInfo = ();
 }
 
-/// The pot holds [`POT_FUNDS`], `POOR` 50 (less than any deposit), everyone else 1,000,000.
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let balances = vec![
-		(POT, POT_FUNDS),
-		(ALICE, 1_000_000),
-		(BOB, 1_000_000),
-		(EXPLORATION_TRACK, 1_000_000),
-		(BUILDING_TRACK, 1_000_000),
-		(POOR, 50),
-	];
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	ext
+/// The test externalities, all tests' starting point. The pot holds [`POT_FUNDS`], `POOR` 50
+/// (less than any deposit), everyone else 1,000,000.
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
 }
 
-/// Runs a test and then checks the pallet's invariants.
-pub fn test(body: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		body();
-		Grants::do_try_state().expect("invariants hold");
-	});
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		let balances = vec![
+			(POT, POT_FUNDS),
+			(ALICE, 1_000_000),
+			(BOB, 1_000_000),
+			(EXPLORATION_TRACK, 1_000_000),
+			(BUILDING_TRACK, 1_000_000),
+			(POOR, 50),
+		];
+		Self { balances }
+	}
+}
+
+impl ExtBuilder {
+	/// The externalities at block 1, with the balances of the builder.
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test` in fresh externalities, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Grants::do_try_state().expect("invariants hold");
+		});
+	}
 }
 
 /// A milestone paying `amount`, due at block `due`.
@@ -126,8 +140,4 @@ pub fn milestone(amount: Balance, due: u64) -> MilestoneInput<Balance, u64> {
 /// Two Exploration milestones: 10,000 due at block 100 and 20,000 due at block 200.
 pub fn exploration() -> Vec<MilestoneInput<Balance, u64>> {
 	vec![milestone(10_000, 100), milestone(20_000, 200)]
-}
-
-pub fn last_event() -> RuntimeEvent {
-	System::events().pop().expect("an event").event
 }

@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
 	let config = match Config::load(&args.config) {
 		Ok(config) => config,
 		Err(e) => {
-			eprintln!("error: {e:#}");
+			eprintln!("error: {:#}", anyhow::Error::from(e));
 			return std::process::ExitCode::from(2);
 		},
 	};
@@ -33,7 +33,7 @@ async fn main() -> std::process::ExitCode {
 	match openledger_provider::daemon::run(config).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
-			tracing::error!(error = %format!("{e:#}"), "the daemon stopped");
+			tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "the daemon stopped");
 			std::process::ExitCode::FAILURE
 		},
 	}

@@ -34,7 +34,9 @@ parameter_types! {
 	/// At most 5 MiB in a block, of which normal transactions may fill 75%.
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
-		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO.mul_floor(*max)
+		})
 		.build();
 	/// The generic Substrate address format, which every wallet and polkadot.js understand.
 	pub const SS58Prefix: u16 = 42;

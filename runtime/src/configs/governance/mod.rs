@@ -57,8 +57,10 @@ impl pallet_preimage::Config for Runtime {
 
 parameter_types! {
 	/// Scheduled calls (enacted referenda) may take up to 80% of a block.
-	pub MaximumSchedulerWeight: Weight =
-		sp_runtime::Perbill::from_percent(80) * RuntimeBlockWeights::get().max_block;
+	pub MaximumSchedulerWeight: Weight = {
+		let (share, max) = (sp_runtime::Perbill::from_percent(80), RuntimeBlockWeights::get().max_block);
+		Weight::from_parts(share.mul_floor(max.ref_time()), share.mul_floor(max.proof_size()))
+	};
 }
 
 impl pallet_scheduler::Config for Runtime {

@@ -1,10 +1,47 @@
-//! How other pallets use the job market: [`JobMarket`] to ask for work, [`JobConsumer`] to
-//! receive its outcome.
+//! The job market's interface: [`JobMarket`] to ask for work, [`JobConsumer`] to receive its
+//! outcome, and the [`JobId`] and [`JobKind`] both speak of.
 
-use crate::{JobId, JobKind};
 use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
+use scale_info::TypeInfo;
 use sp_runtime::DispatchError;
+
+/// A job's number, assigned in order of creation from 0.
+pub type JobId = u64;
+
+/// What a job asks a provider to do.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum JobKind {
+	/// Check a datanet contribution's bytes against its record and score them. Only the datanets
+	/// pallet creates these jobs, since their results change contributions' fate.
+	ContributionValidation,
+	/// Train a model on datanet versions.
+	Training,
+	/// Run a model on an input.
+	Inference,
+}
+
+impl JobKind {
+	/// Whether any account may create jobs of this kind directly, rather than only a pallet
+	/// through [`JobMarket::create`].
+	pub fn is_public(self) -> bool {
+		!matches!(self, JobKind::ContributionValidation)
+	}
+}
 
 /// Creates jobs on behalf of the runtime.
 pub trait JobMarket<AccountId, Balance, BlockNumber> {

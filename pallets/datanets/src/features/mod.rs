@@ -1,0 +1,11 @@
+//! The pallet's logic, by feature: each dispatchable in `lib.rs` checks its origin and calls the
+//! `do_*` function of its feature here.
+
+mod contribution;
+mod datanet;
+mod review;
+mod validation;
+mod version;
+
+#[cfg(any(feature = "try-runtime", test))]
+mod try_state;
