@@ -26,10 +26,12 @@ clippy -p openledger-node --features runtime-benchmarks
 clippy -p openledger-runtime --features runtime-benchmarks,try-runtime
 
 echo "==> Rust tests"
-# The provider's crates are tested on their own, so that their features do not change the
-# node's build (cargo unifies features over the packages of one invocation).
-(cd "$ROOT" && cargo test --locked --release --workspace --exclude openledger-provider)
+# The provider and the ML crate are tested on their own, so that their features do not change
+# the node's build (cargo unifies features over the packages of one invocation).
+(cd "$ROOT" && cargo test --locked --release --workspace --exclude openledger-provider \
+	--exclude openledger-ml)
 (cd "$ROOT" && cargo test --locked --release -p openledger-provider)
+(cd "$ROOT" && cargo test --locked --release -p openledger-ml)
 
 echo "==> pallet benchmarks, run as tests on each pallet's mock runtime"
 for pallet in "$ROOT"/pallets/*/; do
