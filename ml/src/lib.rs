@@ -3,7 +3,8 @@
 //! The models OpenLedger's providers train, with no chain dependencies, so that anyone can run
 //! the same training and check a provider's result.
 //!
-//! - [`tiny`]: `tiny-byte-gpt`, a small decoder-only transformer over bytes.
+//! - [`tiny`]: `tiny-byte-gpt`, a small decoder-only transformer over bytes, and greedy
+//!   generation.
 //! - [`lora`]: LoRA adapters, saved as PEFT saves them.
 //! - [`train`]: AdamW with warm-up and cosine decay, gradient clipping, evaluation.
 //! - [`data`]: the held-out split of a datanet version's contributions.

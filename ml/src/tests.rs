@@ -125,6 +125,9 @@ fn loss_falls_on_a_learnable_corpus() {
 	assert!(after < 2.0, "{before} -> {after}");
 	assert!(report.last_loss < report.first_loss / 2.0, "{report:?}");
 	assert_eq!(report.tokens, 80 * 8 * 64);
+	// What it learned shows in what it writes.
+	let continued = model.generate(b"record 17: the quick", 10, None).unwrap();
+	assert_eq!(continued, b" brown fox");
 }
 
 #[test]
@@ -232,4 +235,5 @@ fn bad_shapes_and_settings_are_refused() {
 	let err = train(&model, None, &[b"tiny".to_vec()], &TrainConfig::default()).unwrap_err();
 	assert!(matches!(err, crate::MlError::NotEnoughData { .. }), "{err}");
 	assert!(model.forward(&tokens(&[0; 129], &device), None).is_err());
+	assert!(model.generate(b"", 1, None).is_err());
 }

@@ -186,6 +186,25 @@ impl TinyByteGpt {
 		Ok(candle_nn::loss::cross_entropy(&logits, &target.flatten_all()?)?)
 	}
 
+	/// Continues `prompt` by `count` bytes, each the most likely next byte (greedy decoding),
+	/// looking back at most the context.
+	pub fn generate(&self, prompt: &[u8], count: usize, lora: Option<&Lora>) -> Result<Vec<u8>> {
+		if prompt.is_empty() {
+			return Err(MlError::Config("generation needs a prompt".into()));
+		}
+		let mut bytes = prompt.to_vec();
+		for _ in 0..count {
+			let start = bytes.len().saturating_sub(self.config.context);
+			let window: Vec<u32> = bytes[start..].iter().map(|&b| u32::from(b)).collect();
+			let time = window.len();
+			let input = Tensor::from_vec(window, (1, time), &self.device)?;
+			let logits = self.forward(&input, lora)?.get(0)?.get(time - 1)?;
+			let next = logits.argmax(0)?.to_scalar::<u32>()?;
+			bytes.push(u8::try_from(next).unwrap_or(0));
+		}
+		Ok(bytes.split_off(prompt.len()))
+	}
+
 	/// Saves the weights as safetensors.
 	pub fn save(&self, path: &std::path::Path) -> Result<()> {
 		let tensors: std::collections::HashMap<String, Tensor> =
