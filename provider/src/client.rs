@@ -27,6 +27,9 @@ use std::{
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most bytes of an answer to an upload that are read: a status message, not data.
+pub const ANSWER_LIMIT: usize = 64 << 10;
+
 /// Whether `ip` is an address of the public internet: not loopback, private, link-local,
 /// shared (carrier-grade NAT), documentation, multicast, broadcast, reserved or unspecified.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -149,21 +152,11 @@ impl HttpClient {
 			StatusCode::NOT_FOUND => return Ok(None),
 			status => return Err(HttpError::Unreachable(format!("answered {status}"))),
 		}
-		let body =
-			tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), limit).collect())
-				.await
-				.map_err(|_| HttpError::Unreachable(format!("no body within {TIMEOUT:?}")))?
-				.map_err(|e| {
-					if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-						HttpError::TooLarge
-					} else {
-						HttpError::Unreachable(format!("reading the body: {e}"))
-					}
-				})?;
-		Ok(Some(body.to_bytes().to_vec()))
+		Ok(Some(read_body(response, limit).await?.to_vec()))
 	}
 
-	/// Sends `body` to `url` with `method`: the status and the answer's text.
+	/// Sends `body` to `url` with `method`: the status and the answer's text, at most
+	/// [`ANSWER_LIMIT`] bytes of it.
 	pub async fn send(
 		&self,
 		method: hyper::Method,
@@ -178,11 +171,7 @@ impl HttpClient {
 			.body(Full::new(Bytes::from(body)));
 		let response = self.request(request).await?;
 		let status = response.status();
-		let text = tokio::time::timeout(TIMEOUT, response.into_body().collect())
-			.await
-			.map_err(|_| HttpError::Unreachable(format!("no body within {TIMEOUT:?}")))?
-			.map_err(|e| HttpError::Unreachable(format!("reading the body: {e}")))?
-			.to_bytes();
+		let text = read_body(response, ANSWER_LIMIT).await?;
 		Ok((status, String::from_utf8_lossy(&text).into_owned()))
 	}
 
@@ -220,6 +209,24 @@ impl HttpClient {
 				}
 			})
 	}
+}
+
+/// Reads a response's body, of at most `limit` bytes, within the timeout.
+async fn read_body(
+	response: hyper::Response<hyper::body::Incoming>,
+	limit: usize,
+) -> Result<Bytes, HttpError> {
+	tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), limit).collect())
+		.await
+		.map_err(|_| HttpError::Unreachable(format!("no body within {TIMEOUT:?}")))?
+		.map(|body| body.to_bytes())
+		.map_err(|e| {
+			if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+				HttpError::TooLarge
+			} else {
+				HttpError::Unreachable(format!("reading the body: {e}"))
+			}
+		})
 }
 
 /// The system's root certificates; none if they cannot be read (HTTPS then fails to verify,
@@ -315,6 +322,32 @@ mod tests {
 		assert!(matches!(fetcher.get("ftp://example.com/x", 100).await, Err(HttpError::BadUrl)));
 		tokio::time::sleep(Duration::from_millis(100)).await;
 		assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0);
+	}
+
+	#[tokio::test]
+	async fn a_storage_endpoint_cannot_flood_a_contributor_with_its_answer() {
+		use tokio::io::{AsyncReadExt, AsyncWriteExt};
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = listener.local_addr().unwrap();
+		tokio::spawn(async move {
+			while let Ok((mut stream, _)) = listener.accept().await {
+				tokio::spawn(async move {
+					let mut request = [0u8; 1024];
+					let _ = stream.read(&mut request).await;
+					let body = vec![b'x'; 4 * ANSWER_LIMIT];
+					let head = format!(
+						"HTTP/1.1 400 Bad Request\r\ncontent-length: {}\r\n\r\n",
+						body.len()
+					);
+					let _ = stream.write_all(head.as_bytes()).await;
+					let _ = stream.write_all(&body).await;
+				});
+			}
+		});
+		let client = HttpClient::new(true);
+		let url = format!("http://{address}/v1/blobs/0x00");
+		let error = client.send(hyper::Method::PUT, &url, b"bytes".to_vec()).await.unwrap_err();
+		assert!(matches!(error, HttpError::TooLarge), "{error}");
 	}
 
 	#[tokio::test]
