@@ -83,22 +83,37 @@ fn submitting(step: &'static str) -> impl FnOnce(ChainError) -> ContributeError 
 	move |source| ContributeError::Submit { step, source }
 }
 
-/// What a contribution to `datanet` costs now: its deposit and, if it asks for validation, the
-/// validation fee.
-pub async fn current_cost(chain: &Chain, datanet: DatanetId) -> Result<Open, ContributeError> {
+type Services = pallet_datanets::ServicesOf<Runtime>;
+
+/// A datanet's record and its services, as the chain has them now.
+async fn read_datanet(
+	chain: &Chain,
+	datanet: DatanetId,
+) -> Result<(pallet_datanets::DatanetOf<Runtime>, Option<Services>), ContributeError> {
 	let key = pallet_datanets::DatanetInfo::<Runtime>::hashed_key_for(datanet);
-	let info: pallet_datanets::DatanetOf<Runtime> =
-		chain.storage(&key).await?.ok_or(ContributeError::UnknownDatanet(datanet))?;
+	let info = chain.storage(&key).await?.ok_or(ContributeError::UnknownDatanet(datanet))?;
 	let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
-	let services: Option<pallet_datanets::ServicesOf<Runtime>> = chain.storage(&key).await?;
-	let fee = services.and_then(|s| s.validation).map_or(0, |v| v.fee);
-	Ok(Open(info.rules.contribution_deposit.saturating_add(fee)))
+	Ok((info, chain.storage(&key).await?))
+}
+
+/// What a contribution costs under `info` and `services`: the deposit and, if the datanet asks
+/// for validation, the validation fee.
+fn cost(info: &pallet_datanets::DatanetOf<Runtime>, services: Option<&Services>) -> Open {
+	let fee = services.and_then(|s| s.validation.as_ref()).map_or(0, |v| v.fee);
+	Open(info.rules.contribution_deposit.saturating_add(fee))
+}
+
+/// What a contribution to `datanet` costs now.
+pub async fn current_cost(chain: &Chain, datanet: DatanetId) -> Result<Open, ContributeError> {
+	let (info, services) = read_datanet(chain, datanet).await?;
+	Ok(cost(&info, services.as_ref()))
 }
 
 /// The datanet's first storage endpoint.
-async fn first_endpoint(chain: &Chain, datanet: DatanetId) -> Result<String, ContributeError> {
-	let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
-	let services: Option<pallet_datanets::ServicesOf<Runtime>> = chain.storage(&key).await?;
+fn first_endpoint(
+	services: Option<&Services>,
+	datanet: DatanetId,
+) -> Result<String, ContributeError> {
 	let first = services
 		.and_then(|s| s.endpoints.first().map(|e| e.to_vec()))
 		.ok_or(ContributeError::NoEndpoint(datanet))?;
@@ -116,13 +131,17 @@ pub async fn contribute(
 	let Request { datanet, bytes, format, endpoint, max_cost, wait } = request;
 	let hash = content_hash(&bytes);
 	let size = bytes.len() as u64;
-	let endpoint = match endpoint {
-		Some(e) => e,
-		None => first_endpoint(chain, datanet).await?,
-	};
-	let max_cost = match max_cost {
-		Some(cost) => cost,
-		None => current_cost(chain, datanet).await?,
+	// The datanet is read once, for whatever the request leaves to it.
+	let (endpoint, max_cost) = match (endpoint, max_cost) {
+		(Some(endpoint), Some(max_cost)) => (endpoint, max_cost),
+		(endpoint, max_cost) => {
+			let (info, services) = read_datanet(chain, datanet).await?;
+			let endpoint = match endpoint {
+				Some(e) => e,
+				None => first_endpoint(services.as_ref(), datanet)?,
+			};
+			(endpoint, max_cost.unwrap_or_else(|| cost(&info, services.as_ref())))
+		},
 	};
 
 	let contributor: AccountId = signer.public().into();
