@@ -32,6 +32,10 @@ pub struct Config {
 	pub max_store_bytes: u64,
 	#[serde(default = "default_poll_interval_ms")]
 	pub poll_interval_ms: u64,
+	/// How long a blob uploaded on a commitment alone may wait for its contribution: once its
+	/// commitment is withdrawn and this has passed, the blob is removed.
+	#[serde(default = "default_claim_grace_secs")]
+	pub claim_grace_secs: u64,
 	#[serde(default)]
 	pub log_format: LogFormat,
 	/// Whether datanets' storage endpoints on loopback or private addresses are fetched from
@@ -101,6 +105,9 @@ fn default_max_store_bytes() -> u64 {
 }
 fn default_poll_interval_ms() -> u64 {
 	2_000
+}
+fn default_claim_grace_secs() -> u64 {
+	60
 }
 fn default_concurrency() -> u32 {
 	4

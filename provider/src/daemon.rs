@@ -43,6 +43,17 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one connection may last, uploads included.
 pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// On what grounds the chain lets a blob into the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+	/// The datanet records the hash.
+	Recorded,
+	/// The contributor's commitment to it stands.
+	Committed,
+	/// Neither (any more).
+	Dropped,
+}
+
 /// How many job records `/v1/status` keeps; older jobs are forgotten first.
 pub const MAX_RECORDS: usize = 4_096;
 
@@ -170,18 +181,62 @@ impl Shared {
 		datanet: u32,
 		contributor: &AccountId,
 		hash: sp_core::H256,
+	) -> Result<Option<Upload>, ChainError> {
+		let key = pallet_datanets::ContentIndex::<Runtime>::hashed_key_for(datanet, hash);
+		if self.chain.storage_raw(&key).await?.is_some() {
+			return Ok(Some(Upload::Recorded));
+		}
+		Ok(self.committed(datanet, contributor, hash).await?.then_some(Upload::Committed))
+	}
+
+	/// Whether `contributor`'s commitment to `hash` in `datanet` stands.
+	async fn committed(
+		&self,
+		datanet: u32,
+		contributor: &AccountId,
+		hash: sp_core::H256,
 	) -> Result<bool, ChainError> {
 		let commitment = pallet_datanets::commitment_of(contributor, datanet, &hash);
-		let keys = [
-			pallet_datanets::Commitments::<Runtime>::hashed_key_for(contributor, commitment),
-			pallet_datanets::ContentIndex::<Runtime>::hashed_key_for(datanet, hash),
-		];
-		for key in keys {
-			if self.chain.storage_raw(&key).await?.is_some() {
-				return Ok(true);
+		let key = pallet_datanets::Commitments::<Runtime>::hashed_key_for(contributor, commitment);
+		Ok(self.chain.storage_raw(&key).await?.is_some())
+	}
+
+	/// Removes the blobs taken on a commitment that was withdrawn without the contribution
+	/// being made, once they are older than the configured grace; forgets the claims of those the
+	/// chain now records. Otherwise a commitment, uploaded to and then withdrawn (its deposit
+	/// returned), would keep its bytes in the store for nothing but transaction fees.
+	pub async fn sweep(&self) {
+		let now = SystemTime::now();
+		let grace = Duration::from_secs(self.config.claim_grace_secs);
+		for claim in self.store.claims() {
+			if now.duration_since(claim.at).unwrap_or_default() < grace {
+				continue;
+			}
+			let contributor = AccountId::from(claim.contributor);
+			let key =
+				pallet_datanets::ContentIndex::<Runtime>::hashed_key_for(claim.datanet, claim.hash);
+			let state = match self.chain.storage_raw(&key).await {
+				Ok(Some(_)) => Ok(Upload::Recorded),
+				Ok(None) => self
+					.committed(claim.datanet, &contributor, claim.hash)
+					.await
+					.map(|c| if c { Upload::Committed } else { Upload::Dropped }),
+				Err(e) => Err(e),
+			};
+			match state {
+				Ok(Upload::Recorded) => self.store.settle(&claim.hash),
+				Ok(Upload::Committed) => {},
+				Ok(Upload::Dropped) => match self.store.remove(&claim.hash) {
+					Ok(size) => {
+						tracing::info!(hash = ?claim.hash, size, "removed a blob whose commitment was withdrawn")
+					},
+					Err(error) => tracing::warn!(hash = ?claim.hash, %error, "removing a blob"),
+				},
+				Err(e) => {
+					tracing::warn!(error = %crate::error_chain(&e), "reading the chain for a claim")
+				},
 			}
 		}
-		Ok(false)
 	}
 
 	/// The ids of the open jobs assigned to this provider on chain.
@@ -493,6 +548,17 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		})
 	};
 
+	let sweeper = {
+		let shared = shared.clone();
+		let every = Duration::from_secs(shared.config.claim_grace_secs.max(1));
+		tokio::spawn(async move {
+			loop {
+				tokio::time::sleep(every).await;
+				shared.sweep().await;
+			}
+		})
+	};
+
 	let permits = Arc::new(Semaphore::new(concurrency));
 	let running: Arc<Mutex<BTreeSet<JobId>>> = Arc::new(Mutex::new(BTreeSet::new()));
 	let shutdown = shutdown_signal();
@@ -523,6 +589,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 	server.abort();
 	poller.abort();
 	watcher.abort();
+	sweeper.abort();
 	let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
 	match tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await {
 		Ok(_) => tracing::info!("stopped"),

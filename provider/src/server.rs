@@ -113,9 +113,9 @@ async fn put_blob(
 	if shared.store.contains(&hash) {
 		return json(StatusCode::OK, serde_json::json!({ "hash": format!("{hash:?}") }));
 	}
-	match shared.may_upload(datanet, &contributor, hash).await {
-		Ok(true) => {},
-		Ok(false) => {
+	let committed_only = match shared.may_upload(datanet, &contributor, hash).await {
+		Ok(Some(upload)) => upload == crate::daemon::Upload::Committed,
+		Ok(None) => {
 			return error(
 				StatusCode::FORBIDDEN,
 				format!(
@@ -128,7 +128,7 @@ async fn put_blob(
 			tracing::warn!(error = %crate::error_chain(&e), "reading the chain for an upload");
 			return error(StatusCode::SERVICE_UNAVAILABLE, "the chain could not be read");
 		},
-	}
+	};
 	let mut upload = match shared.store.upload() {
 		Ok(upload) => upload,
 		Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -145,7 +145,16 @@ async fn put_blob(
 		}
 	}
 	let size = upload.size();
-	match upload.finish(hash) {
+	let stored = upload.finish(hash).and_then(|()| {
+		// Kept only while the commitment stands or once the datanet records it: see
+		// `daemon::Shared::sweep`.
+		if committed_only {
+			shared.store.record_claim(&hash, datanet, contributor.as_ref())
+		} else {
+			Ok(())
+		}
+	});
+	match stored {
 		Ok(()) => json(
 			StatusCode::CREATED,
 			serde_json::json!({ "hash": format!("{hash:?}"), "size": size }),

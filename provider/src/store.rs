@@ -54,6 +54,9 @@ impl Hasher {
 
 pub struct BlobStore {
 	dir: PathBuf,
+	/// One file per blob taken on a commitment alone, naming the datanet and the contributor,
+	/// until the chain records the blob or the blob is removed (see [`BlobStore::claims`]).
+	claims: PathBuf,
 	limit: u64,
 	quota: u64,
 	/// Bytes stored or reserved by uploads under way, counted at open and as bytes arrive.
@@ -65,7 +68,9 @@ impl BlobStore {
 	/// `limit` bytes and `quota` bytes in all.
 	pub fn open(data_dir: &Path, limit: u64, quota: u64) -> std::io::Result<Self> {
 		let dir = data_dir.join("blobs");
+		let claims = data_dir.join("claims");
 		std::fs::create_dir_all(&dir)?;
+		std::fs::create_dir_all(&claims)?;
 		let mut used = 0u64;
 		for entry in std::fs::read_dir(&dir)? {
 			let entry = entry?;
@@ -76,7 +81,7 @@ impl BlobStore {
 			}
 			used = used.saturating_add(entry.metadata()?.len());
 		}
-		Ok(Self { dir, limit, quota, used: std::sync::Mutex::new(used) })
+		Ok(Self { dir, claims, limit, quota, used: std::sync::Mutex::new(used) })
 	}
 
 	pub fn limit(&self) -> u64 {
@@ -85,6 +90,65 @@ impl BlobStore {
 
 	fn path(&self, hash: &H256) -> PathBuf {
 		self.dir.join(hex::encode(hash.as_bytes()))
+	}
+
+	fn claim_path(&self, hash: &H256) -> PathBuf {
+		self.claims.join(hex::encode(hash.as_bytes()))
+	}
+
+	/// Notes that the blob under `hash` was taken on `contributor`'s commitment in `datanet`
+	/// alone: it stays only while the commitment stands or once the datanet records it.
+	pub fn record_claim(
+		&self,
+		hash: &H256,
+		datanet: u32,
+		contributor: &[u8; 32],
+	) -> Result<(), StoreError> {
+		let text = format!("{datanet} {}", hex::encode(contributor));
+		std::fs::write(self.claim_path(hash), text).map_err(|e| StoreError::Io(e.to_string()))
+	}
+
+	/// The blobs taken on a commitment alone, with their datanet, contributor and the time of
+	/// the upload.
+	pub fn claims(&self) -> Vec<Claim> {
+		let Ok(entries) = std::fs::read_dir(&self.claims) else { return Vec::new() };
+		entries
+			.filter_map(|entry| {
+				let entry = entry.ok()?;
+				let hash = hex::decode(entry.file_name().to_str()?).ok()?;
+				let text = std::fs::read_to_string(entry.path()).ok()?;
+				let (datanet, contributor) = text.split_once(' ')?;
+				let contributor: [u8; 32] =
+					hex::decode(contributor.trim()).ok()?.try_into().ok()?;
+				Some(Claim {
+					hash: H256::from_slice(hash.get(..32)?),
+					datanet: datanet.parse().ok()?,
+					contributor,
+					at: entry.metadata().ok()?.modified().ok()?,
+				})
+			})
+			.collect()
+	}
+
+	/// Forgets the claim on `hash`: the chain records the blob, which stays.
+	pub fn settle(&self, hash: &H256) {
+		let _ = std::fs::remove_file(self.claim_path(hash));
+	}
+
+	/// Removes the blob under `hash` and its claim, giving its room back. Returns its size.
+	pub fn remove(&self, hash: &H256) -> Result<u64, StoreError> {
+		let path = self.path(hash);
+		let size = match std::fs::metadata(&path) {
+			Ok(m) => m.len(),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+			Err(e) => return Err(StoreError::Io(e.to_string())),
+		};
+		if size > 0 || path.exists() {
+			std::fs::remove_file(&path).map_err(|e| StoreError::Io(e.to_string()))?;
+		}
+		self.unreserve(size);
+		self.settle(hash);
+		Ok(size)
 	}
 
 	/// Whether the store holds a blob under `hash`.
@@ -141,6 +205,16 @@ impl BlobStore {
 			*used = used.saturating_sub(size);
 		}
 	}
+}
+
+/// A blob taken on a commitment alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+	pub hash: H256,
+	pub datanet: u32,
+	pub contributor: [u8; 32],
+	/// When it was uploaded.
+	pub at: std::time::SystemTime,
 }
 
 /// An upload under way. Dropped before [`Upload::finish`], it leaves nothing behind.
@@ -276,6 +350,35 @@ mod tests {
 		let reopened = BlobStore::open(dir.path(), 16, 21).unwrap();
 		reopened.put(content_hash(c), c).unwrap();
 		assert!(matches!(reopened.put(content_hash(b"y"), b"y"), Err(StoreError::Full { .. })));
+	}
+
+	#[test]
+	fn a_claimed_blob_is_listed_until_settled_and_removed_blobs_give_their_room_back() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 20).unwrap();
+		let (a, b) = (b"0123456789".as_slice(), b"abcdefghij".as_slice());
+		store.put(content_hash(a), a).unwrap();
+		store.put(content_hash(b), b).unwrap();
+		store.record_claim(&content_hash(a), 3, &[7; 32]).unwrap();
+		store.record_claim(&content_hash(b), 4, &[8; 32]).unwrap();
+		let mut claims = store.claims();
+		claims.sort_by_key(|c| c.datanet);
+		assert_eq!(claims.len(), 2);
+		assert_eq!(
+			(claims[0].hash, claims[0].datanet, claims[0].contributor),
+			(content_hash(a), 3, [7; 32])
+		);
+		// Claims survive a restart.
+		let store = BlobStore::open(dir.path(), 16, 20).unwrap();
+		assert_eq!(store.claims().len(), 2);
+		store.settle(&content_hash(b));
+		assert_eq!(store.claims().len(), 1);
+		assert!(store.contains(&content_hash(b)));
+		assert!(matches!(store.put(content_hash(b"x"), b"x"), Err(StoreError::Full { .. })));
+		assert_eq!(store.remove(&content_hash(a)), Ok(10));
+		assert!(!store.contains(&content_hash(a)));
+		assert!(store.claims().is_empty());
+		store.put(content_hash(b"x"), b"x").unwrap();
 	}
 
 	#[test]

@@ -168,6 +168,25 @@ describe('compute providers on a development chain', () => {
     assert.ok(start < to);
   });
 
+  test('a blob uploaded on a commitment that is then withdrawn leaves the store', async () => {
+    const { eve } = keys;
+    const bytes = `bytes parked for free ${Date.now()}`;
+    const hash = blake2AsHex(bytes, 256);
+    await submit(api, commitTx(api, eve.address, 0, hash), eve, { until: 'inBlock' });
+    const response = await fetch(blobUrl(provider.url, hash, 0, eve.address), { method: 'PUT', body: bytes });
+    assert.equal(response.status, 201);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${hash}`)).status, 200);
+    // The deposit comes back; the bytes must not stay for nothing.
+    await submit(api, api.tx.datanets.withdrawCommitment(commitmentOf(eve.address, 0, hash)), eve, { until: 'inBlock' });
+    const deadline = Date.now() + 20_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await fetch(`${provider.url}/v1/blobs/${hash}`)).status;
+    }
+    assert.equal(status, 404);
+  });
+
   test('bad input gets a clear error and loses nothing', async () => {
     const { bob, ferdie, eve } = keys;
     // An upload that names no contributor.

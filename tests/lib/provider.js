@@ -45,6 +45,7 @@ export async function startProvider({
       `bond = "${bond}"`,
       `max_blob_bytes = ${maxBlobBytes}`,
       `poll_interval_ms = ${pollMs}`,
+      'claim_grace_secs = 1',
       `concurrency = ${concurrency}`,
       'log_format = "json"',
       'allow_private_storage = true',
