@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
 # Clippy's own, so that checking never invalidates the build above (see scripts/test.sh).
 export CLIPPY_TARGET_DIR="${CLIPPY_TARGET_DIR:-$HOME/.cache/openledger/clippy-target}"
+# Base models fetched from package registries (scripts/fetch-models.sh), outside the clone too.
+export MODEL_CACHE="${MODEL_CACHE:-$HOME/.cache/openledger/models}"
 
 install_system_packages() {
 	local missing=()

@@ -33,6 +33,8 @@ pub enum MlError {
 	Format(String),
 	#[error("{bytes} bytes of training data; at least {needed} are needed")]
 	NotEnoughData { bytes: usize, needed: usize },
+	#[error("training was stopped after step {step}")]
+	Stopped { step: usize },
 }
 
 pub type Result<T, E = MlError> = std::result::Result<T, E>;

@@ -41,6 +41,23 @@ impl LoraConfig {
 	pub fn scale(&self) -> f64 {
 		self.alpha / self.rank as f64
 	}
+
+	/// The `adapter_config.json` PEFT reads beside an adapter of this shape.
+	pub fn peft_json(&self, base_model: &str) -> Result<String> {
+		let config = PeftConfig {
+			peft_type: "LORA".into(),
+			task_type: "CAUSAL_LM".into(),
+			base_model_name_or_path: base_model.into(),
+			r: self.rank,
+			lora_alpha: self.alpha,
+			lora_dropout: 0.0,
+			target_modules: self.targets.clone(),
+			bias: "none".into(),
+			fan_in_fan_out: false,
+			inference_mode: true,
+		};
+		serde_json::to_string_pretty(&config).map_err(|e| MlError::Format(e.to_string()))
+	}
 }
 
 /// The `adapter_config.json` PEFT writes for a LoRA adapter.
@@ -128,20 +145,7 @@ impl Lora {
 				.insert(format!("base_model.model.{module}.lora_B.weight"), b.as_tensor().clone());
 		}
 		candle_core::safetensors::save(&tensors, dir.join("adapter_model.safetensors"))?;
-		let config = PeftConfig {
-			peft_type: "LORA".into(),
-			task_type: "CAUSAL_LM".into(),
-			base_model_name_or_path: base_model.into(),
-			r: self.config.rank,
-			lora_alpha: self.config.alpha,
-			lora_dropout: 0.0,
-			target_modules: self.config.targets.clone(),
-			bias: "none".into(),
-			fan_in_fan_out: false,
-			inference_mode: true,
-		};
-		let json =
-			serde_json::to_string_pretty(&config).map_err(|e| MlError::Format(e.to_string()))?;
+		let json = self.config.peft_json(base_model)?;
 		std::fs::write(dir.join("adapter_config.json"), json)?;
 		Ok(())
 	}

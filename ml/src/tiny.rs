@@ -24,6 +24,10 @@ pub struct TinyConfig {
 	pub context: usize,
 }
 
+/// The seed of the canonical base model's initial weights: every provider generates the same
+/// `tiny-byte-gpt` base from it, byte for byte, and the chain registers its hash.
+pub const BASE_SEED: u64 = 0;
+
 impl TinyConfig {
 	/// 123,200 parameters: trains on a CPU core in seconds.
 	pub fn small() -> Self {
@@ -203,6 +207,11 @@ impl TinyByteGpt {
 			bytes.push(u8::try_from(next).unwrap_or(0));
 		}
 		Ok(bytes.split_off(prompt.len()))
+	}
+
+	/// The canonical base model: [`TinyConfig::small`] initialised from [`BASE_SEED`] in f32.
+	pub fn base(device: &Device) -> Result<Self> {
+		Self::init(TinyConfig::small(), BASE_SEED, DType::F32, device)
 	}
 
 	/// Saves the weights as safetensors.

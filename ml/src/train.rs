@@ -93,6 +93,18 @@ pub fn train(
 	documents: &[Vec<u8>],
 	config: &TrainConfig,
 ) -> Result<TrainReport> {
+	train_observed(model, lora, documents, config, |_, _| true)
+}
+
+/// [`train`], calling `observe(step, loss)` after each step (from 1); training stops with
+/// [`MlError::Stopped`] when it returns `false`.
+pub fn train_observed(
+	model: &TinyByteGpt,
+	lora: Option<&Lora>,
+	documents: &[Vec<u8>],
+	config: &TrainConfig,
+	mut observe: impl FnMut(usize, f64) -> bool,
+) -> Result<TrainReport> {
 	if config.steps == 0 || config.batch_size == 0 || config.seq_len == 0 {
 		return Err(MlError::Config(
 			"steps, batch size and sequence length must be positive".into(),
@@ -130,6 +142,9 @@ pub fn train(
 		optimizer.step(&grads)?;
 		last_loss = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
 		first_loss.get_or_insert(last_loss);
+		if !observe(step + 1, last_loss) {
+			return Err(MlError::Stopped { step: step + 1 });
+		}
 	}
 	Ok(TrainReport {
 		first_loss: first_loss.unwrap_or(last_loss),

@@ -61,6 +61,9 @@ pub trait JobMarket<AccountId, Balance, BlockNumber> {
 	/// The most [`JobMarket::create`] weighs.
 	fn create_weight() -> Weight;
 
+	/// The provider an open job is assigned to.
+	fn assignee(job: JobId) -> Option<AccountId>;
+
 	/// The least fee a job may carry.
 	fn min_fee() -> Balance;
 }
@@ -108,6 +111,9 @@ impl<AccountId, Balance: Default, BlockNumber> JobMarket<AccountId, Balance, Blo
 	}
 	fn create_weight() -> Weight {
 		Weight::zero()
+	}
+	fn assignee(_: JobId) -> Option<AccountId> {
+		None
 	}
 	fn min_fee() -> Balance {
 		Balance::default()

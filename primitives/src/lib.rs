@@ -4,14 +4,21 @@
 //!   jobs; a pallet that needs off-chain work (datanets' validation, the model registry's training)
 //!   asks for it through [`JobMarket`] and receives the outcome through [`JobConsumer`], so it
 //!   depends on this interface and not on the market's pallet.
+//! - [`datanets`]: what the model registry reads of datanets' versions, and how training pays
+//!   a datanet's access fee to its contributors ([`DatanetAccess`], implemented by
+//!   `pallet-datanets`).
 //! - [`is_http_url`]: what an endpoint of a provider or of a datanet's storage must look like.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod datanets;
 pub mod jobs;
 
+pub use datanets::{
+	ContributionId, DatanetAccess, DatanetId, PublishedVersion, VersionId, VersionUnavailable,
+};
 pub use jobs::{JobConsumer, JobId, JobKind, JobMarket};
 
 /// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an

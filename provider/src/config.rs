@@ -14,7 +14,7 @@ use std::{net::SocketAddr, path::PathBuf};
 pub const EXAMPLE: &str = include_str!("../provider.example.toml");
 
 /// The job kinds this daemon runs.
-pub const RUNNABLE: [KindConfig; 1] = [KindConfig::ContributionValidation];
+pub const RUNNABLE: [KindConfig; 2] = [KindConfig::ContributionValidation, KindConfig::Training];
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -224,7 +224,8 @@ price = "0.5"
 		assert_eq!(config.concurrency, 4);
 		assert_eq!(config.hardware.memory_mib, 4096);
 		assert_eq!(config.key_file, dir.path().join("provider.key"));
-		assert_eq!(config.offers.len(), 1);
+		let kinds: Vec<_> = config.offers.iter().map(|o| o.kind).collect();
+		assert_eq!(kinds, vec![KindConfig::ContributionValidation, KindConfig::Training]);
 	}
 
 	#[test]
@@ -237,7 +238,7 @@ price = "0.5"
 			(MINIMAL.replace("contribution-validation", "mining"), "unknown variant"),
 			(MINIMAL.replace("http://127.0.0.1:9100/", "127.0.0.1"), "public_url"),
 			(format!("{MINIMAL}\nsurprise = 1"), "unknown field"),
-			(MINIMAL.replace("contribution-validation", "training"), "does not run"),
+			(MINIMAL.replace("contribution-validation", "inference"), "does not run"),
 		] {
 			std::fs::write(&path, bad).unwrap();
 			let error = Config::load(&path).unwrap_err();

@@ -16,6 +16,7 @@ use crate::{
 	client::{HttpClient, HttpError},
 	config::Config,
 	store::BlobStore,
+	training::{self, Progress, ProgressCell, TrainingError},
 	validate,
 };
 use codec::{Decode, Encode};
@@ -89,6 +90,8 @@ pub enum DaemonError {
 	Batch { step: &'static str, source: BatchError },
 	#[error("decoding a validation payload")]
 	Payload(#[source] codec::Error),
+	#[error("training")]
+	Training(#[from] TrainingError),
 }
 
 /// The steps of the daemon's own transactions, for [`DaemonError::Submit`] and
@@ -125,6 +128,8 @@ pub struct Shared {
 	http: HttpClient,
 	pub config: Config,
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
+	/// The progress of the training jobs running or run since the start, for `/v1/jobs/{id}`.
+	progress: std::sync::Mutex<BTreeMap<JobId, ProgressCell>>,
 	counters: Mutex<BTreeMap<&'static str, u64>>,
 	/// Jobs found on chain, for the job loop. Bounded: the chain assigns a provider at most
 	/// `concurrency` jobs at once, and a job that finds the queue full is found again on the next
@@ -162,6 +167,18 @@ impl Shared {
 			},
 			Err(e) => tracing::warn!(error = %crate::error_chain(&e), "reading the jobs on chain"),
 		}
+	}
+
+	/// A job's record and, for a training job, its progress; `None` for a job this daemon has not
+	/// seen.
+	pub async fn job(&self, job: JobId) -> Option<serde_json::Value> {
+		let record = self.jobs.lock().await.get(&job).cloned()?;
+		let progress = self
+			.progress
+			.lock()
+			.ok()
+			.and_then(|p| p.get(&job).and_then(|cell| cell.lock().ok().map(|p| p.clone())));
+		Some(serde_json::json!({ "job": job, "record": record, "progress": progress }))
 	}
 
 	pub async fn status(&self) -> serde_json::Value {
@@ -314,6 +331,10 @@ impl Shared {
 		if info.status.provider() != &self.account {
 			return Ok(());
 		}
+		let deadline = match &info.status {
+			JobStatus::Assigned { result_by, .. } => *result_by,
+			JobStatus::Accepted { until, .. } => *until,
+		};
 		if let JobStatus::Assigned { .. } = info.status {
 			self.batcher
 				.submit(RuntimeCall::Compute(pallet_compute::Call::accept_job { job }))
@@ -339,6 +360,24 @@ impl Shared {
 				.await;
 				report.encode()
 			},
+			JobKind::Training => match self.train(job, &info.payload, deadline).await {
+				Ok(result) => result,
+				Err(error) => {
+					let reason = crate::error_chain(&error);
+					tracing::warn!(job, %reason, "giving the training job up");
+					self.record(job, |r| {
+						r.state = "given up".into();
+						r.error = Some(reason);
+					})
+					.await;
+					self.batcher
+						.submit(RuntimeCall::Compute(pallet_compute::Call::fail_job { job }))
+						.await
+						.map_err(batching("giving the job up"))?;
+					self.count("given up").await;
+					return Ok(());
+				},
+			},
 			kind => {
 				tracing::warn!(job, ?kind, "this daemon does not run this kind: giving it up");
 				self.batcher
@@ -361,6 +400,62 @@ impl Shared {
 		self.count("completed").await;
 		tracing::info!(job, "completed");
 		Ok(())
+	}
+
+	/// Runs a training job: gathers and checks its data, trains off the async runtime, stores the
+	/// artifact in the blob store and returns the encoded result.
+	async fn train(
+		&self,
+		job: JobId,
+		payload: &[u8],
+		deadline: u32,
+	) -> Result<Vec<u8>, DaemonError> {
+		let spec = pallet_models::TrainingSpec::decode(&mut &payload[..])
+			.map_err(|e| DaemonError::Training(TrainingError::Payload(e)))?;
+		let cell: ProgressCell = Arc::new(std::sync::Mutex::new(Progress {
+			phase: "fetching".into(),
+			..Default::default()
+		}));
+		if let Ok(mut all) = self.progress.lock() {
+			all.insert(job, cell.clone());
+			while all.len() > MAX_RECORDS {
+				all.pop_first();
+			}
+		}
+		tracing::info!(job, base_model = spec.base_model, sources = spec.sources.len(), "training");
+		let data = training::gather(&self.chain, &self.http, &self.store, &spec).await?;
+		// The result must be included by the deadline block: keep two blocks for that.
+		let blocks_left =
+			deadline.saturating_sub(self.chain.best_number().await?).saturating_sub(2);
+		let seconds_left =
+			f64::from(blocks_left) * openledger_runtime::time::MILLISECS_PER_BLOCK as f64 / 1e3;
+		let work_dir = self.config.data_dir.join("training").join(job.to_string());
+		std::fs::create_dir_all(&work_dir)
+			.map_err(|e| DaemonError::Training(TrainingError::Io(e)))?;
+		let trained = {
+			let work_dir = work_dir.clone();
+			tokio::task::spawn_blocking(move || {
+				training::train(&spec, &data, &work_dir, seconds_left, &cell)
+			})
+			.await
+			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
+		};
+		let _ = std::fs::remove_dir_all(&work_dir);
+		self.store
+			.put(trained.result.artifact.content_hash, &trained.artifact)
+			.map_err(|e| DaemonError::Training(TrainingError::Store(e)))?;
+		let m = &trained.result.metrics;
+		tracing::info!(
+			job,
+			artifact = ?trained.result.artifact.content_hash,
+			size = trained.result.artifact.length,
+			steps = m.steps,
+			train_loss = m.train_loss_last as f64 / 1e6,
+			eval_loss_base = m.eval_loss_base as f64 / 1e6,
+			eval_loss = m.eval_loss_trained as f64 / 1e6,
+			"trained"
+		);
+		Ok(trained.result.encode())
 	}
 
 	/// Runs a validation job: fetches the contribution's bytes from its datanet's storage
@@ -481,6 +576,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		http: HttpClient::new(config.allow_private_storage),
 		config,
 		jobs: Mutex::new(BTreeMap::new()),
+		progress: std::sync::Mutex::new(BTreeMap::new()),
 		counters: Mutex::new(BTreeMap::new()),
 		queue,
 	});

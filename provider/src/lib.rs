@@ -13,7 +13,11 @@
 //! - [`client`]: the HTTP(S) client for blob stores, which reaches only public addresses unless
 //!   allowed otherwise.
 //! - [`contribute`]: the contributor's flow: commit, upload, contribute, follow the validation.
+//! - [`models`]: the model builder's flows: request training, follow it, read a model's lineage,
+//!   fetch its artifact by hash.
 //! - [`validate`]: the contribution-validation job: hash, size and format checks and the score.
+//! - [`training`]: the training job: the data of datanet versions checked against their roots,
+//!   training with `openledger-ml`, the artifact and the result the chain checks.
 //! - [`server`]: the HTTP API (blob upload and download, status).
 //! - [`daemon`]: registration, the job loop (new blocks and a poll find the jobs; accept,
 //!   execute, submit), restart and shutdown.
@@ -25,6 +29,7 @@
 //! | `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` | store the body if its blake2-256 hash is `hash` and `account` committed to it in datanet `id` (or the datanet records it); 201, or 400 / 403 / 413 / 507 |
 //! | `GET /v1/blobs/0x{hash}` | the bytes; 404 if absent |
 //! | `GET /v1/status` | the provider's account and its jobs with their timings |
+//! | `GET /v1/jobs/{id}` | one job's record and, for training, its progress: phase, step of steps, loss, tokens/s, ETA; 404 if unknown |
 
 pub mod amount;
 pub mod batch;
@@ -33,8 +38,10 @@ pub mod client;
 pub mod config;
 pub mod contribute;
 pub mod daemon;
+pub mod models;
 pub mod server;
 pub mod store;
+pub mod training;
 pub mod validate;
 
 pub use amount::{Open, OPEN};

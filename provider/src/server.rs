@@ -68,6 +68,17 @@ async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) ->
 	let path = request.uri().path().to_string();
 	match (request.method().clone(), path.as_str()) {
 		(Method::GET, "/v1/status") => json(StatusCode::OK, shared.status().await),
+		(Method::GET, p) if p.starts_with("/v1/jobs/") => {
+			let Ok(job) = p["/v1/jobs/".len()..].parse::<u64>() else {
+				return error(StatusCode::BAD_REQUEST, "a job id is a number");
+			};
+			match shared.job(job).await {
+				Some(value) => json(StatusCode::OK, value),
+				None => {
+					error(StatusCode::NOT_FOUND, format!("this provider has not seen job {job}"))
+				},
+			}
+		},
 		(method, p) if p.starts_with("/v1/blobs/") => {
 			let Some(hash) = parse_hash(&p["/v1/blobs/".len()..]) else {
 				return error(StatusCode::BAD_REQUEST, "a blob is named by 0x and 64 hex digits");

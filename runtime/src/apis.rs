@@ -9,6 +9,7 @@ use pallet_datanets::{
 	ContributionId, ContributorRecord, DatanetId, Reputation, VersionEntry, VersionId,
 };
 use pallet_grants::{ApplicationId, PotFunds, TierRanges};
+use pallet_models::{BaseModelId, ModelId};
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -22,8 +23,8 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	configs, genesis_config_presets, AccountId, Aura, Balance, Block, Datanets, Executive, Grandpa,
-	Grants, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
-	System, TransactionPayment, VERSION,
+	Grants, InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -176,6 +177,32 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_models::runtime_api::ModelsApi<
+		Block,
+		AccountId,
+		pallet_models::ModelOf<Runtime>,
+		pallet_models::TrainingRequestOf<Runtime>,
+	> for Runtime {
+		fn base_model(base_model: BaseModelId) -> Option<pallet_models::BaseModel> {
+			pallet_models::BaseModels::<Runtime>::get(base_model)
+		}
+		fn base_models() -> Vec<(BaseModelId, pallet_models::BaseModel)> {
+			pallet_models::BaseModels::<Runtime>::iter().collect()
+		}
+		fn model(model: ModelId) -> Option<pallet_models::ModelOf<Runtime>> {
+			pallet_models::ModelInfo::<Runtime>::get(model)
+		}
+		fn models(start: ModelId, limit: u32) -> Vec<(ModelId, pallet_models::ModelOf<Runtime>)> {
+			Models::models_page(start, limit)
+		}
+		fn training(job: u64) -> Option<pallet_models::TrainingRequestOf<Runtime>> {
+			pallet_models::TrainingRequests::<Runtime>::get(job)
+		}
+		fn provenance(model: ModelId) -> Option<pallet_models::Lineage<AccountId>> {
+			Models::lineage(model)
 		}
 	}
 

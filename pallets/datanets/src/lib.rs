@@ -189,6 +189,10 @@ pub mod pallet {
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 
+		/// Derives the account that holds the access pools.
+		#[pallet::constant]
+		type PalletId: Get<frame_support::PalletId>;
+
 		/// May close any datanet and slash any accepted contribution (governance).
 		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
@@ -303,6 +307,8 @@ pub mod pallet {
 		ContributionDeposit,
 		/// A contributor's deposit for a commitment not revealed yet.
 		CommitmentDeposit,
+		/// Access fees in a version's pool, on the pallet's access account.
+		AccessPool,
 	}
 
 	// Hashers: the ids the chain assigns in sequence (datanets, contributions, versions, positions)
@@ -415,6 +421,36 @@ pub mod pallet {
 		ValidationStateOf<T>,
 	>;
 
+	/// The access fee each training run on a datanet's versions pays; absent for none.
+	#[pallet::storage]
+	pub type AccessFees<T: Config> =
+		StorageMap<_, Twox64Concat, DatanetId, BalanceOf<T>, ValueQuery>;
+
+	/// What training on each version paid and its contributors claimed.
+	#[pallet::storage]
+	pub type AccessPools<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		DatanetId,
+		Twox64Concat,
+		VersionId,
+		AccessPool<BalanceOf<T>>,
+		ValueQuery,
+	>;
+
+	/// What each contribution claimed from each version's pool; written by its first claim.
+	#[pallet::storage]
+	pub type AccessClaims<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, DatanetId>,
+			NMapKey<Twox64Concat, VersionId>,
+			NMapKey<Twox64Concat, ContributionId>,
+		),
+		BalanceOf<T>,
+		ValueQuery,
+	>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -495,6 +531,24 @@ pub mod pallet {
 			reason: RejectReason,
 			slashed: BalanceOf<T>,
 			returned: BalanceOf<T>,
+		},
+		/// The owner set the datanet's access fee (zero for none).
+		AccessFeeSet { datanet: DatanetId, fee: BalanceOf<T> },
+		/// A training job that used a version delivered, and paid `amount` into the version's
+		/// pool; `paid` is what the pool received in all.
+		AccessPaid {
+			datanet: DatanetId,
+			version: VersionId,
+			amount: BalanceOf<T>,
+			paid: BalanceOf<T>,
+		},
+		/// A contributor claimed its share of a version's pool.
+		AccessRewardClaimed {
+			datanet: DatanetId,
+			version: VersionId,
+			contribution: ContributionId,
+			contributor: T::AccountId,
+			amount: BalanceOf<T>,
 		},
 	}
 
@@ -608,6 +662,16 @@ pub mod pallet {
 		CommitmentTooRecent,
 		/// The caller already holds this commitment.
 		AlreadyCommitted,
+		/// An access fee must be zero or at least the existential deposit.
+		AccessFeeBelowMinimum,
+		/// The datanet has not published this version.
+		UnknownVersion,
+		/// The contribution was accepted after the version was published.
+		NotInVersion,
+		/// The contribution's share of the pool was claimed in full.
+		NothingToClaim,
+		/// Less is reserved in the version's pool than a training job settles or refunds.
+		NotReserved,
 	}
 
 	#[pallet::hooks]
@@ -895,6 +959,42 @@ pub mod pallet {
 		pub fn withdraw_commitment(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_commitment(who, commitment)
+		}
+
+		/// Sets what each training run on the datanet's versions pays their contributors: zero,
+		/// or at least the existential deposit. Training jobs already requested pay the fee of
+		/// their request.
+		///
+		/// The origin must be the datanet's owner. Emits [`Event::AccessFeeSet`]. Errors:
+		/// `UnknownDatanet`, `NotOwner`, `AccessFeeBelowMinimum`.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_access_fee())]
+		pub fn set_access_fee(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_access_fee(who, datanet, fee)
+		}
+
+		/// Pays a contribution's contributor its share of what training on a version paid:
+		/// the pool's payments times the contribution's bytes over the version's, less what it
+		/// claimed before.
+		///
+		/// The origin must be the contributor. Emits [`Event::AccessRewardClaimed`]. Errors:
+		/// `UnknownVersion`, `UnknownContribution`, `NotContributor`, `NotAccepted` (pending,
+		/// rejected or slashed), `NotInVersion`, `NothingToClaim`.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::claim_access_reward())]
+		pub fn claim_access_reward(
+			origin: OriginFor<T>,
+			datanet: DatanetId,
+			version: VersionId,
+			contribution: ContributionId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim_access_reward(who, datanet, version, contribution)
 		}
 	}
 

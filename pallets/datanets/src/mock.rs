@@ -61,6 +61,7 @@ pub const MAX_PER_PERIOD: u32 = 3;
 pub const MAX_BYTES_PER_PERIOD: u64 = 10_000;
 
 parameter_types! {
+	pub const DatanetsPalletId: frame_support::PalletId = frame_support::PalletId(*b"ol/dtnet");
 	pub const RewardsPot: AccountId = POT;
 	pub const RejectionSlash: Perbill = Perbill::from_percent(10);
 	pub const AdversarialSlash: Perbill = Perbill::from_percent(50);
@@ -70,6 +71,7 @@ impl pallet_datanets::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type PalletId = DatanetsPalletId;
 	type ForceOrigin = EnsureRoot<AccountId>;
 	type RewardsPot = RewardsPot;
 	type DatanetDepositBase = ConstU64<BASE>;
@@ -130,6 +132,9 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 	}
 	fn create_weight() -> Weight {
 		Weight::zero()
+	}
+	fn assignee(_: JobId) -> Option<AccountId> {
+		None
 	}
 	fn min_fee() -> Balance {
 		MIN_JOB_FEE

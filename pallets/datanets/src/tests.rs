@@ -1477,3 +1477,162 @@ mod attacks {
 		});
 	}
 }
+
+mod access {
+	use super::*;
+	use crate::pallet::{AccessFees, AccessPools};
+	use openledger_primitives::{DatanetAccess, VersionUnavailable};
+
+	/// A contribution of `size` bytes by `who` to datanet 0, accepted.
+	fn accepted(who: AccountId, n: u8, size: u64) -> u32 {
+		let id = DatanetInfo::<Test>::get(0).map_or(0, |d| d.contributions);
+		commit_earlier(who, 0, hash(n));
+		assert_ok!(Datanets::contribute(
+			RuntimeOrigin::signed(who),
+			0,
+			hash(n),
+			size,
+			DataFormat::PlainText,
+			u64::MAX,
+		));
+		accept(id);
+		id
+	}
+
+	/// Datanet 0 with Alice's 100 and 200 bytes and Bob's 300 bytes, published as version 0.
+	fn version() {
+		create();
+		accepted(ALICE, 1, 100);
+		accepted(ALICE, 2, 200);
+		accepted(BOB, 3, 300);
+		assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0));
+	}
+
+	fn claim(who: AccountId, contribution: u32) -> Result<Balance, sp_runtime::DispatchError> {
+		let before = free(who);
+		Datanets::claim_access_reward(RuntimeOrigin::signed(who), 0, 0, contribution)?;
+		Ok(free(who) - before)
+	}
+
+	#[test]
+	fn the_owner_sets_the_access_fee_and_versions_show_it() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			assert_ok!(Datanets::set_access_fee(RuntimeOrigin::signed(OWNER), 0, 25));
+			System::assert_last_event(Event::AccessFeeSet { datanet: 0, fee: 25 }.into());
+			let published = Datanets::published(0, 0).unwrap();
+			assert_eq!(published.access_fee, 25);
+			assert_eq!((published.contributions, published.total_bytes), (3, 600));
+			assert_eq!(published.root, Versions::<Test>::get(0, 0).unwrap().root);
+			assert_ok!(Datanets::set_access_fee(RuntimeOrigin::signed(OWNER), 0, 0));
+			assert!(!AccessFees::<Test>::contains_key(0));
+			assert_noop!(
+				Datanets::set_access_fee(RuntimeOrigin::signed(ALICE), 0, 25),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Datanets::set_access_fee(RuntimeOrigin::signed(OWNER), 7, 25),
+				Error::<Test>::UnknownDatanet
+			);
+		});
+	}
+
+	#[test]
+	fn only_published_versions_of_open_datanets_can_be_trained_on() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_eq!(Datanets::published(0, 0), Err(VersionUnavailable::UnknownDatanet));
+			version();
+			assert_eq!(Datanets::published(0, 1), Err(VersionUnavailable::UnknownVersion));
+			assert_ok!(Datanets::close(RuntimeOrigin::signed(OWNER), 0));
+			assert_eq!(Datanets::published(0, 0), Err(VersionUnavailable::DatanetClosed));
+		});
+	}
+
+	#[test]
+	fn access_fees_are_shared_pro_rata_to_bytes_to_the_unit() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			let payer = 4;
+			let before = free(payer);
+			assert_ok!(Datanets::reserve_access(&payer, 0, 0, 1_000));
+			assert_eq!(free(payer), before - 1_000);
+			// Reserved is not claimable until the job delivers.
+			assert_noop!(claim(ALICE, 0), Error::<Test>::NothingToClaim);
+			assert_ok!(Datanets::settle_access(0, 0, 1_000));
+			System::assert_last_event(
+				Event::AccessPaid { datanet: 0, version: 0, amount: 1_000, paid: 1_000 }.into(),
+			);
+			// 100, 200 and 300 of 600 bytes: 166, 333 and 500, one unit of dust stays.
+			assert_eq!(claim(ALICE, 0), Ok(166));
+			System::assert_last_event(
+				Event::AccessRewardClaimed {
+					datanet: 0,
+					version: 0,
+					contribution: 0,
+					contributor: ALICE,
+					amount: 166,
+				}
+				.into(),
+			);
+			assert_eq!(claim(ALICE, 1), Ok(333));
+			assert_eq!(claim(BOB, 2), Ok(500));
+			assert_noop!(claim(BOB, 2), Error::<Test>::NothingToClaim);
+			assert_eq!(AccessPools::<Test>::get(0, 0).claimed, 999);
+			// A second job pays as much again: each claims up to its share of 2,000.
+			assert_ok!(Datanets::reserve_access(&payer, 0, 0, 1_000));
+			assert_ok!(Datanets::settle_access(0, 0, 1_000));
+			assert_eq!(Datanets::claimable(0, 0, 0), 333 - 166);
+			assert_eq!(claim(ALICE, 0), Ok(167));
+			assert_eq!(claim(BOB, 2), Ok(500));
+			assert_eq!(claim(ALICE, 1), Ok(666 - 333));
+			assert_eq!(free(Datanets::access_account()), 0);
+			assert_eq!(held(HoldReason::AccessPool, Datanets::access_account()), 1);
+		});
+	}
+
+	#[test]
+	fn a_refund_returns_the_reserved_fee_and_no_more() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			let before = free(4);
+			assert_ok!(Datanets::reserve_access(&4, 0, 0, 700));
+			assert_noop!(Datanets::refund_access(&4, 0, 0, 701), Error::<Test>::NotReserved);
+			assert_noop!(Datanets::settle_access(0, 0, 701), Error::<Test>::NotReserved);
+			assert_ok!(Datanets::refund_access(&4, 0, 0, 700));
+			assert_eq!(free(4), before);
+			assert_eq!(AccessPools::<Test>::get(0, 0), Default::default());
+			assert_noop!(Datanets::reserve_access(&4, 0, 5, 700), Error::<Test>::UnknownVersion);
+		});
+	}
+
+	#[test]
+	fn a_reservation_respects_the_payers_balance() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			assert_noop!(
+				Datanets::reserve_access(&POOR, 0, 0, 50),
+				sp_runtime::TokenError::FundsUnavailable
+			);
+		});
+	}
+
+	#[test]
+	fn only_a_contribution_of_the_version_claims_and_only_its_contributor() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			let later = accepted(BOB, 4, 100);
+			assert_ok!(Datanets::reserve_access(&4, 0, 0, 600));
+			assert_ok!(Datanets::settle_access(0, 0, 600));
+			assert_noop!(claim(BOB, later), Error::<Test>::NotInVersion);
+			assert_noop!(claim(BOB, 0), Error::<Test>::NotContributor);
+			assert_noop!(claim(BOB, 9), Error::<Test>::UnknownContribution);
+			assert_noop!(
+				Datanets::claim_access_reward(RuntimeOrigin::signed(BOB), 0, 3, 2),
+				Error::<Test>::UnknownVersion
+			);
+			assert_ok!(Datanets::slash(RuntimeOrigin::root(), 0, 2, RejectReason::Duplicate));
+			assert_noop!(claim(BOB, 2), Error::<Test>::NotAccepted);
+			assert_eq!(claim(ALICE, 0), Ok(100));
+		});
+	}
+}

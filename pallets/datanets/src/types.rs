@@ -9,12 +9,7 @@ use openledger_primitives::JobId;
 use scale_info::TypeInfo;
 use sp_core::H256;
 
-/// A datanet's number, assigned in order of creation from 0.
-pub type DatanetId = u32;
-/// A contribution's number within its datanet, assigned in order of submission from 0.
-pub type ContributionId = u32;
-/// A version's number within its datanet, from 0.
-pub type VersionId = u32;
+pub use openledger_primitives::{ContributionId, DatanetId, VersionId};
 
 /// What kind of data a datanet collects.
 #[derive(
@@ -570,4 +565,27 @@ pub fn commitment_of<AccountId: Encode>(
 	content_hash: &H256,
 ) -> H256 {
 	H256(sp_io::hashing::blake2_256(&(contributor, datanet, content_hash).encode()))
+}
+
+/// What training on one version paid its contributors (see [`crate::Pallet::claim_access_reward`]).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct AccessPool<Balance> {
+	/// Reserved by training jobs still running: refunded if they are abandoned.
+	pub pending: Balance,
+	/// Paid by training jobs that delivered: the contributors' to claim.
+	pub paid: Balance,
+	/// Claimed by contributors so far.
+	pub claimed: Balance,
 }

@@ -56,6 +56,9 @@ pub trait WeightInfo {
 	fn validation_result() -> Weight;
 	fn commit() -> Weight;
 	fn withdraw_commitment() -> Weight;
+	fn set_access_fee() -> Weight;
+	fn claim_access_reward() -> Weight;
+	fn reserve_access() -> Weight;
 }
 
 /// Weights for `pallet_datanets` on a runtime's own database weights.
@@ -400,6 +403,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn set_access_fee() -> Weight {
+		Weight::from_parts(60_000_000, 3600)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn claim_access_reward() -> Weight {
+		Weight::from_parts(150_000_000, 6200)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	fn reserve_access() -> Weight {
+		Weight::from_parts(140_000_000, 6200)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
 }
 
 /// The same weights on ParityDb's database weights, for tests and mock runtimes.
@@ -488,5 +506,20 @@ impl WeightInfo for () {
 		Weight::from_parts(116_457_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn set_access_fee() -> Weight {
+		Weight::from_parts(60_000_000, 3600)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn claim_access_reward() -> Weight {
+		Weight::from_parts(150_000_000, 6200)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn reserve_access() -> Weight {
+		Weight::from_parts(140_000_000, 6200)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }

@@ -1,8 +1,11 @@
-//! The contributor's command line.
+//! The command line of contributors and model builders.
 //!
 //! ```text
 //! openledger contribute --datanet 0 --file data.jsonl --format json-lines --suri //Alice
 //! openledger status --datanet 0 --contribution 3
+//! openledger train --base tiny-byte-gpt --source 0:0 --rank 8 --max-fee 50 --suri //Bob --wait
+//! openledger model show 3
+//! openledger model fetch 3 -o adapter/
 //! ```
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -11,7 +14,7 @@ use openledger_provider::{
 	chain::Chain,
 	client::HttpClient,
 	contribute::{self, contribute, Contributed, Report, Request, Step},
-	Open,
+	models, Open,
 };
 use openledger_runtime::Runtime;
 use pallet_datanets::{DataFormat, ValidationState};
@@ -19,7 +22,7 @@ use sp_core::{crypto::Pair as _, sr25519};
 use std::{path::PathBuf, time::Duration};
 
 #[derive(Parser)]
-#[command(version, about = "OpenLedger: contribute data to datanets from the command line")]
+#[command(version, about = "OpenLedger: contribute data to datanets and train models on them")]
 struct Cli {
 	/// The node's JSON-RPC endpoint.
 	#[arg(long, global = true, default_value = "ws://127.0.0.1:9944")]
@@ -65,6 +68,103 @@ enum Command {
 		#[arg(long)]
 		contribution: u32,
 	},
+	/// Asks a provider to train a model on datanet versions, and follows the job.
+	Train(TrainArgs),
+	/// Reads and fetches trained models.
+	#[command(subcommand)]
+	Model(ModelCommand),
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+	/// The base model, by name (`tiny-byte-gpt`, `SmolLM2-135M-Instruct`) or id.
+	#[arg(long)]
+	base: String,
+	/// A datanet version as `datanet:version`; 1 to 8 of them.
+	#[arg(long = "source", required = true, value_parser = parse_source)]
+	sources: Vec<(u32, u32)>,
+	/// The LoRA rank; `--full` trains every weight instead (tiny-byte-gpt only).
+	#[arg(long, default_value_t = 8, conflicts_with = "full")]
+	rank: u32,
+	/// The LoRA alpha; by default twice the rank.
+	#[arg(long)]
+	alpha: Option<u32>,
+	/// The modules the adapter targets, by PEFT name.
+	#[arg(long, value_delimiter = ',', default_value = "q_proj,v_proj")]
+	targets: Vec<String>,
+	/// Train every weight rather than an adapter.
+	#[arg(long)]
+	full: bool,
+	#[arg(long, default_value_t = 1)]
+	epochs: u32,
+	#[arg(long, default_value_t = 200)]
+	max_steps: u32,
+	/// The peak learning rate.
+	#[arg(long, default_value_t = 0.003)]
+	learning_rate: f64,
+	#[arg(long, default_value_t = 10)]
+	warmup_steps: u32,
+	#[arg(long, default_value_t = 8)]
+	batch_size: u32,
+	#[arg(long, default_value_t = 64)]
+	sequence_length: u32,
+	/// The share of contributions held out for evaluation, in percent.
+	#[arg(long, default_value_t = 10)]
+	eval_percent: u32,
+	#[arg(long, default_value_t = 0)]
+	seed: u64,
+	/// The most OPEN the provider may be paid.
+	#[arg(long)]
+	max_fee: Open,
+	/// The model's name.
+	#[arg(long, default_value = "model")]
+	name: String,
+	#[arg(long, default_value = "")]
+	description: String,
+	/// The builder's secret URI (mnemonic, hex seed or dev path such as //Bob).
+	#[arg(long, conflicts_with = "key_file")]
+	suri: Option<String>,
+	/// A file holding the builder's secret URI.
+	#[arg(long)]
+	key_file: Option<PathBuf>,
+	/// Follow the job until its model is registered, for up to this many seconds (600 without a
+	/// value).
+	#[arg(long, num_args = 0..=1, default_missing_value = "600")]
+	wait: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+	/// Shows a model and its lineage down to the contributions.
+	Show { model: u32 },
+	/// Downloads a model's artifact from its provider and checks its hash.
+	Fetch {
+		model: u32,
+		/// The directory to write into.
+		#[arg(short, long)]
+		out: PathBuf,
+	},
+	/// Lists the base models.
+	Bases,
+}
+
+fn parse_source(text: &str) -> Result<(u32, u32), String> {
+	let (datanet, version) =
+		text.split_once(':').ok_or_else(|| format!("`{text}` is not datanet:version"))?;
+	let number = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("`{s}` is not a number"));
+	Ok((number(datanet)?, number(version)?))
+}
+
+fn signer(suri: Option<String>, key_file: Option<PathBuf>) -> Result<sr25519::Pair> {
+	let secret = match (suri, key_file) {
+		(Some(s), _) => s,
+		(None, Some(path)) => {
+			std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+		},
+		(None, None) => bail!("name the signer with --suri or --key-file"),
+	};
+	sr25519::Pair::from_string(secret.trim(), None)
+		.map_err(|e| anyhow!("not a valid secret URI: {e:?}"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,14 +212,7 @@ async fn run(cli: Cli) -> Result<()> {
 	let chain = Chain::connect(&cli.rpc).await?;
 	match cli.command {
 		Command::Contribute { datanet, file, format, suri, key_file, endpoint, wait, max_cost } => {
-			let secret = match (suri, key_file) {
-				(Some(s), _) => s,
-				(None, Some(path)) => std::fs::read_to_string(&path)
-					.with_context(|| format!("reading {}", path.display()))?,
-				(None, None) => bail!("name the contributor with --suri or --key-file"),
-			};
-			let signer = sr25519::Pair::from_string(secret.trim(), None)
-				.map_err(|e| anyhow!("not a valid secret URI: {e:?}"))?;
+			let signer = signer(suri, key_file)?;
 			let bytes =
 				std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
 			let request = Request {
@@ -162,6 +255,185 @@ async fn run(cli: Cli) -> Result<()> {
 		Command::Status { datanet, contribution } => {
 			show(&chain, cli.json, datanet, contribution, None, None, None).await
 		},
+		Command::Train(args) => train(&chain, cli.json, args).await,
+		Command::Model(ModelCommand::Show { model }) => {
+			let view = models::model_view(&chain, model).await?;
+			if cli.json {
+				println!("{}", serde_json::to_string(&view)?);
+			} else {
+				print_model(&view);
+			}
+			Ok(())
+		},
+		Command::Model(ModelCommand::Fetch { model, out }) => {
+			// The provider's endpoint is whatever it registered, its own machine included.
+			let http = HttpClient::new(true);
+			let files = models::fetch_artifact(&chain, &http, model, &out).await?;
+			if cli.json {
+				println!("{}", serde_json::json!({ "model": model, "files": files }));
+			} else {
+				for file in files {
+					println!("wrote {file}");
+				}
+			}
+			Ok(())
+		},
+		Command::Model(ModelCommand::Bases) => {
+			for (id, b) in models::base_models(&chain).await? {
+				println!(
+					"{id}: {} ({:?}, {} parameters, context {}, {:?}) weights {:?}",
+					String::from_utf8_lossy(&b.name),
+					b.architecture,
+					b.parameters,
+					b.context_length,
+					b.status,
+					b.weights.content_hash
+				);
+			}
+			Ok(())
+		},
+	}
+}
+
+async fn train(chain: &Chain, json: bool, args: TrainArgs) -> Result<()> {
+	use pallet_models::{Hyperparameters, Method, TargetModule};
+	let base_model = models::base_model_by_name(chain, &args.base).await?;
+	let method = if args.full {
+		Method::Full
+	} else {
+		let targets = args
+			.targets
+			.iter()
+			.map(|t| {
+				[
+					TargetModule::Query,
+					TargetModule::Key,
+					TargetModule::Value,
+					TargetModule::Output,
+					TargetModule::Gate,
+					TargetModule::Up,
+					TargetModule::Down,
+				]
+				.into_iter()
+				.find(|m| m.peft_name() == t)
+				.ok_or_else(|| anyhow!("`{t}` is not a LoRA target (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)"))
+			})
+			.collect::<Result<Vec<_>>>()?;
+		Method::Lora {
+			rank: args.rank,
+			alpha: args.alpha.unwrap_or(args.rank.saturating_mul(2)),
+			targets: targets.try_into().map_err(|_| anyhow!("at most 7 targets"))?,
+		}
+	};
+	let hyperparameters = Hyperparameters {
+		method,
+		epochs: args.epochs,
+		max_steps: args.max_steps,
+		learning_rate: (args.learning_rate * 1e6).round() as u32,
+		warmup_steps: args.warmup_steps,
+		batch_size: args.batch_size,
+		sequence_length: args.sequence_length,
+		eval_fraction: sp_runtime::Permill::from_percent(args.eval_percent),
+		seed: args.seed,
+	};
+	let signer = signer(args.suri, args.key_file)?;
+	let request = models::TrainRequest {
+		base_model,
+		sources: args.sources,
+		hyperparameters,
+		max_fee: args.max_fee.units(),
+		name: args.name.into_bytes(),
+		description: args.description.into_bytes(),
+	};
+	let (job, block) = models::request_training(chain, &signer, request).await?;
+	if !json {
+		println!("training job {job} requested in block {block:?}");
+	}
+	let Some(wait) = args.wait else {
+		if json {
+			println!("{}", serde_json::json!({ "job": job }));
+		}
+		return Ok(());
+	};
+	let http = HttpClient::new(true);
+	let mut last = None;
+	let model = models::wait_for_model(chain, &http, job, Duration::from_secs(wait), |p| {
+		if json || last.as_ref() == Some(p) {
+			return;
+		}
+		let bar = |done: u32, all: u32| {
+			let filled = (done as usize * 30).checked_div(all as usize).unwrap_or(0).min(30);
+			format!("[{}{}]", "#".repeat(filled), ".".repeat(30 - filled))
+		};
+		let mut line = format!("{:<10} {} {}/{}", p.phase, bar(p.step, p.steps), p.step, p.steps);
+		if let Some(loss) = p.loss {
+			line.push_str(&format!(" loss {loss:.3}"));
+		}
+		if let Some(rate) = p.tokens_per_second {
+			line.push_str(&format!(" {rate:.0} tokens/s"));
+		}
+		if let Some(eta) = p.eta_seconds {
+			line.push_str(&format!(" ETA {eta:.0} s"));
+		}
+		println!("{line}");
+		last = Some(p.clone());
+	})
+	.await?;
+	let view = models::model_view(chain, model).await?;
+	if json {
+		println!("{}", serde_json::json!({ "job": job, "model": view }));
+	} else {
+		println!("model {model} registered");
+		print_model(&view);
+	}
+	Ok(())
+}
+
+fn print_model(v: &models::ModelView) {
+	println!("model {}: {} ({})", v.id, v.name, v.status);
+	println!("  owner     {}", v.owner);
+	println!("  artifact  {} ({} bytes)", v.artifact, v.artifact_size);
+	println!("  method    {}", v.method);
+	println!(
+		"  metrics   train loss {} -> {}, held-out loss {} (base) -> {} (trained), {} steps, {} tokens, {} ms",
+		v.metrics["train_loss_first"],
+		v.metrics["train_loss_last"],
+		v.metrics["eval_loss_base"],
+		v.metrics["eval_loss_trained"],
+		v.metrics["steps"],
+		v.metrics["tokens"],
+		v.metrics["wall_time_ms"]
+	);
+	println!("  lineage");
+	println!(
+		"  ├─ base model {} {} ({}), weights {}",
+		v.base_model["id"],
+		v.base_model["name"],
+		v.base_model["architecture"],
+		v.base_model["weights"]
+	);
+	println!("  ├─ training job {} by provider {}, split seed {}", v.job, v.provider, v.split_seed);
+	for (i, s) in v.sources.iter().enumerate() {
+		let last = i + 1 == v.sources.len();
+		println!(
+			"  {} datanet {} version {} root {} ({} contributions)",
+			if last { "└─" } else { "├─" },
+			s.datanet,
+			s.version,
+			s.root,
+			s.contributions.len()
+		);
+		for (j, c) in s.contributions.iter().enumerate() {
+			println!(
+				"  {}  {} #{} by {}: {} ({} bytes)",
+				if last { " " } else { "│" },
+				if j + 1 == s.contributions.len() { "└─" } else { "├─" },
+				c.contribution,
+				c.contributor,
+				c.hash,
+				c.size
+			);
+		}
 	}
 }
 

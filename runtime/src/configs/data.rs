@@ -17,8 +17,7 @@ use crate::{
 	currency::MILLI_OPEN,
 	time::{DAYS, MINUTES},
 	tokenomics::CONTRIBUTOR_REWARDS_POT,
-	AccountId, Balance, Balances, BlockNumber, Compute, Datanets, Runtime, RuntimeEvent,
-	RuntimeHoldReason,
+	AccountId, Balance, Balances, BlockNumber, Compute, Runtime, RuntimeEvent, RuntimeHoldReason,
 };
 
 parameter_types! {
@@ -38,6 +37,8 @@ parameter_types! {
 impl pallet_datanets::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
+	/// Access fees wait in this pallet's keyless account until their contributors claim them.
+	type PalletId = DatanetsPalletId;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ForceOrigin = EnsureRoot<AccountId>;
 	type RewardsPot = ContributorRewardsPot;
@@ -69,6 +70,7 @@ impl pallet_datanets::Config for Runtime {
 }
 
 parameter_types! {
+	pub const DatanetsPalletId: PalletId = PalletId(*b"ol/dtnet");
 	/// The listing fee of a slot in a nearly empty list of providers.
 	pub const ListingFee: Balance = crate::currency::OPEN;
 	/// A provider has two minutes to validate a contribution once it accepted the job.
@@ -92,7 +94,8 @@ impl pallet_compute::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Consumer = Datanets;
+	/// Validation results go to datanets, training results to the model registry.
+	type Consumer = super::models::JobConsumers;
 	/// Slashed bonds go to the community pot (the treasury).
 	type SlashBeneficiary = CommunityPotAccount;
 	type PalletId = ComputePalletId;

@@ -96,6 +96,22 @@ pub mod dynamic_params {
 		#[codec(index = 1)]
 		pub static TimeoutSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(5);
 	}
+
+	/// The governed parameters of the model registry.
+	#[dynamic_pallet_params]
+	#[codec(index = 3)]
+	pub mod models {
+		/// A model record's deposit, fixed part: the record and its provenance (about 700 bytes).
+		#[codec(index = 0)]
+		pub static ModelDepositBase: crate::Balance = crate::currency::deposit(1, 700);
+		/// A model record's deposit per byte of its name and description.
+		#[codec(index = 1)]
+		pub static ModelDepositPerByte: crate::Balance = crate::currency::deposit(0, 1);
+		/// The least share of a published model's inference fees that goes to the contributors
+		/// of its data.
+		#[codec(index = 2)]
+		pub static MinContributorShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -143,6 +159,10 @@ pub mod bounds {
 	/// than a fifth.
 	pub const TIMEOUT_SLASH: (Perbill, Perbill) =
 		(Perbill::from_percent(1), Perbill::from_percent(20));
+	/// The least share of inference fees a published model pays its data's contributors: at
+	/// most half, so that owners and providers are paid too.
+	pub const MIN_CONTRIBUTOR_SHARE: (Perbill, Perbill) =
+		(Perbill::zero(), Perbill::from_percent(50));
 }
 
 /// Whether `value` lies in `(low, high)`, both included.
@@ -155,7 +175,7 @@ fn within<V: PartialOrd>(value: V, (low, high): (V, V)) -> bool {
 /// for the grant tiers the default is checked against the other tiers' current limits.
 pub fn within_bounds(key_value: &RuntimeParameters) -> bool {
 	use bounds::*;
-	use dynamic_params::{compute as c, datanets as d, grants as g};
+	use dynamic_params::{compute as c, datanets as d, grants as g, models as m};
 	match key_value {
 		RuntimeParameters::Datanets(p) => match p {
 			d::Parameters::DatanetDepositBase(_, v) => v.is_none_or(|v| within(v, DEPOSIT)),
@@ -207,6 +227,15 @@ pub fn within_bounds(key_value: &RuntimeParameters) -> bool {
 		RuntimeParameters::Compute(p) => match p {
 			c::Parameters::MinBond(_, v) => v.is_none_or(|v| within(v, MIN_BOND)),
 			c::Parameters::TimeoutSlash(_, v) => v.is_none_or(|v| within(v, TIMEOUT_SLASH)),
+		},
+		RuntimeParameters::Models(p) => match p {
+			m::Parameters::ModelDepositBase(_, v) => v.is_none_or(|v| within(v, DEPOSIT)),
+			m::Parameters::ModelDepositPerByte(_, v) => {
+				v.is_none_or(|v| within(v, DEPOSIT_PER_BYTE))
+			},
+			m::Parameters::MinContributorShare(_, v) => {
+				v.is_none_or(|v| within(v, MIN_CONTRIBUTOR_SHARE))
+			},
 		},
 	}
 }

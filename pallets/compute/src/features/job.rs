@@ -321,6 +321,10 @@ impl<T: Config> JobMarket<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		T::WeightInfo::create_job()
 	}
 
+	fn assignee(job: JobId) -> Option<T::AccountId> {
+		Jobs::<T>::get(job).map(|info| info.status.provider().clone())
+	}
+
 	fn min_fee() -> BalanceOf<T> {
 		T::MinJobFee::get()
 	}

@@ -1,6 +1,7 @@
 //! The pallet's logic, by feature: each dispatchable in `lib.rs` checks its origin and calls the
 //! `do_*` function of its feature here.
 
+mod access;
 mod contribution;
 mod datanet;
 mod review;

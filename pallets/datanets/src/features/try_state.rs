@@ -2,7 +2,7 @@
 
 use crate::*;
 use frame_support::pallet_prelude::*;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants:
@@ -12,7 +12,8 @@ impl<T: Config> Pallet<T> {
 	/// - what is held from each account for each reason equals the deposits of the datanets it
 	///   owns, of its live contributions and of its commitments;
 	/// - each reputation record counts the contributions still recorded, and none is kept
-	///   for an account that has none.
+	///   for an account that has none;
+	/// - the access account holds what the pools were paid and not claimed, plus what is reserved.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::BTreeMap;
@@ -122,6 +123,19 @@ impl<T: Config> Pallet<T> {
 				"contribution deposits held differ from live contributions"
 			);
 		}
+		let mut pooled = BalanceOf::<T>::zero();
+		for (datanet, version, pool) in AccessPools::<T>::iter() {
+			ensure!(Versions::<T>::contains_key(datanet, version), "a pool without its version");
+			ensure!(pool.claimed <= pool.paid, "a pool paid out more than it received");
+			pooled = pooled
+				.saturating_add(pool.pending)
+				.saturating_add(pool.paid.saturating_sub(pool.claimed));
+		}
+		ensure!(
+			T::Currency::balance_on_hold(&HoldReason::AccessPool.into(), &Self::access_account())
+				== pooled,
+			"access fees held differ from the pools"
+		);
 		Ok(())
 	}
 }

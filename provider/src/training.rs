@@ -1,0 +1,508 @@
+//! Training jobs: the data of a job's datanet versions, checked against their Merkle roots and
+//! content hashes before a step is taken; training with `openledger-ml`; the artifact in the
+//! blob store and the result the chain checks.
+//!
+//! [`gather`] reads each version's contributions from the chain and their bytes from the local
+//! store or the datanet's storage endpoints; [`train`] (blocking, no chain) splits, trains and
+//! evaluates; the daemon posts [`train`]'s [`TrainingResult`]. Anyone holding the same data can
+//! run [`train`] with the same job and thread count and get the same artifact, byte for byte.
+
+use crate::{
+	chain::{Chain, ChainError},
+	client::HttpClient,
+	store::{content_hash, BlobStore, StoreError},
+};
+use candle_core::Device;
+use openledger_ml::{
+	data::{documents, is_held_out, TextFormat},
+	lora::{Lora, LoraConfig},
+	tiny::TinyByteGpt,
+	train::{evaluate, train_observed, TrainConfig},
+	MlError,
+};
+use openledger_runtime::Runtime;
+use pallet_datanets::{ContributionStatus, DataFormat};
+use pallet_models::{
+	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingResult, TrainingSetCommitment,
+	TrainingSpec,
+};
+use sp_core::H256;
+use std::{
+	path::Path,
+	sync::{Arc, Mutex},
+	time::Instant,
+};
+
+/// Where a training job stands, as `GET /v1/jobs/{id}` shows it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Progress {
+	/// `fetching`, `training`, `evaluating`, `storing` or `done`.
+	pub phase: String,
+	pub step: u32,
+	pub steps: u32,
+	/// The last step's loss.
+	pub loss: Option<f64>,
+	pub tokens_per_second: Option<f64>,
+	/// Seconds left at the current pace.
+	pub eta_seconds: Option<f64>,
+}
+
+/// Shares a job's progress between the training thread and the HTTP API.
+pub type ProgressCell = Arc<Mutex<Progress>>;
+
+fn report(cell: &ProgressCell, update: impl FnOnce(&mut Progress)) {
+	if let Ok(mut progress) = cell.lock() {
+		update(&mut progress);
+	}
+}
+
+/// Why a training job cannot be run; the daemon gives the job up and logs this.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+	#[error("decoding the training payload")]
+	Payload(#[source] codec::Error),
+	#[error("this daemon does not train {0:?} models")]
+	Unsupported(Architecture),
+	#[error("the base model's weights here hash to {found:?}, the chain registers {registered:?}")]
+	BaseWeights { found: H256, registered: H256 },
+	#[error("reading the chain")]
+	Chain(#[from] ChainError),
+	#[error("datanet {datanet} version {version}: the chain's contributions give root {found:?}, the job names {named:?}")]
+	RootMismatch { datanet: u32, version: u32, found: H256, named: H256 },
+	#[error("datanet {datanet} has no record of the contribution at position {position}")]
+	MissingRecord { datanet: u32, position: u32 },
+	#[error("no storage endpoint of datanet {datanet} serves {hash:?} with that hash")]
+	Unavailable { datanet: u32, hash: H256 },
+	#[error("contribution {hash:?} is larger than this provider fetches")]
+	TooLarge { hash: H256 },
+	#[error("the {0} split is empty or shorter than two tokens; another seed or evaluation fraction would split the data")]
+	EmptySplit(&'static str),
+	#[error("the job cannot finish before its deadline: about {needed_s:.0} s more are needed, {left_s:.0} s are left")]
+	Deadline { needed_s: f64, left_s: f64 },
+	#[error("training")]
+	Ml(#[from] MlError),
+	#[error("storing the artifact")]
+	Store(#[from] StoreError),
+	#[error("writing the artifact")]
+	Io(#[from] std::io::Error),
+}
+
+/// One contribution of a version, with its bytes.
+#[derive(Clone, Debug)]
+pub struct Item {
+	pub hash: H256,
+	pub format: DataFormat,
+	pub bytes: Vec<u8>,
+}
+
+/// A job's data: each version's text contributions, in version order.
+pub type Data = Vec<(SourceVersion, Vec<Item>)>;
+
+/// Reads each version's contributions from the chain, checks that their content hashes give the
+/// version's Merkle root, and fetches the bytes of those still accepted (a slashed contribution
+/// stays in the versions that hold it, and trainers skip it) from the local store or the
+/// datanet's storage endpoints, each checked against its hash.
+pub async fn gather(
+	chain: &Chain,
+	http: &HttpClient,
+	store: &BlobStore,
+	spec: &TrainingSpec,
+) -> Result<Data, TrainingError> {
+	let mut data = Vec::with_capacity(spec.sources.len());
+	for source in spec.sources.iter() {
+		let datanet = source.datanet;
+		let keys: Vec<Vec<u8>> = (0..source.contributions)
+			.map(|p| pallet_datanets::AcceptedByPosition::<Runtime>::hashed_key_for(datanet, p))
+			.collect();
+		let ids: Vec<Option<u32>> = chain.storage_many(&keys).await?;
+		let mut keys = Vec::with_capacity(ids.len());
+		for (position, id) in ids.iter().enumerate() {
+			let id =
+				id.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?;
+			keys.push(pallet_datanets::Contributions::<Runtime>::hashed_key_for(datanet, id));
+		}
+		let records: Vec<Option<pallet_datanets::ContributionOf<Runtime>>> =
+			chain.storage_many(&keys).await?;
+		let mut contributions = Vec::with_capacity(records.len());
+		for (position, record) in records.into_iter().enumerate() {
+			contributions.push(
+				record
+					.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?,
+			);
+		}
+		let leaves: Vec<H256> = contributions.iter().map(|c| c.content_hash).collect();
+		let found = pallet_datanets::merkle::root(&leaves).unwrap_or_default();
+		if found != source.root {
+			return Err(TrainingError::RootMismatch {
+				datanet,
+				version: source.version,
+				found,
+				named: source.root,
+			});
+		}
+		let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
+		let endpoints: Vec<String> = chain
+			.storage::<pallet_datanets::ServicesOf<Runtime>>(&key)
+			.await?
+			.map(|s| {
+				s.endpoints
+					.iter()
+					.map(|e| String::from_utf8_lossy(e).trim_end_matches('/').to_string())
+					.collect()
+			})
+			.unwrap_or_default();
+		let mut items = Vec::new();
+		for c in contributions {
+			if !matches!(c.status, ContributionStatus::Accepted { .. })
+				|| text_format(c.format).is_none()
+			{
+				continue;
+			}
+			let bytes = fetch(http, store, &endpoints, datanet, c.content_hash, c.size).await?;
+			items.push(Item { hash: c.content_hash, format: c.format, bytes });
+		}
+		data.push((*source, items));
+	}
+	Ok(data)
+}
+
+/// The bytes of `hash`, from the local store if it holds them, else from the first endpoint
+/// that serves them with that hash.
+async fn fetch(
+	http: &HttpClient,
+	store: &BlobStore,
+	endpoints: &[String],
+	datanet: u32,
+	hash: H256,
+	size: u64,
+) -> Result<Vec<u8>, TrainingError> {
+	if size > store.limit() {
+		return Err(TrainingError::TooLarge { hash });
+	}
+	if let Some((file, _)) = store.open_blob(&hash)? {
+		let mut bytes = Vec::new();
+		std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes)?;
+		if content_hash(&bytes) == hash {
+			return Ok(bytes);
+		}
+	}
+	for base in endpoints {
+		let url = format!("{base}/v1/blobs/{hash:?}");
+		match http.get(&url, size.saturating_add(1) as usize).await {
+			Ok(Some(bytes)) if content_hash(&bytes) == hash => return Ok(bytes),
+			Ok(_) => {},
+			Err(error) => tracing::warn!(datanet, %url, %error, "fetching training data"),
+		}
+	}
+	Err(TrainingError::Unavailable { datanet, hash })
+}
+
+/// How a contribution's format holds text, if it does. CSV contributions are read by their
+/// `text` column.
+pub fn text_format(format: DataFormat) -> Option<TextFormat> {
+	match format {
+		DataFormat::PlainText => Some(TextFormat::PlainText),
+		DataFormat::JsonLines => Some(TextFormat::JsonLines),
+		DataFormat::Csv => Some(TextFormat::Csv { column: "text".into() }),
+		_ => None,
+	}
+}
+
+/// The canonical `tiny-byte-gpt` base model, checked against the hash the chain registers.
+pub fn tiny_base(registered: &FileRef, dir: &Path) -> Result<TinyByteGpt, TrainingError> {
+	let model = TinyByteGpt::base(&Device::Cpu)?;
+	let path = dir.join("base.safetensors");
+	model.save(&path)?;
+	let found = content_hash(&std::fs::read(&path)?);
+	std::fs::remove_file(&path)?;
+	if found != registered.content_hash {
+		return Err(TrainingError::BaseWeights { found, registered: registered.content_hash });
+	}
+	Ok(model)
+}
+
+/// What [`train`] produced: the artifact's bytes and the result to post.
+pub struct Trained {
+	pub artifact: Vec<u8>,
+	pub result: TrainingResult,
+}
+
+/// A loss in millionths of a nat, as the chain records it.
+fn micro(loss: f64) -> u32 {
+	(loss * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
+/// trained model on the held-out split; gives up before the first step, or at any step, when
+/// the pace says the job would end after `seconds_left`. Blocking: run it off the async runtime.
+pub fn train(
+	spec: &TrainingSpec,
+	data: &Data,
+	work_dir: &Path,
+	seconds_left: f64,
+	progress: &ProgressCell,
+) -> Result<Trained, TrainingError> {
+	let started = Instant::now();
+	if spec.architecture != Architecture::TinyByteGpt {
+		return Err(TrainingError::Unsupported(spec.architecture));
+	}
+	let h = &spec.hyperparameters;
+	let model = tiny_base(&spec.weights, work_dir)?;
+	let (mut train_docs, mut eval_docs) = (Vec::new(), Vec::new());
+	for (_, items) in data {
+		for item in items {
+			let Some(format) = text_format(item.format) else { continue };
+			let docs = documents(&format, &item.bytes)?;
+			if is_held_out(&item.hash.0, h.seed, h.eval_fraction.deconstruct()) {
+				eval_docs.extend(docs);
+			} else {
+				train_docs.extend(docs);
+			}
+		}
+	}
+	let stream_len = |docs: &[Vec<u8>]| docs.iter().map(|d| d.len() + 1).sum::<usize>();
+	let (train_bytes, eval_bytes) = (stream_len(&train_docs), stream_len(&eval_docs));
+	let seq_len = h.sequence_length as usize;
+	if train_bytes < seq_len + 2 {
+		return Err(TrainingError::EmptySplit("training"));
+	}
+	// Held-out data shorter than a training sequence is evaluated in one shorter window.
+	let eval_len = seq_len.min(eval_bytes.saturating_sub(1));
+	if eval_len < 2 {
+		return Err(TrainingError::EmptySplit("held-out"));
+	}
+	let lora = match &h.method {
+		Method::Lora { rank, alpha, targets } => Some(Lora::new(
+			&model,
+			LoraConfig {
+				rank: *rank as usize,
+				alpha: f64::from(*alpha),
+				targets: targets.iter().map(|t| t.peft_name().to_string()).collect(),
+			},
+			h.seed,
+		)?),
+		Method::Full => None,
+	};
+	let per_step = h.batch_size as usize * seq_len;
+	let steps = (h.epochs as usize)
+		.saturating_mul(train_bytes.div_ceil(per_step))
+		.clamp(1, h.max_steps as usize);
+	let config = TrainConfig {
+		steps,
+		batch_size: h.batch_size as usize,
+		seq_len,
+		learning_rate: f64::from(h.learning_rate) / 1e6,
+		warmup_steps: (h.warmup_steps as usize).min(steps),
+		weight_decay: 0.0,
+		max_grad_norm: 1.0,
+		seed: h.seed,
+	};
+	report(progress, |p| {
+		*p = Progress { phase: "evaluating".into(), steps: steps as u32, ..Default::default() }
+	});
+	let eval_base = evaluate(&model, lora.as_ref(), &eval_docs, eval_len)?;
+	report(progress, |p| p.phase = "training".into());
+	let training = Instant::now();
+	let mut deadline = None;
+	let report_ = train_observed(&model, lora.as_ref(), &train_docs, &config, |step, loss| {
+		let elapsed = training.elapsed().as_secs_f64();
+		let per = elapsed / step as f64;
+		let eta = per * (steps - step) as f64;
+		report(progress, |p| {
+			p.step = step as u32;
+			p.loss = Some(loss);
+			p.tokens_per_second = Some((step * per_step) as f64 / elapsed.max(1e-9));
+			p.eta_seconds = Some(eta);
+		});
+		if step % 50 == 0 || step == steps {
+			tracing::info!(step, steps, loss, eta_s = eta, "training");
+		}
+		let left = seconds_left - started.elapsed().as_secs_f64();
+		// Two steps give a pace to judge by; the evaluation after training takes about as
+		// long as the one before.
+		if step >= 2 && eta > left {
+			deadline = Some((eta, left));
+			return false;
+		}
+		true
+	});
+	let report_ = match (report_, deadline) {
+		(Err(MlError::Stopped { .. }), Some((needed_s, left_s))) => {
+			return Err(TrainingError::Deadline { needed_s, left_s })
+		},
+		(other, _) => other?,
+	};
+	report(progress, |p| p.phase = "evaluating".into());
+	let eval_trained = evaluate(&model, lora.as_ref(), &eval_docs, eval_len)?;
+	report(progress, |p| p.phase = "storing".into());
+	let out = work_dir.join("artifact");
+	std::fs::create_dir_all(&out)?;
+	let artifact = match &lora {
+		Some(lora) => {
+			lora.save(&out, "tiny-byte-gpt")?;
+			std::fs::read(out.join("adapter_model.safetensors"))?
+		},
+		None => {
+			model.save(&out.join("model.safetensors"))?;
+			std::fs::read(out.join("model.safetensors"))?
+		},
+	};
+	std::fs::remove_dir_all(&out)?;
+	let versions: Vec<(u32, u32, H256)> =
+		spec.sources.iter().map(|s| (s.datanet, s.version, s.root)).collect();
+	let result = TrainingResult {
+		artifact: FileRef { content_hash: content_hash(&artifact), length: artifact.len() as u64 },
+		metrics: Metrics {
+			train_loss_first: micro(report_.first_loss),
+			train_loss_last: micro(report_.last_loss),
+			eval_loss_base: micro(eval_base),
+			eval_loss_trained: micro(eval_trained),
+			tokens: report_.tokens,
+			steps: report_.steps as u32,
+			wall_time_ms: started.elapsed().as_millis() as u64,
+		},
+		training_set: TrainingSetCommitment {
+			versions: versions.try_into().unwrap_or_default(),
+			split_seed: h.seed,
+		},
+	};
+	report(progress, |p| p.phase = "done".into());
+	Ok(Trained { artifact, result })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pallet_models::{Hyperparameters, TargetModule};
+	use sp_runtime::Permill;
+
+	fn spec(method: Method, seed: u64) -> TrainingSpec {
+		let base = &openledger_runtime::genesis_config_presets::base_models()[0];
+		TrainingSpec {
+			base_model: 0,
+			architecture: Architecture::TinyByteGpt,
+			context_length: base.context_length,
+			weights: base.weights,
+			tokenizer: None,
+			sources: vec![SourceVersion {
+				datanet: 0,
+				version: 0,
+				root: H256::repeat_byte(7),
+				contributions: 8,
+				total_bytes: 0,
+			}]
+			.try_into()
+			.unwrap(),
+			hyperparameters: Hyperparameters {
+				method,
+				epochs: 2,
+				max_steps: 12,
+				learning_rate: 3_000,
+				warmup_steps: 2,
+				batch_size: 4,
+				sequence_length: 32,
+				eval_fraction: Permill::from_percent(25),
+				seed,
+			},
+		}
+	}
+
+	fn data() -> Data {
+		let items = (0..8)
+			.map(|i| {
+				let text = format!(
+					"{{\"text\": \"contribution {i}: the model learns the data of datanet zero, line {i}.\"}}\n{{\"prompt\": \"Q{i}: \", \"completion\": \"A{i}.\"}}\n"
+				);
+				let bytes = text.into_bytes();
+				Item { hash: content_hash(&bytes), format: DataFormat::JsonLines, bytes }
+			})
+			.collect();
+		vec![(spec(Method::Full, 0).sources[0], items)]
+	}
+
+	fn lora() -> Method {
+		Method::Lora {
+			rank: 4,
+			alpha: 8,
+			targets: vec![TargetModule::Query, TargetModule::Value].try_into().unwrap(),
+		}
+	}
+
+	fn cell() -> ProgressCell {
+		Arc::new(Mutex::new(Progress::default()))
+	}
+
+	#[test]
+	fn the_canonical_tiny_base_model_hashes_as_genesis_registers_it() {
+		let dir = tempfile::tempdir().unwrap();
+		let registered = openledger_runtime::genesis_config_presets::base_models()[0].weights;
+		tiny_base(&registered, dir.path()).unwrap();
+		let wrong = FileRef { content_hash: H256::repeat_byte(1), length: registered.length };
+		assert!(matches!(tiny_base(&wrong, dir.path()), Err(TrainingError::BaseWeights { .. })));
+	}
+
+	#[test]
+	fn a_lora_job_trains_and_commits_to_exactly_its_versions() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(lora(), 5);
+		let progress = cell();
+		let trained = train(&spec, &data(), dir.path(), 600.0, &progress).unwrap();
+		let result = &trained.result;
+		assert_eq!(result.artifact.content_hash, content_hash(&trained.artifact));
+		assert_eq!(result.training_set.split_seed, 5);
+		assert_eq!(result.training_set.versions.to_vec(), vec![(0, 0, H256::repeat_byte(7))]);
+		assert!(result.metrics.steps >= 1 && result.metrics.steps <= 12);
+		assert_eq!(result.metrics.tokens, u64::from(result.metrics.steps) * 4 * 32);
+		assert!(result.metrics.eval_loss_base > 0);
+		let p = progress.lock().unwrap().clone();
+		assert_eq!(
+			(p.phase.as_str(), p.step, p.steps),
+			("done", result.metrics.steps, result.metrics.steps)
+		);
+		// The adapter is PEFT's safetensors file.
+		let tensors =
+			candle_core::safetensors::load_buffer(&trained.artifact, &Device::Cpu).unwrap();
+		assert!(
+			tensors.contains_key("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
+		);
+	}
+
+	#[test]
+	fn the_same_job_gives_the_same_artifact_bytes() {
+		let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+		let spec = spec(Method::Full, 5);
+		let first = train(&spec, &data(), a.path(), 600.0, &cell()).unwrap();
+		let second = train(&spec, &data(), b.path(), 600.0, &cell()).unwrap();
+		assert_eq!(first.artifact, second.artifact);
+		assert_eq!(first.result.artifact, second.result.artifact);
+		assert!(first.result.metrics.eval_loss_trained < first.result.metrics.eval_loss_base);
+	}
+
+	#[test]
+	fn a_job_that_cannot_meet_its_deadline_is_given_up() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut spec = spec(Method::Full, 5);
+		spec.hyperparameters.max_steps = 10_000;
+		spec.hyperparameters.epochs = 100;
+		let error = train(&spec, &data(), dir.path(), 0.5, &cell()).err().unwrap();
+		assert!(matches!(error, TrainingError::Deadline { .. }), "{error}");
+	}
+
+	#[test]
+	fn a_split_that_leaves_nothing_held_out_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut spec = spec(Method::Full, 5);
+		spec.hyperparameters.eval_fraction = Permill::from_parts(1);
+		let error = train(&spec, &data(), dir.path(), 600.0, &cell()).err().unwrap();
+		assert!(matches!(error, TrainingError::EmptySplit("held-out")), "{error}");
+	}
+
+	#[test]
+	fn llama_jobs_are_given_up_by_this_daemon() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut spec = spec(lora(), 5);
+		spec.architecture = Architecture::Llama;
+		let error = train(&spec, &data(), dir.path(), 600.0, &cell()).err().unwrap();
+		assert!(matches!(error, TrainingError::Unsupported(Architecture::Llama)));
+	}
+}
