@@ -66,6 +66,7 @@ impl JobConsumer for JobConsumers {
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmark_helper {
 	use crate::{currency::OPEN, AccountId, Compute, Datanets, Runtime, RuntimeOrigin};
+	use alloc::vec;
 	use frame_support::{
 		assert_ok,
 		traits::{fungible::Mutate, Get},
