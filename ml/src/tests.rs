@@ -3,7 +3,7 @@
 use crate::{
 	lora::{Lora, LoraConfig},
 	tiny::{TinyByteGpt, TinyConfig},
-	train::{evaluate, train, TrainConfig},
+	train::{evaluate, stream, train, TrainConfig},
 };
 use candle_core::{DType, Device, Tensor, Var};
 
@@ -12,7 +12,8 @@ fn tokens(text: &[u8], device: &Device) -> Tensor {
 	Tensor::from_vec(ids, (1, text.len()), device).unwrap()
 }
 
-fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+/// The largest absolute difference between two tensors of one shape.
+pub(crate) fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
 	(a - b)
 		.unwrap()
 		.abs()
@@ -118,9 +119,9 @@ fn loss_falls_on_a_learnable_corpus() {
 	let device = Device::Cpu;
 	let model = TinyByteGpt::init(TinyConfig::small(), 5, DType::F32, &device).unwrap();
 	let config = TrainConfig { steps: 80, seed: 6, ..TrainConfig::default() };
-	let before = evaluate(&model, None, &corpus(), 64).unwrap();
+	let before = evaluate(&model, None, &stream(&model, &corpus()).unwrap(), 64, 16).unwrap();
 	let report = train(&model, None, &corpus(), &config).unwrap();
-	let after = evaluate(&model, None, &corpus(), 64).unwrap();
+	let after = evaluate(&model, None, &stream(&model, &corpus()).unwrap(), 64, 16).unwrap();
 	assert!(before > 5.0, "an untrained byte model is near ln 256: {before}");
 	assert!(after < 2.0, "{before} -> {after}");
 	assert!(report.last_loss < report.first_loss / 2.0, "{report:?}");
@@ -145,10 +146,11 @@ fn a_lora_adapter_learns_while_the_base_stays_frozen() {
 	let base_before: Vec<Tensor> =
 		model.vars().iter().map(|v| v.as_tensor().copy().unwrap()).collect();
 	let lora = Lora::new(&model, all_targets(), 8).unwrap();
-	let before = evaluate(&model, Some(&lora), &corpus(), 64).unwrap();
+	let before =
+		evaluate(&model, Some(&lora), &stream(&model, &corpus()).unwrap(), 64, 16).unwrap();
 	let config = TrainConfig { steps: 60, learning_rate: 1e-2, seed: 9, ..TrainConfig::default() };
 	train(&model, Some(&lora), &corpus(), &config).unwrap();
-	let after = evaluate(&model, Some(&lora), &corpus(), 64).unwrap();
+	let after = evaluate(&model, Some(&lora), &stream(&model, &corpus()).unwrap(), 64, 16).unwrap();
 	assert!(after < before * 0.7, "{before} -> {after}");
 	for (old, var) in base_before.iter().zip(model.vars()) {
 		assert_eq!(max_difference(old, var.as_tensor()), 0.0, "a base weight moved");
@@ -227,6 +229,8 @@ fn bad_shapes_and_settings_are_refused() {
 		LoraConfig { rank: 0, ..all_targets() },
 		LoraConfig { targets: vec![], ..all_targets() },
 		LoraConfig { targets: vec!["gate".into()], ..all_targets() },
+		// A target the model has no layer for.
+		LoraConfig { targets: vec!["gate_proj".into()], ..all_targets() },
 	] {
 		assert!(Lora::new(&model, config, 0).is_err());
 	}

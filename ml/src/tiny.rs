@@ -6,12 +6,19 @@
 //! weights carry Hugging Face llama's names (`model.layers.{i}.self_attn.q_proj.weight`, ...), so
 //! that LoRA adapters trained on it are named as PEFT names them.
 
-use crate::{lora::Lora, rng::Rng, MlError, Result};
-use candle_core::{DType, Device, Tensor, Var, D};
+use crate::{
+	lora::Lora,
+	ops::{causal_mask, rms_norm, silu, softmax_last},
+	rng::Rng,
+	LanguageModel, MlError, Result,
+};
+use candle_core::{DType, Device, Tensor, Var};
 use std::collections::BTreeMap;
 
 /// The byte vocabulary.
 pub const VOCAB: usize = 256;
+
+const NORM_EPS: f64 = 1e-5;
 
 /// The shape of a `tiny-byte-gpt`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -161,7 +168,7 @@ impl TinyByteGpt {
 		let mask = causal_mask(time, x.dtype(), &self.device)?;
 		for i in 0..c.n_layers {
 			let p = format!("model.layers.{i}");
-			let h = rms_norm(&x, self.w(&format!("{p}.input_layernorm.weight"))?)?;
+			let h = rms_norm(&x, self.w(&format!("{p}.input_layernorm.weight"))?, NORM_EPS)?;
 			let split = |t: Tensor| -> Result<Tensor> {
 				Ok(t.reshape((batch, time, heads, head))?.transpose(1, 2)?.contiguous()?)
 			};
@@ -172,11 +179,12 @@ impl TinyByteGpt {
 			let probs = softmax_last(&scores.broadcast_add(&mask)?)?;
 			let attended = probs.matmul(&v)?.transpose(1, 2)?.reshape((batch, time, d))?;
 			x = (x + self.linear(&format!("{p}.self_attn.o_proj"), &attended, lora)?)?;
-			let h = rms_norm(&x, self.w(&format!("{p}.post_attention_layernorm.weight"))?)?;
+			let h =
+				rms_norm(&x, self.w(&format!("{p}.post_attention_layernorm.weight"))?, NORM_EPS)?;
 			let up = silu(&self.linear(&format!("{p}.mlp.up_proj"), &h, lora)?)?;
 			x = (x + self.linear(&format!("{p}.mlp.down_proj"), &up, lora)?)?;
 		}
-		let x = rms_norm(&x, self.w("model.norm.weight")?)?;
+		let x = rms_norm(&x, self.w("model.norm.weight")?, NORM_EPS)?;
 		self.linear("lm_head", &x, lora)
 	}
 
@@ -239,30 +247,53 @@ impl TinyByteGpt {
 	}
 }
 
-/// 0 where a position may look (itself and before), a large negative number after.
-fn causal_mask(time: usize, dtype: DType, device: &Device) -> Result<Tensor> {
-	let values: Vec<f32> = (0..time)
-		.flat_map(|i| (0..time).map(move |j| if j <= i { 0.0 } else { -1e9 }))
-		.collect();
-	Ok(Tensor::from_vec(values, (time, time), device)?.to_dtype(dtype)?)
-}
+impl LanguageModel for TinyByteGpt {
+	fn linear_modules(&self) -> Result<Vec<(String, (usize, usize))>> {
+		let mut out = Vec::new();
+		for (name, weight) in &self.weights {
+			if let (Some(module), [rows, cols]) = (name.strip_suffix(".weight"), weight.dims()) {
+				out.push((module.to_string(), (*rows, *cols)));
+			}
+		}
+		Ok(out)
+	}
 
-/// RMS norm over the last dimension, scaled by `weight`, from differentiable operations.
-fn rms_norm(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
-	let mean_square = x.sqr()?.mean_keepdim(D::Minus1)?;
-	let normed = x.broadcast_div(&(mean_square + 1e-5)?.sqrt()?)?;
-	Ok(normed.broadcast_mul(weight)?)
-}
+	fn trainable(&self) -> Vec<Var> {
+		self.vars()
+	}
 
-/// Softmax over the last dimension, from differentiable operations.
-fn softmax_last(x: &Tensor) -> Result<Tensor> {
-	// The maximum only keeps the exponentials finite; no gradient flows through it.
-	let max = x.max_keepdim(D::Minus1)?.detach();
-	let e = x.broadcast_sub(&max)?.exp()?;
-	Ok(e.broadcast_div(&e.sum_keepdim(D::Minus1)?)?)
-}
+	fn device(&self) -> &Device {
+		&self.device
+	}
 
-/// `x * sigmoid(x)`, from differentiable operations.
-fn silu(x: &Tensor) -> Result<Tensor> {
-	Ok(x.broadcast_div(&(x.neg()?.exp()? + 1.0)?)?)
+	fn dtype(&self) -> DType {
+		TinyByteGpt::dtype(self)
+	}
+
+	fn context(&self) -> usize {
+		self.config.context
+	}
+
+	fn encode(&self, text: &[u8]) -> Result<Vec<u32>> {
+		Ok(text.iter().map(|&b| u32::from(b)).collect())
+	}
+
+	fn end_of_document(&self) -> u32 {
+		u32::from(b'\n')
+	}
+
+	fn training_memory(&self, batch: usize, seq_len: usize) -> u64 {
+		let c = &self.config;
+		// Full training keeps a gradient and two moments per weight.
+		crate::transformer_training_memory(
+			(c.n_layers, c.d_model, c.d_ff, c.n_heads, VOCAB),
+			4 * c.parameters() as u64,
+			batch,
+			seq_len,
+		)
+	}
+
+	fn forward(&self, tokens: &Tensor, lora: Option<&Lora>) -> Result<Tensor> {
+		TinyByteGpt::forward(self, tokens, lora)
+	}
 }

@@ -1,11 +1,11 @@
 //! Training: AdamW with a linear warm-up and a cosine decay, gradients clipped by their global
-//! norm, batches of byte windows drawn from the training documents with a seeded generator.
+//! norm, batches of token windows drawn from the training stream with a seeded generator.
 //!
 //! For a given seed, configuration and thread count, training on the CPU is deterministic: the
 //! same inputs give the same weights, to the byte.
 
-use crate::{lora::Lora, rng::Rng, tiny::TinyByteGpt, MlError, Result};
-use candle_core::{Tensor, Var};
+use crate::{lora::Lora, rng::Rng, LanguageModel, MlError, Result};
+use candle_core::{Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
 /// How to train.
@@ -13,7 +13,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 pub struct TrainConfig {
 	pub steps: usize,
 	pub batch_size: usize,
-	/// Bytes per training window.
+	/// Tokens per training window.
 	pub seq_len: usize,
 	pub learning_rate: f64,
 	pub warmup_steps: usize,
@@ -59,49 +59,43 @@ pub fn learning_rate(config: &TrainConfig, step: usize) -> f64 {
 	floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
 }
 
-/// The training documents as one stream, each followed by a newline.
-fn stream(documents: &[Vec<u8>]) -> Vec<u8> {
+/// The documents as one token stream, each followed by the model's end-of-document token.
+pub fn stream<M: LanguageModel + ?Sized>(model: &M, documents: &[Vec<u8>]) -> Result<Vec<u32>> {
 	let mut out = Vec::new();
 	for d in documents {
-		out.extend_from_slice(d);
-		out.push(b'\n');
+		out.extend(model.encode(d)?);
+		out.push(model.end_of_document());
 	}
-	out
+	Ok(out)
 }
 
-/// A batch of `batch` windows of `len + 1` bytes starting at random offsets of `data`.
-fn batch(
-	data: &[u8],
-	batch: usize,
-	len: usize,
-	rng: &mut Rng,
-	model: &TinyByteGpt,
-) -> Result<Tensor> {
+/// A batch of `batch` windows of `len + 1` tokens starting at random offsets of `data`.
+fn batch(data: &[u32], batch: usize, len: usize, rng: &mut Rng, device: &Device) -> Result<Tensor> {
 	let span = data.len() - len - 1;
 	let mut tokens = Vec::with_capacity(batch * (len + 1));
 	for _ in 0..batch {
 		let start = rng.below(span + 1);
-		tokens.extend(data[start..start + len + 1].iter().map(|&b| u32::from(b)));
+		tokens.extend_from_slice(&data[start..start + len + 1]);
 	}
-	Ok(Tensor::from_vec(tokens, (batch, len + 1), model.device())?)
+	Ok(Tensor::from_vec(tokens, (batch, len + 1), device)?)
 }
 
 /// Trains `lora` (or, without one, every weight of `model`) on `documents`.
-pub fn train(
-	model: &TinyByteGpt,
+pub fn train<M: LanguageModel + ?Sized>(
+	model: &M,
 	lora: Option<&Lora>,
 	documents: &[Vec<u8>],
 	config: &TrainConfig,
 ) -> Result<TrainReport> {
-	train_observed(model, lora, documents, config, |_, _| true)
+	train_observed(model, lora, &stream(model, documents)?, config, |_, _| true)
 }
 
-/// [`train`], calling `observe(step, loss)` after each step (from 1); training stops with
-/// [`MlError::Stopped`] when it returns `false`.
-pub fn train_observed(
-	model: &TinyByteGpt,
+/// Trains on a token stream (see [`stream`]), calling `observe(step, loss)` after each step
+/// (from 1); training stops with [`MlError::Stopped`] when it returns `false`.
+pub fn train_observed<M: LanguageModel + ?Sized>(
+	model: &M,
 	lora: Option<&Lora>,
-	documents: &[Vec<u8>],
+	data: &[u32],
 	config: &TrainConfig,
 	mut observe: impl FnMut(usize, f64) -> bool,
 ) -> Result<TrainReport> {
@@ -110,20 +104,23 @@ pub fn train_observed(
 			"steps, batch size and sequence length must be positive".into(),
 		));
 	}
-	if config.seq_len > model.config.context {
+	if config.seq_len > model.context() {
 		return Err(MlError::Config(format!(
 			"sequence length {} is above the model's context {}",
-			config.seq_len, model.config.context
+			config.seq_len,
+			model.context()
 		)));
 	}
-	let data = stream(documents);
 	if data.len() < config.seq_len + 2 {
-		return Err(MlError::NotEnoughData { bytes: data.len(), needed: config.seq_len + 2 });
+		return Err(MlError::NotEnoughData { tokens: data.len(), needed: config.seq_len + 2 });
 	}
 	let vars: Vec<Var> = match lora {
 		Some(lora) => lora.vars(),
-		None => model.vars(),
+		None => model.trainable(),
 	};
+	if vars.is_empty() {
+		return Err(MlError::Config("this model trains adapters only".into()));
+	}
 	let params = ParamsAdamW {
 		lr: learning_rate(config, 0),
 		weight_decay: config.weight_decay,
@@ -135,7 +132,7 @@ pub fn train_observed(
 	let mut last_loss = 0.0;
 	for step in 0..config.steps {
 		optimizer.set_learning_rate(learning_rate(config, step));
-		let tokens = batch(&data, config.batch_size, config.seq_len, &mut rng, model)?;
+		let tokens = batch(data, config.batch_size, config.seq_len, &mut rng, model.device())?;
 		let loss = model.loss(&tokens, lora)?;
 		let mut grads = loss.backward()?;
 		clip(&mut grads, &vars, config.max_grad_norm)?;
@@ -174,21 +171,22 @@ fn clip(grads: &mut candle_core::backprop::GradStore, vars: &[Var], max: f64) ->
 	Ok(())
 }
 
-/// The mean next-byte loss over consecutive windows of `seq_len + 1` bytes of `documents`.
-pub fn evaluate(
-	model: &TinyByteGpt,
+/// The mean next-token loss over consecutive windows of `seq_len + 1` tokens of a token stream
+/// (see [`stream`]), `batch` windows at a time.
+pub fn evaluate<M: LanguageModel + ?Sized>(
+	model: &M,
 	lora: Option<&Lora>,
-	documents: &[Vec<u8>],
+	data: &[u32],
 	seq_len: usize,
+	batch: usize,
 ) -> Result<f64> {
-	let data = stream(documents);
-	let windows: Vec<&[u8]> = data.chunks_exact(seq_len + 1).collect();
+	let windows: Vec<&[u32]> = data.chunks_exact(seq_len + 1).collect();
 	if windows.is_empty() {
-		return Err(MlError::NotEnoughData { bytes: data.len(), needed: seq_len + 1 });
+		return Err(MlError::NotEnoughData { tokens: data.len(), needed: seq_len + 1 });
 	}
 	let mut total = 0.0;
-	for chunk in windows.chunks(16) {
-		let tokens: Vec<u32> = chunk.iter().flat_map(|w| w.iter().map(|&b| u32::from(b))).collect();
+	for chunk in windows.chunks(batch.max(1)) {
+		let tokens: Vec<u32> = chunk.concat();
 		let tokens = Tensor::from_vec(tokens, (chunk.len(), seq_len + 1), model.device())?;
 		let loss = model.loss(&tokens, lora)?.to_dtype(candle_core::DType::F64)?;
 		total += loss.to_scalar::<f64>()? * chunk.len() as f64;

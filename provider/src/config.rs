@@ -45,6 +45,11 @@ pub struct Config {
 	pub allow_private_storage: bool,
 	#[serde(default = "default_concurrency")]
 	pub concurrency: u32,
+	/// A directory of base model weights files (SmolLM2's GGUF, from `scripts/fetch-models.sh`):
+	/// training jobs on a llama base model find its weights here by the hash the chain registers.
+	/// Without it, such jobs are given up.
+	#[serde(default)]
+	pub base_models_dir: Option<PathBuf>,
 	#[serde(default)]
 	pub hardware: Hardware,
 	pub offers: Vec<OfferConfig>,
@@ -141,6 +146,7 @@ impl Config {
 		let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
 		config.key_file = base.join(&config.key_file);
 		config.data_dir = base.join(&config.data_dir);
+		config.base_models_dir = config.base_models_dir.map(|dir| base.join(dir));
 		config.check()?;
 		Ok(config)
 	}

@@ -128,6 +128,8 @@ pub struct Shared {
 	http: HttpClient,
 	pub config: Config,
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
+	/// The base models training jobs start from.
+	bases: Arc<training::BaseModels>,
 	/// The progress of the training jobs running or run since the start, for `/v1/jobs/{id}`.
 	progress: std::sync::Mutex<BTreeMap<JobId, ProgressCell>>,
 	counters: Mutex<BTreeMap<&'static str, u64>>,
@@ -433,9 +435,14 @@ impl Shared {
 		std::fs::create_dir_all(&work_dir)
 			.map_err(|e| DaemonError::Training(TrainingError::Io(e)))?;
 		let trained = {
-			let work_dir = work_dir.clone();
+			let (work_dir, bases) = (work_dir.clone(), self.bases.clone());
+			let limits = training::Limits {
+				seconds_left,
+				memory_mib: u64::from(self.config.hardware.memory_mib),
+				max_artifact_bytes: self.store.limit(),
+			};
 			tokio::task::spawn_blocking(move || {
-				training::train(&spec, &data, &work_dir, seconds_left, &cell)
+				training::train(&spec, &data, &bases, &work_dir, limits, &cell)
 			})
 			.await
 			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
@@ -567,7 +574,15 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		.map_err(|source| DaemonError::Listen { address: config.listen, source })?;
 	let concurrency = config.concurrency as usize;
 	let poll = Duration::from_millis(config.poll_interval_ms);
+	let bases = training::BaseModels::load(
+		config.base_models_dir.as_deref(),
+		&config.data_dir.join("training"),
+	)?;
+	for (hash, path) in bases.files() {
+		tracing::info!(?hash, path = %path.display(), "base model weights");
+	}
 	let shared = Arc::new(Shared {
+		bases: Arc::new(bases),
 		chain,
 		batcher,
 		signer,

@@ -6,7 +6,7 @@ use crate::{
 	chain::{Chain, ChainError},
 	client::{HttpClient, HttpError},
 	store::content_hash,
-	training::Progress,
+	training::{version_contributions, Progress},
 };
 use openledger_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_models::{
@@ -291,30 +291,15 @@ pub async fn model_view(chain: &Chain, id: ModelId) -> Result<ModelView> {
 	};
 	let mut sources = Vec::new();
 	for s in &lineage.sources {
-		let keys: Vec<Vec<u8>> = (0..s.contributions)
-			.map(|p| pallet_datanets::AcceptedByPosition::<Runtime>::hashed_key_for(s.datanet, p))
-			.collect();
-		let ids: Vec<Option<u32>> = chain.storage_many(&keys).await?;
-		let keys: Vec<Vec<u8>> = ids
-			.iter()
-			.map(|c| {
-				pallet_datanets::Contributions::<Runtime>::hashed_key_for(
-					s.datanet,
-					c.unwrap_or(u32::MAX),
-				)
-			})
-			.collect();
-		let items: Vec<Option<pallet_datanets::ContributionOf<Runtime>>> =
-			chain.storage_many(&keys).await?;
-		let contributions = ids
-			.iter()
-			.zip(items)
+		let contributions = version_contributions(chain, s.datanet, s.contributions)
+			.await?
+			.into_iter()
 			.enumerate()
-			.filter_map(|(position, (id, item))| {
-				let item = item?;
+			.filter_map(|(position, found)| {
+				let (contribution, item) = found?;
 				Some(ContributionView {
 					position: position as u32,
-					contribution: (*id)?,
+					contribution,
 					contributor: item.contributor.to_string(),
 					hash: format!("{:?}", item.content_hash),
 					size: item.size,
@@ -376,11 +361,13 @@ pub async fn fetch_artifact(
 	id: ModelId,
 	dir: &Path,
 ) -> Result<Vec<String>> {
-	let view = model_view(chain, id).await?;
 	let model: ModelOf<Runtime> = chain
 		.storage(&pallet_models::ModelInfo::<Runtime>::hashed_key_for(id))
 		.await?
 		.ok_or(ModelError::UnknownModel(id))?;
+	let base: Option<BaseModel> = chain
+		.storage(&pallet_models::BaseModels::<Runtime>::hashed_key_for(model.provenance.base_model))
+		.await?;
 	let provider = model.provenance.provider.clone();
 	let endpoint = provider_endpoint(chain, &provider)
 		.await?
@@ -403,7 +390,7 @@ pub async fn fetch_artifact(
 			.map_err(|source| ModelError::Write { path: path.display().to_string(), source })?;
 		Ok::<_, ModelError>(path.display().to_string())
 	};
-	let base = view.base_model["name"].as_str().unwrap_or_default().to_string();
+	let base = base.map(|b| String::from_utf8_lossy(&b.name).into_owned()).unwrap_or_default();
 	Ok(match &model.hyperparameters.method {
 		Method::Lora { rank, alpha, targets } => {
 			let config = openledger_ml::lora::LoraConfig {

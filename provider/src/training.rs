@@ -15,20 +15,22 @@ use crate::{
 use candle_core::Device;
 use openledger_ml::{
 	data::{documents, is_held_out, TextFormat},
+	llama::Llama,
 	lora::{Lora, LoraConfig},
 	tiny::TinyByteGpt,
-	train::{evaluate, train_observed, TrainConfig},
-	MlError,
+	train::{evaluate, stream, train_observed, TrainConfig},
+	LanguageModel, MlError,
 };
 use openledger_runtime::Runtime;
-use pallet_datanets::{ContributionStatus, DataFormat};
+use pallet_datanets::{ContributionOf, ContributionStatus, DataFormat};
 use pallet_models::{
 	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingResult, TrainingSetCommitment,
 	TrainingSpec,
 };
 use sp_core::H256;
 use std::{
-	path::Path,
+	collections::BTreeMap,
+	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
 	time::Instant,
 };
@@ -61,8 +63,8 @@ fn report(cell: &ProgressCell, update: impl FnOnce(&mut Progress)) {
 pub enum TrainingError {
 	#[error("decoding the training payload")]
 	Payload(#[source] codec::Error),
-	#[error("this daemon does not train {0:?} models")]
-	Unsupported(Architecture),
+	#[error("no file in this daemon's base_models_dir has the base model's hash {0:?}")]
+	NoWeights(H256),
 	#[error("the base model's weights here hash to {found:?}, the chain registers {registered:?}")]
 	BaseWeights { found: H256, registered: H256 },
 	#[error("reading the chain")]
@@ -79,6 +81,10 @@ pub enum TrainingError {
 	EmptySplit(&'static str),
 	#[error("the job cannot finish before its deadline: about {needed_s:.0} s more are needed, {left_s:.0} s are left")]
 	Deadline { needed_s: f64, left_s: f64 },
+	#[error("the job needs about {needed_mib} MiB of memory to train; this provider has {available_mib} MiB")]
+	Memory { needed_mib: u64, available_mib: u64 },
+	#[error("the artifact would be about {bytes} bytes, more than this provider's blob store takes ({limit})")]
+	ArtifactTooLarge { bytes: u64, limit: u64 },
 	#[error("training")]
 	Ml(#[from] MlError),
 	#[error("storing the artifact")]
@@ -111,24 +117,15 @@ pub async fn gather(
 	let mut data = Vec::with_capacity(spec.sources.len());
 	for source in spec.sources.iter() {
 		let datanet = source.datanet;
-		let keys: Vec<Vec<u8>> = (0..source.contributions)
-			.map(|p| pallet_datanets::AcceptedByPosition::<Runtime>::hashed_key_for(datanet, p))
-			.collect();
-		let ids: Vec<Option<u32>> = chain.storage_many(&keys).await?;
-		let mut keys = Vec::with_capacity(ids.len());
-		for (position, id) in ids.iter().enumerate() {
-			let id =
-				id.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?;
-			keys.push(pallet_datanets::Contributions::<Runtime>::hashed_key_for(datanet, id));
-		}
-		let records: Vec<Option<pallet_datanets::ContributionOf<Runtime>>> =
-			chain.storage_many(&keys).await?;
-		let mut contributions = Vec::with_capacity(records.len());
-		for (position, record) in records.into_iter().enumerate() {
-			contributions.push(
-				record
-					.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?,
-			);
+		let mut contributions = Vec::with_capacity(source.contributions as usize);
+		for (position, found) in version_contributions(chain, datanet, source.contributions)
+			.await?
+			.into_iter()
+			.enumerate()
+		{
+			let (_, record) =
+				found.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?;
+			contributions.push(record);
 		}
 		let leaves: Vec<H256> = contributions.iter().map(|c| c.content_hash).collect();
 		let found = pallet_datanets::merkle::root(&leaves).unwrap_or_default();
@@ -164,6 +161,30 @@ pub async fn gather(
 		data.push((*source, items));
 	}
 	Ok(data)
+}
+
+/// The first `count` contributions of a datanet's accepted order (a version holds a prefix of
+/// it), by position: the contribution's id and record, or `None` where the chain has none.
+pub async fn version_contributions(
+	chain: &Chain,
+	datanet: u32,
+	count: u32,
+) -> Result<Vec<Option<(u32, ContributionOf<Runtime>)>>, ChainError> {
+	let keys: Vec<Vec<u8>> = (0..count)
+		.map(|p| pallet_datanets::AcceptedByPosition::<Runtime>::hashed_key_for(datanet, p))
+		.collect();
+	let ids: Vec<Option<u32>> = chain.storage_many(&keys).await?;
+	let keys: Vec<Vec<u8>> = ids
+		.iter()
+		.map(|id| {
+			pallet_datanets::Contributions::<Runtime>::hashed_key_for(
+				datanet,
+				id.unwrap_or(u32::MAX),
+			)
+		})
+		.collect();
+	let records: Vec<Option<ContributionOf<Runtime>>> = chain.storage_many(&keys).await?;
+	Ok(ids.into_iter().zip(records).map(|(id, record)| Some((id?, record?))).collect())
 }
 
 /// The bytes of `hash`, from the local store if it holds them, else from the first endpoint
@@ -208,17 +229,72 @@ pub fn text_format(format: DataFormat) -> Option<TextFormat> {
 	}
 }
 
-/// The canonical `tiny-byte-gpt` base model, checked against the hash the chain registers.
-pub fn tiny_base(registered: &FileRef, dir: &Path) -> Result<TinyByteGpt, TrainingError> {
-	let model = TinyByteGpt::base(&Device::Cpu)?;
-	let path = dir.join("base.safetensors");
-	model.save(&path)?;
-	let found = content_hash(&std::fs::read(&path)?);
-	std::fs::remove_file(&path)?;
-	if found != registered.content_hash {
-		return Err(TrainingError::BaseWeights { found, registered: registered.content_hash });
+/// The base models this daemon trains on: the canonical `tiny-byte-gpt`, which it generates, and
+/// the weights files in its `base_models_dir`, each known by its content hash. A job names its
+/// base model's weights by hash, so a file trains only the model the chain registers for it.
+pub struct BaseModels {
+	tiny: H256,
+	files: BTreeMap<H256, PathBuf>,
+}
+
+/// A loaded base model.
+pub enum Base {
+	Tiny(TinyByteGpt),
+	Llama(Box<Llama>),
+}
+
+impl Base {
+	pub fn model(&self) -> &dyn LanguageModel {
+		match self {
+			Base::Tiny(model) => model,
+			Base::Llama(model) => model.as_ref(),
+		}
 	}
-	Ok(model)
+}
+
+impl BaseModels {
+	/// Hashes the canonical tiny model (written once to `scratch`) and every regular file in
+	/// `dir`.
+	pub fn load(dir: Option<&Path>, scratch: &Path) -> Result<Self, TrainingError> {
+		std::fs::create_dir_all(scratch)?;
+		let path = scratch.join("tiny-byte-gpt.safetensors");
+		TinyByteGpt::base(&Device::Cpu)?.save(&path)?;
+		let tiny = content_hash(&std::fs::read(&path)?);
+		std::fs::remove_file(&path)?;
+		let mut files = BTreeMap::new();
+		if let Some(dir) = dir {
+			for entry in std::fs::read_dir(dir)? {
+				let path = entry?.path();
+				if path.is_file() {
+					files.insert(content_hash(&std::fs::read(&path)?), path);
+				}
+			}
+		}
+		Ok(Self { tiny, files })
+	}
+
+	/// The weights files found, by hash.
+	pub fn files(&self) -> &BTreeMap<H256, PathBuf> {
+		&self.files
+	}
+
+	/// The base model of a job, checked against the hash the chain registers for it.
+	pub fn open(&self, spec: &TrainingSpec) -> Result<Base, TrainingError> {
+		let registered = spec.weights.content_hash;
+		match spec.architecture {
+			Architecture::TinyByteGpt if registered == self.tiny => {
+				Ok(Base::Tiny(TinyByteGpt::base(&Device::Cpu)?))
+			},
+			Architecture::TinyByteGpt => {
+				Err(TrainingError::BaseWeights { found: self.tiny, registered })
+			},
+			Architecture::Llama => {
+				let path =
+					self.files.get(&registered).ok_or(TrainingError::NoWeights(registered))?;
+				Ok(Base::Llama(Box::new(Llama::load_gguf(path, &Device::Cpu)?)))
+			},
+		}
+	}
 }
 
 /// What [`train`] produced: the artifact's bytes and the result to post.
@@ -227,27 +303,42 @@ pub struct Trained {
 	pub result: TrainingResult,
 }
 
+/// Held-out windows evaluated at once.
+const EVAL_BATCH: usize = 4;
+
 /// A loss in millionths of a nat, as the chain records it.
 fn micro(loss: f64) -> u32 {
 	(loss * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
+/// What a training job may use.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+	/// Until the job's deadline, less the time its result needs to be included.
+	pub seconds_left: f64,
+	/// The memory the provider has (its registered hardware); zero for no limit.
+	pub memory_mib: u64,
+	/// The largest blob the provider's store takes: the artifact must fit.
+	pub max_artifact_bytes: u64,
+}
+
 /// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
-/// trained model on the held-out split; gives up before the first step, or at any step, when
-/// the pace says the job would end after `seconds_left`. Blocking: run it off the async runtime.
+/// trained model on the held-out split. Gives up before the first step when training would need
+/// more memory than the provider has, and before the first step or at any step when the pace
+/// says the job would end after its deadline. Blocking: run it off the async runtime.
 pub fn train(
 	spec: &TrainingSpec,
 	data: &Data,
+	bases: &BaseModels,
 	work_dir: &Path,
-	seconds_left: f64,
+	limits: Limits,
 	progress: &ProgressCell,
 ) -> Result<Trained, TrainingError> {
+	let seconds_left = limits.seconds_left;
 	let started = Instant::now();
-	if spec.architecture != Architecture::TinyByteGpt {
-		return Err(TrainingError::Unsupported(spec.architecture));
-	}
 	let h = &spec.hyperparameters;
-	let model = tiny_base(&spec.weights, work_dir)?;
+	let base = bases.open(spec)?;
+	let model = base.model();
 	let (mut train_docs, mut eval_docs) = (Vec::new(), Vec::new());
 	for (_, items) in data {
 		for item in items {
@@ -260,20 +351,23 @@ pub fn train(
 			}
 		}
 	}
-	let stream_len = |docs: &[Vec<u8>]| docs.iter().map(|d| d.len() + 1).sum::<usize>();
-	let (train_bytes, eval_bytes) = (stream_len(&train_docs), stream_len(&eval_docs));
+	let (train_tokens, eval_tokens) = (stream(model, &train_docs)?, stream(model, &eval_docs)?);
 	let seq_len = h.sequence_length as usize;
-	if train_bytes < seq_len + 2 {
+	if train_tokens.len() < seq_len + 2 {
 		return Err(TrainingError::EmptySplit("training"));
 	}
 	// Held-out data shorter than a training sequence is evaluated in one shorter window.
-	let eval_len = seq_len.min(eval_bytes.saturating_sub(1));
+	let eval_len = seq_len.min(eval_tokens.len().saturating_sub(1));
 	if eval_len < 2 {
 		return Err(TrainingError::EmptySplit("held-out"));
 	}
+	let needed_mib = model.training_memory(h.batch_size as usize, seq_len) >> 20;
+	if limits.memory_mib > 0 && needed_mib > limits.memory_mib {
+		return Err(TrainingError::Memory { needed_mib, available_mib: limits.memory_mib });
+	}
 	let lora = match &h.method {
 		Method::Lora { rank, alpha, targets } => Some(Lora::new(
-			&model,
+			model,
 			LoraConfig {
 				rank: *rank as usize,
 				alpha: f64::from(*alpha),
@@ -283,9 +377,18 @@ pub fn train(
 		)?),
 		Method::Full => None,
 	};
+	// f32 values, as safetensors stores them, whatever trains.
+	let values = match &lora {
+		Some(lora) => lora.parameters(),
+		None => model.trainable().iter().map(|v| v.as_tensor().elem_count()).sum(),
+	};
+	let bytes = 4 * values as u64;
+	if bytes > limits.max_artifact_bytes {
+		return Err(TrainingError::ArtifactTooLarge { bytes, limit: limits.max_artifact_bytes });
+	}
 	let per_step = h.batch_size as usize * seq_len;
 	let steps = (h.epochs as usize)
-		.saturating_mul(train_bytes.div_ceil(per_step))
+		.saturating_mul(train_tokens.len().div_ceil(per_step))
 		.clamp(1, h.max_steps as usize);
 	let config = TrainConfig {
 		steps,
@@ -300,11 +403,11 @@ pub fn train(
 	report(progress, |p| {
 		*p = Progress { phase: "evaluating".into(), steps: steps as u32, ..Default::default() }
 	});
-	let eval_base = evaluate(&model, lora.as_ref(), &eval_docs, eval_len)?;
+	let eval_base = evaluate(model, lora.as_ref(), &eval_tokens, eval_len, EVAL_BATCH)?;
 	report(progress, |p| p.phase = "training".into());
 	let training = Instant::now();
 	let mut deadline = None;
-	let report_ = train_observed(&model, lora.as_ref(), &train_docs, &config, |step, loss| {
+	let report_ = train_observed(model, lora.as_ref(), &train_tokens, &config, |step, loss| {
 		let elapsed = training.elapsed().as_secs_f64();
 		let per = elapsed / step as f64;
 		let eta = per * (steps - step) as f64;
@@ -333,18 +436,21 @@ pub fn train(
 		(other, _) => other?,
 	};
 	report(progress, |p| p.phase = "evaluating".into());
-	let eval_trained = evaluate(&model, lora.as_ref(), &eval_docs, eval_len)?;
+	let eval_trained = evaluate(model, lora.as_ref(), &eval_tokens, eval_len, EVAL_BATCH)?;
 	report(progress, |p| p.phase = "storing".into());
 	let out = work_dir.join("artifact");
 	std::fs::create_dir_all(&out)?;
-	let artifact = match &lora {
-		Some(lora) => {
-			lora.save(&out, "tiny-byte-gpt")?;
+	let artifact = match (&lora, &base) {
+		(Some(lora), _) => {
+			lora.save(&out, "base")?;
 			std::fs::read(out.join("adapter_model.safetensors"))?
 		},
-		None => {
+		(None, Base::Tiny(model)) => {
 			model.save(&out.join("model.safetensors"))?;
 			std::fs::read(out.join("model.safetensors"))?
+		},
+		(None, Base::Llama(_)) => {
+			return Err(MlError::Config("this model trains adapters only".into()).into())
 		},
 	};
 	std::fs::remove_dir_all(&out)?;
@@ -432,13 +538,22 @@ mod tests {
 		Arc::new(Mutex::new(Progress::default()))
 	}
 
+	fn limits(seconds_left: f64) -> Limits {
+		Limits { seconds_left, memory_mib: 4_096, max_artifact_bytes: 1 << 20 }
+	}
+
+	fn bases() -> BaseModels {
+		let scratch = tempfile::tempdir().unwrap();
+		BaseModels::load(None, scratch.path()).unwrap()
+	}
+
 	#[test]
 	fn the_canonical_tiny_base_model_hashes_as_genesis_registers_it() {
-		let dir = tempfile::tempdir().unwrap();
 		let registered = openledger_runtime::genesis_config_presets::base_models()[0].weights;
-		tiny_base(&registered, dir.path()).unwrap();
-		let wrong = FileRef { content_hash: H256::repeat_byte(1), length: registered.length };
-		assert!(matches!(tiny_base(&wrong, dir.path()), Err(TrainingError::BaseWeights { .. })));
+		let mut spec = spec(lora(), 0);
+		assert!(matches!(bases().open(&spec), Ok(Base::Tiny(_))));
+		spec.weights = FileRef { content_hash: H256::repeat_byte(1), length: registered.length };
+		assert!(matches!(bases().open(&spec), Err(TrainingError::BaseWeights { .. })));
 	}
 
 	#[test]
@@ -446,7 +561,8 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let spec = spec(lora(), 5);
 		let progress = cell();
-		let trained = train(&spec, &data(), dir.path(), 600.0, &progress).unwrap();
+		let trained =
+			train(&spec, &data(), &bases(), dir.path(), limits(600.0), &progress).unwrap();
 		let result = &trained.result;
 		assert_eq!(result.artifact.content_hash, content_hash(&trained.artifact));
 		assert_eq!(result.training_set.split_seed, 5);
@@ -471,8 +587,8 @@ mod tests {
 	fn the_same_job_gives_the_same_artifact_bytes() {
 		let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 		let spec = spec(Method::Full, 5);
-		let first = train(&spec, &data(), a.path(), 600.0, &cell()).unwrap();
-		let second = train(&spec, &data(), b.path(), 600.0, &cell()).unwrap();
+		let first = train(&spec, &data(), &bases(), a.path(), limits(600.0), &cell()).unwrap();
+		let second = train(&spec, &data(), &bases(), b.path(), limits(600.0), &cell()).unwrap();
 		assert_eq!(first.artifact, second.artifact);
 		assert_eq!(first.result.artifact, second.result.artifact);
 		assert!(first.result.metrics.eval_loss_trained < first.result.metrics.eval_loss_base);
@@ -484,8 +600,40 @@ mod tests {
 		let mut spec = spec(Method::Full, 5);
 		spec.hyperparameters.max_steps = 10_000;
 		spec.hyperparameters.epochs = 100;
-		let error = train(&spec, &data(), dir.path(), 0.5, &cell()).err().unwrap();
+		let error =
+			train(&spec, &data(), &bases(), dir.path(), limits(0.5), &cell()).err().unwrap();
 		assert!(matches!(error, TrainingError::Deadline { .. }), "{error}");
+	}
+
+	#[test]
+	fn a_job_too_large_for_the_providers_memory_is_given_up_before_a_step() {
+		// A builder cannot make a provider swap or be killed by asking for huge batches.
+		let dir = tempfile::tempdir().unwrap();
+		let mut spec = spec(Method::Full, 5);
+		spec.hyperparameters.batch_size = 4_096;
+		spec.hyperparameters.sequence_length = 128;
+		let progress = cell();
+		let error = train(&spec, &data(), &bases(), dir.path(), limits(600.0), &progress).err();
+		assert!(
+			matches!(error, Some(TrainingError::Memory { available_mib: 4_096, .. })),
+			"{error:?}"
+		);
+		assert_eq!(progress.lock().unwrap().step, 0);
+	}
+
+	#[test]
+	fn a_job_whose_artifact_the_store_would_refuse_is_given_up_before_a_step() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(Method::Full, 5);
+		let small = Limits { max_artifact_bytes: 100_000, ..limits(600.0) };
+		let progress = cell();
+		let error = train(&spec, &data(), &bases(), dir.path(), small, &progress).err();
+		// 123,200 f32 weights.
+		assert!(
+			matches!(error, Some(TrainingError::ArtifactTooLarge { bytes: 492_800, .. })),
+			"{error:?}"
+		);
+		assert_eq!(progress.lock().unwrap().step, 0);
 	}
 
 	#[test]
@@ -493,16 +641,59 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let mut spec = spec(Method::Full, 5);
 		spec.hyperparameters.eval_fraction = Permill::from_parts(1);
-		let error = train(&spec, &data(), dir.path(), 600.0, &cell()).err().unwrap();
+		let error = train(&spec, &data(), &bases(), dir.path(), limits(600.0), &cell())
+			.err()
+			.unwrap();
 		assert!(matches!(error, TrainingError::EmptySplit("held-out")), "{error}");
 	}
 
-	#[test]
-	fn llama_jobs_are_given_up_by_this_daemon() {
-		let dir = tempfile::tempdir().unwrap();
+	fn llama_spec() -> TrainingSpec {
+		let base = &openledger_runtime::genesis_config_presets::base_models()[1];
 		let mut spec = spec(lora(), 5);
+		spec.base_model = 1;
 		spec.architecture = Architecture::Llama;
-		let error = train(&spec, &data(), dir.path(), 600.0, &cell()).err().unwrap();
-		assert!(matches!(error, TrainingError::Unsupported(Architecture::Llama)));
+		spec.context_length = base.context_length;
+		spec.weights = base.weights;
+		spec.hyperparameters.max_steps = 2;
+		spec.hyperparameters.batch_size = 2;
+		spec.hyperparameters.sequence_length = 16;
+		spec
+	}
+
+	#[test]
+	fn a_llama_job_without_its_weights_file_is_given_up() {
+		let dir = tempfile::tempdir().unwrap();
+		let error =
+			train(&llama_spec(), &data(), &bases(), dir.path(), limits(600.0), &cell()).err();
+		assert!(matches!(error, Some(TrainingError::NoWeights(_))));
+	}
+
+	#[test]
+	fn a_llama_job_trains_a_smollm2_adapter_that_peft_can_load() {
+		// SmolLM2 as scripts/fetch-models.sh leaves it.
+		let cache = std::env::var_os("MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+			PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/openledger/models")
+		});
+		let (dir, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+		let bases = BaseModels::load(Some(&cache), scratch.path()).unwrap();
+		let spec = llama_spec();
+		assert!(
+			bases.files().contains_key(&spec.weights.content_hash),
+			"no SmolLM2 in {}: run scripts/fetch-models.sh",
+			cache.display()
+		);
+		let roomy = Limits { max_artifact_bytes: 64 << 20, ..limits(600.0) };
+		let trained = train(&spec, &data(), &bases, dir.path(), roomy, &cell()).unwrap();
+		let metrics = trained.result.metrics;
+		assert_eq!((metrics.steps, metrics.tokens), (2, 2 * 2 * 16));
+		// A real language model reads this English (windows of 16 tokens, each from scratch) far
+		// better than chance (ln 49,152 = 10.8), and two steps on the data already help.
+		assert!(metrics.eval_loss_base < 8_500_000, "{metrics:?}");
+		assert!(metrics.eval_loss_trained < metrics.eval_loss_base, "{metrics:?}");
+		let tensors =
+			candle_core::safetensors::load_buffer(&trained.artifact, &Device::Cpu).unwrap();
+		assert_eq!(tensors.len(), 2 * 2 * 30, "A and B of q_proj and v_proj in 30 layers");
+		let b = &tensors["base_model.model.model.layers.29.self_attn.v_proj.lora_B.weight"];
+		assert_eq!(b.dims(), &[192, 4]);
 	}
 }

@@ -29,6 +29,7 @@ export async function startProvider({
   maxBlobBytes = 4096,
   pollMs = 1000,
   offers = [{ kind: 'contribution-validation', price }],
+  baseModelsDir,
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'openledger-provider-'));
   const listen = port ?? (await freePort());
@@ -50,6 +51,7 @@ export async function startProvider({
       `concurrency = ${concurrency}`,
       'log_format = "json"',
       'allow_private_storage = true',
+      ...(baseModelsDir ? [`base_models_dir = "${baseModelsDir}"`] : []),
       '[hardware]',
       'cpu_cores = 2',
       'memory_mib = 4096',
