@@ -142,11 +142,14 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_cache)
 				},
-				BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => {
-					Err("The overhead and extrinsic benchmarks are not supported by this node; \
-					     use `benchmark pallet` for weights."
-						.into())
+				// The cost of an empty block and of an extrinsic's base, measured on the runtime
+				// given by `--runtime` with remark extrinsics.
+				BenchmarkCmd::Overhead(cmd) => {
+					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
 				},
+				BenchmarkCmd::Extrinsic(_) => Err("The extrinsic benchmark is not supported by \
+				                                   this node; use `benchmark pallet` for weights."
+					.into()),
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},

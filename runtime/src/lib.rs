@@ -201,6 +201,9 @@ mod benches {
 	frame_benchmarking::define_benchmarks!(
 		[frame_benchmarking, BaselineBench::<Runtime>]
 		[frame_system, SystemBench::<Runtime>]
+		[frame_system_extensions, SystemExtensionsBench::<Runtime>]
+		[pallet_transaction_payment, TransactionPayment]
+		[pallet_grandpa, Grandpa]
 		[pallet_balances, Balances]
 		[pallet_timestamp, Timestamp]
 		[pallet_vesting, Vesting]
