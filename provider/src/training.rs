@@ -669,7 +669,7 @@ mod tests {
 	}
 
 	#[test]
-	fn a_llama_job_trains_a_smollm2_adapter_that_peft_can_load() {
+	fn a_llama_job_trains_a_smollm2_adapter_that_peft_can_load_and_anyone_can_repeat() {
 		// SmolLM2 as scripts/fetch-models.sh leaves it.
 		let cache = std::env::var_os("MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| {
 			PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/openledger/models")
@@ -695,5 +695,11 @@ mod tests {
 		assert_eq!(tensors.len(), 2 * 2 * 30, "A and B of q_proj and v_proj in 30 layers");
 		let b = &tensors["base_model.model.model.layers.29.self_attn.v_proj.lora_B.weight"];
 		assert_eq!(b.dims(), &[192, 4]);
+		// Whoever runs the same job on the same data gets the same adapter, byte for byte, and
+		// so can check a provider's result.
+		let again = tempfile::tempdir().unwrap();
+		let repeated = train(&spec, &data(), &bases, again.path(), roomy, &cell()).unwrap();
+		assert_eq!(repeated.artifact, trained.artifact);
+		assert_eq!(repeated.result.metrics.eval_loss_trained, metrics.eval_loss_trained);
 	}
 }
