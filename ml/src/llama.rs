@@ -24,6 +24,19 @@ use tokenizers::{
 	Tokenizer,
 };
 
+/// The directory `scripts/fetch-models.sh` fetches base models into: `$MODEL_CACHE`, by default
+/// `~/.cache/openledger/models`.
+pub fn model_cache() -> std::path::PathBuf {
+	match std::env::var_os("MODEL_CACHE") {
+		Some(dir) => dir.into(),
+		None => std::path::Path::new(&std::env::var_os("HOME").unwrap_or_default())
+			.join(".cache/openledger/models"),
+	}
+}
+
+/// The file name of SmolLM2-135M-Instruct in the model cache.
+pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
 /// A llama model's shape, as its GGUF metadata gives it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LlamaConfig {
@@ -404,14 +417,7 @@ mod tests {
 
 	/// SmolLM2-135M-Instruct, as `scripts/fetch-models.sh` leaves it in the model cache.
 	fn gguf_path() -> std::path::PathBuf {
-		let cache =
-			std::env::var_os("MODEL_CACHE")
-				.map(std::path::PathBuf::from)
-				.unwrap_or_else(|| {
-					let home = std::env::var_os("HOME").expect("HOME is set");
-					std::path::Path::new(&home).join(".cache/openledger/models")
-				});
-		let path = cache.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+		let path = model_cache().join(SMOLLM2_FILE);
 		assert!(path.exists(), "{} is missing: run scripts/fetch-models.sh", path.display());
 		path
 	}

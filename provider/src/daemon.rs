@@ -130,6 +130,8 @@ pub struct Shared {
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
 	/// The base models training jobs start from.
 	bases: Arc<training::BaseModels>,
+	/// The memory (the registered hardware's) that running training jobs share.
+	memory: Arc<training::MemoryBudget>,
 	/// The progress of the training jobs running or run since the start, for `/v1/jobs/{id}`.
 	progress: std::sync::Mutex<BTreeMap<JobId, ProgressCell>>,
 	counters: Mutex<BTreeMap<&'static str, u64>>,
@@ -438,7 +440,7 @@ impl Shared {
 			let (work_dir, bases) = (work_dir.clone(), self.bases.clone());
 			let limits = training::Limits {
 				seconds_left,
-				memory_mib: u64::from(self.config.hardware.memory_mib),
+				memory: self.memory.clone(),
 				max_artifact_bytes: self.store.limit(),
 			};
 			tokio::task::spawn_blocking(move || {
@@ -581,8 +583,10 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 	for (hash, path) in bases.files() {
 		tracing::info!(?hash, path = %path.display(), "base model weights");
 	}
+	let memory = training::MemoryBudget::new(u64::from(config.hardware.memory_mib));
 	let shared = Arc::new(Shared {
 		bases: Arc::new(bases),
+		memory: Arc::new(memory),
 		chain,
 		batcher,
 		signer,

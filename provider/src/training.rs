@@ -10,7 +10,7 @@
 use crate::{
 	chain::{Chain, ChainError},
 	client::HttpClient,
-	store::{content_hash, BlobStore, StoreError},
+	store::{content_hash, BlobStore, Hasher, StoreError},
 };
 use candle_core::Device;
 use openledger_ml::{
@@ -83,6 +83,8 @@ pub enum TrainingError {
 	Deadline { needed_s: f64, left_s: f64 },
 	#[error("the job needs about {needed_mib} MiB of memory to train; this provider has {available_mib} MiB")]
 	Memory { needed_mib: u64, available_mib: u64 },
+	#[error("other training jobs held the {needed_mib} MiB this job needs until its deadline")]
+	MemoryBusy { needed_mib: u64 },
 	#[error("the artifact would be about {bytes} bytes, more than this provider's blob store takes ({limit})")]
 	ArtifactTooLarge { bytes: u64, limit: u64 },
 	#[error("training")]
@@ -266,7 +268,7 @@ impl BaseModels {
 			for entry in std::fs::read_dir(dir)? {
 				let path = entry?.path();
 				if path.is_file() {
-					files.insert(content_hash(&std::fs::read(&path)?), path);
+					files.insert(file_hash(&path)?, path);
 				}
 			}
 		}
@@ -297,6 +299,19 @@ impl BaseModels {
 	}
 }
 
+/// The content hash of a file, read a piece at a time (weights files run to gigabytes).
+fn file_hash(path: &Path) -> std::io::Result<H256> {
+	let mut file = std::fs::File::open(path)?;
+	let (mut hasher, mut buffer) = (Hasher::default(), vec![0u8; 1 << 20]);
+	loop {
+		let read = std::io::Read::read(&mut file, &mut buffer)?;
+		if read == 0 {
+			return Ok(hasher.finish());
+		}
+		hasher.update(buffer.get(..read).unwrap_or_default());
+	}
+}
+
 /// What [`train`] produced: the artifact's bytes and the result to post.
 pub struct Trained {
 	pub artifact: Vec<u8>,
@@ -311,21 +326,74 @@ fn micro(loss: f64) -> u32 {
 	(loss * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
+/// The memory the training jobs of a daemon share: each reserves its estimate before its first
+/// step and waits while the jobs already running hold too much, so that a builder who sends one
+/// provider several jobs at once cannot make it run out of memory.
+pub struct MemoryBudget {
+	total_mib: u64,
+	free_mib: Mutex<u64>,
+	freed: std::sync::Condvar,
+}
+
+/// Memory held by a running job, given back when it ends.
+pub struct Reservation<'a> {
+	budget: &'a MemoryBudget,
+	mib: u64,
+}
+
+impl Drop for Reservation<'_> {
+	fn drop(&mut self) {
+		if let Ok(mut free) = self.budget.free_mib.lock() {
+			*free = free.saturating_add(self.mib);
+		}
+		self.budget.freed.notify_all();
+	}
+}
+
+impl MemoryBudget {
+	/// The memory the provider registered; zero for no limit.
+	pub fn new(total_mib: u64) -> Self {
+		Self { total_mib, free_mib: Mutex::new(total_mib), freed: std::sync::Condvar::new() }
+	}
+
+	/// Reserves `mib`, waiting until `until` for other jobs to give memory back. A job that needs
+	/// more than the whole budget is refused at once.
+	pub fn reserve(&self, mib: u64, until: Instant) -> Result<Reservation<'_>, TrainingError> {
+		if self.total_mib == 0 {
+			return Ok(Reservation { budget: self, mib: 0 });
+		}
+		if mib > self.total_mib {
+			return Err(TrainingError::Memory { needed_mib: mib, available_mib: self.total_mib });
+		}
+		let poisoned = || TrainingError::Io(std::io::Error::other("memory budget poisoned"));
+		let mut free = self.free_mib.lock().map_err(|_| poisoned())?;
+		while *free < mib {
+			let left = until.saturating_duration_since(Instant::now());
+			if left.is_zero() {
+				return Err(TrainingError::MemoryBusy { needed_mib: mib });
+			}
+			free = self.freed.wait_timeout(free, left).map_err(|_| poisoned())?.0;
+		}
+		*free -= mib;
+		Ok(Reservation { budget: self, mib })
+	}
+}
+
 /// What a training job may use.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct Limits {
 	/// Until the job's deadline, less the time its result needs to be included.
 	pub seconds_left: f64,
-	/// The memory the provider has (its registered hardware); zero for no limit.
-	pub memory_mib: u64,
+	/// The memory the daemon's training jobs share.
+	pub memory: Arc<MemoryBudget>,
 	/// The largest blob the provider's store takes: the artifact must fit.
 	pub max_artifact_bytes: u64,
 }
 
 /// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
 /// trained model on the held-out split. Gives up before the first step when training would need
-/// more memory than the provider has, and before the first step or at any step when the pace
-/// says the job would end after its deadline. Blocking: run it off the async runtime.
+/// more memory than the provider has (and waits while other jobs hold it), and before the first
+/// step or at any step when the pace says the job would end after its deadline. Blocking: run it off the async runtime.
 pub fn train(
 	spec: &TrainingSpec,
 	data: &Data,
@@ -362,9 +430,8 @@ pub fn train(
 		return Err(TrainingError::EmptySplit("held-out"));
 	}
 	let needed_mib = model.training_memory(h.batch_size as usize, seq_len) >> 20;
-	if limits.memory_mib > 0 && needed_mib > limits.memory_mib {
-		return Err(TrainingError::Memory { needed_mib, available_mib: limits.memory_mib });
-	}
+	let until = started + std::time::Duration::from_secs_f64(seconds_left.max(0.0));
+	let _memory = limits.memory.reserve(needed_mib, until)?;
 	let lora = match &h.method {
 		Method::Lora { rank, alpha, targets } => Some(Lora::new(
 			model,
@@ -539,7 +606,11 @@ mod tests {
 	}
 
 	fn limits(seconds_left: f64) -> Limits {
-		Limits { seconds_left, memory_mib: 4_096, max_artifact_bytes: 1 << 20 }
+		Limits {
+			seconds_left,
+			memory: Arc::new(MemoryBudget::new(4_096)),
+			max_artifact_bytes: 1 << 20,
+		}
 	}
 
 	fn bases() -> BaseModels {
@@ -622,6 +693,32 @@ mod tests {
 	}
 
 	#[test]
+	fn jobs_running_at_once_share_the_providers_memory() {
+		// Several jobs sent to one provider at once wait for each other's memory.
+		let budget = Arc::new(MemoryBudget::new(100));
+		let far = Instant::now() + std::time::Duration::from_secs(60);
+		let first = budget.reserve(60, far).unwrap();
+		let (tx, rx) = std::sync::mpsc::channel();
+		let waiting = {
+			let budget = budget.clone();
+			std::thread::spawn(move || {
+				let _second = budget.reserve(60, far).unwrap();
+				tx.send(()).unwrap();
+			})
+		};
+		assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err(), "it waits");
+		drop(first);
+		rx.recv_timeout(std::time::Duration::from_secs(10))
+			.expect("it runs once memory is free");
+		waiting.join().unwrap();
+		// Memory held past a job's deadline gives the job up; more than the whole is refused.
+		let _held = budget.reserve(100, far).unwrap();
+		let soon = Instant::now() + std::time::Duration::from_millis(50);
+		assert!(matches!(budget.reserve(1, soon), Err(TrainingError::MemoryBusy { .. })));
+		assert!(matches!(budget.reserve(101, far), Err(TrainingError::Memory { .. })));
+	}
+
+	#[test]
 	fn a_job_whose_artifact_the_store_would_refuse_is_given_up_before_a_step() {
 		let dir = tempfile::tempdir().unwrap();
 		let spec = spec(Method::Full, 5);
@@ -671,9 +768,7 @@ mod tests {
 	#[test]
 	fn a_llama_job_trains_a_smollm2_adapter_that_peft_can_load_and_anyone_can_repeat() {
 		// SmolLM2 as scripts/fetch-models.sh leaves it.
-		let cache = std::env::var_os("MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-			PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/openledger/models")
-		});
+		let cache = openledger_ml::llama::model_cache();
 		let (dir, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 		let bases = BaseModels::load(Some(&cache), scratch.path()).unwrap();
 		let spec = llama_spec();
@@ -683,7 +778,7 @@ mod tests {
 			cache.display()
 		);
 		let roomy = Limits { max_artifact_bytes: 64 << 20, ..limits(600.0) };
-		let trained = train(&spec, &data(), &bases, dir.path(), roomy, &cell()).unwrap();
+		let trained = train(&spec, &data(), &bases, dir.path(), roomy.clone(), &cell()).unwrap();
 		let metrics = trained.result.metrics;
 		assert_eq!((metrics.steps, metrics.tokens), (2, 2 * 2 * 16));
 		// A real language model reads this English (windows of 16 tokens, each from scratch) far
