@@ -43,22 +43,33 @@ impl JobKind {
 	}
 }
 
+/// What [`JobMarket::create`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Creation {
+	/// The job created, or `None` when the market could not take one now.
+	pub job: Option<JobId>,
+	/// The weight the creation used, at most [`JobMarket::create_weight`]: a caller returns it
+	/// as part of its actual weight, so that what a cheap creation left unused goes back to the
+	/// block.
+	pub weight: Weight,
+}
+
 /// Creates jobs on behalf of the runtime.
 pub trait JobMarket<AccountId, Balance, BlockNumber> {
 	/// Creates a job of `kind` paid by `owner`, whose `fee` is escrowed until it ends, and assigns
-	/// it. `Ok(None)` when the market cannot take it now: no provider is free to take it, the
-	/// coming deadline buckets are full, `owner` has as many open jobs as it may, or `fee` is below
-	/// the market's minimum; then nothing was held or written. An error (the owner cannot pay, a
-	/// bad payload or duration) means the caller should fail too.
+	/// it. A [`Creation`] without a job when the market cannot take it now: no provider is free
+	/// to take it, the coming deadline buckets are full, `owner` has as many open jobs as it may,
+	/// or `fee` is below the market's minimum; then nothing was held or written. An error (the
+	/// owner cannot pay, a bad payload or duration) means the caller should fail too.
 	fn create(
 		owner: &AccountId,
 		kind: JobKind,
 		payload: Vec<u8>,
 		fee: Balance,
 		duration: BlockNumber,
-	) -> Result<Option<JobId>, DispatchError>;
+	) -> Result<Creation, DispatchError>;
 
-	/// The most [`JobMarket::create`] weighs.
+	/// The most [`JobMarket::create`] weighs: the weight a caller declares for it.
 	fn create_weight() -> Weight;
 
 	/// The provider an open job is assigned to.
@@ -106,8 +117,8 @@ impl<AccountId, Balance: Default, BlockNumber> JobMarket<AccountId, Balance, Blo
 		_: Vec<u8>,
 		_: Balance,
 		_: BlockNumber,
-	) -> Result<Option<JobId>, DispatchError> {
-		Ok(None)
+	) -> Result<Creation, DispatchError> {
+		Ok(Creation { job: None, weight: Weight::zero() })
 	}
 	fn create_weight() -> Weight {
 		Weight::zero()

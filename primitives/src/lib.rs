@@ -19,7 +19,7 @@ pub mod jobs;
 pub use datanets::{
 	ContributionId, DatanetAccess, DatanetId, PublishedVersion, VersionId, VersionUnavailable,
 };
-pub use jobs::{JobConsumer, JobId, JobKind, JobMarket};
+pub use jobs::{Creation, JobConsumer, JobId, JobKind, JobMarket};
 
 /// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an
 /// endpoint of a provider or a datanet's storage must be.

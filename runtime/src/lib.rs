@@ -7,6 +7,7 @@
 //! - [`constants`]: units of OPEN and of time, and the genesis token allocation.
 //! - [`configs`]: the `Config` of every pallet.
 //! - [`genesis_config_presets`]: the `dev` and `local` genesis states.
+//! - [`weights`]: the weights measured on this runtime, and the block's base weights.
 //! - [`apis`]: the runtime APIs the node and clients call.
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` needs a higher recursion limit.
@@ -23,6 +24,7 @@ pub mod apis;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

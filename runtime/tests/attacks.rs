@@ -42,6 +42,8 @@ fn provider_at(price: Balance) {
 
 fn create_job(owner: AccountId, fee: Balance) -> sp_runtime::DispatchResult {
 	Compute::create_job(signed(owner), JobKind::Training, vec![], Hardware::default(), fee, 100)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 /// What an account has, free and held, and what Ferdie has.
@@ -140,7 +142,7 @@ mod parameter_bounds {
 	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
 	use openledger_runtime::configs::{
 		dynamic_params::{compute as c, datanets as d, grants as g, models as m},
-		parameters::within_bounds,
+		parameters::{within_bounds, RateLimit},
 		RuntimeParameters,
 	};
 	use pallet_governance::Origin;
@@ -199,13 +201,9 @@ mod parameter_bounds {
 					d::AdversarialSlash,
 					Some(d::AdversarialSlash::get()),
 				)),
-				RuntimeParameters::Datanets(d::Parameters::MaxContributionsPerPeriod(
-					d::MaxContributionsPerPeriod,
-					Some(d::MaxContributionsPerPeriod::get()),
-				)),
-				RuntimeParameters::Datanets(d::Parameters::MaxBytesPerPeriod(
-					d::MaxBytesPerPeriod,
-					Some(d::MaxBytesPerPeriod::get()),
+				RuntimeParameters::Datanets(d::Parameters::ContributionRateLimit(
+					d::ContributionRateLimit,
+					Some(d::ContributionRateLimit::get()),
 				)),
 				RuntimeParameters::Grants(g::Parameters::ExplorationMin(
 					g::ExplorationMin,
@@ -381,13 +379,18 @@ mod parameter_bounds {
 				d::MinContributionDeposit,
 				Some(0),
 			)));
-			refused(RuntimeParameters::Datanets(d::Parameters::MaxContributionsPerPeriod(
-				d::MaxContributionsPerPeriod,
-				Some(0),
+			let limit = d::ContributionRateLimit::get();
+			refused(RuntimeParameters::Datanets(d::Parameters::ContributionRateLimit(
+				d::ContributionRateLimit,
+				Some(RateLimit { contributions: 0, ..limit }),
 			)));
-			refused(RuntimeParameters::Datanets(d::Parameters::MaxBytesPerPeriod(
-				d::MaxBytesPerPeriod,
-				Some(u64::MAX),
+			refused(RuntimeParameters::Datanets(d::Parameters::ContributionRateLimit(
+				d::ContributionRateLimit,
+				Some(RateLimit { bytes: u64::MAX, ..limit }),
+			)));
+			accepted(RuntimeParameters::Datanets(d::Parameters::ContributionRateLimit(
+				d::ContributionRateLimit,
+				Some(RateLimit { contributions: 10, bytes: 1 << 30 }),
 			)));
 			// Back to a default is always within bounds.
 			accepted(RuntimeParameters::Compute(c::Parameters::MinBond(c::MinBond, None)));

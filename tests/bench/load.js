@@ -133,9 +133,11 @@ export async function runLoad(api, { accounts: count = 300, transfers = 6000, co
     let failed = 0;
     let blocks = 0;
     const started = Date.now();
-    log('block  txs  normal ref_time (ms, % of max)  proof size (KiB)');
+    log('block  txs  normal ref_time (ms, % of max)  proof size (KiB)  sealed in (ms)');
     for (let idle = 0; idle < 2 && blocks < 1000;) {
+      const sealing = Date.now();
       const { blockHash } = await api.rpc.engine.createBlock(true, true);
+      const sealMs = Date.now() - sealing;
       const [block, events, weight] = await Promise.all([
         api.rpc.chain.getBlock(blockHash),
         api.query.system.events.at(blockHash),
@@ -152,7 +154,7 @@ export async function runLoad(api, { accounts: count = 300, transfers = 6000, co
         if (failedHere) failed += 1;
       });
       const refTime = weight.normal.refTime.toBigInt();
-      log(`${String(block.block.header.number.toNumber()).padStart(5)} ${String(txs).padStart(5)}  ${(Number(refTime) / 1e9).toFixed(1).padStart(8)} (${(Number((refTime * 1000n) / maxNormal.refTime.toBigInt()) / 10).toFixed(1)}%)  ${(weight.normal.proofSize.toNumber() / 1024).toFixed(1).padStart(10)}`);
+      log(`${String(block.block.header.number.toNumber()).padStart(5)} ${String(txs).padStart(5)}  ${(Number(refTime) / 1e9).toFixed(1).padStart(8)} (${(Number((refTime * 1000n) / maxNormal.refTime.toBigInt()) / 10).toFixed(1)}%)  ${(weight.normal.proofSize.toNumber() / 1024).toFixed(1).padStart(10)}  ${String(sealMs).padStart(13)}`);
       const left = (await api.rpc.author.pendingExtrinsics()).length;
       idle = txs === 0 && left === 0 ? idle + 1 : 0;
     }

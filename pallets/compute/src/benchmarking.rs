@@ -80,36 +80,35 @@ fn busy_provider<T: Config>(index: u32) {
 	});
 }
 
-/// A full training list: unassignable listings, then `MaxScan - 1` busy providers ahead of a free
-/// one, the cursor at the first: an assignment decodes the whole list and reads `MaxScan`
-/// providers.
-fn busy_then_free<T: Config>() -> T::AccountId {
-	fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(T::MaxScan::get()));
+/// A full training list: unassignable listings, then `busy` busy providers ahead of a free one,
+/// the cursor at the first: an assignment decodes the whole list and reads `busy + 1` providers.
+fn busy_then_free<T: Config>(busy: u32) -> T::AccountId {
+	fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(busy.saturating_add(1)));
 	AssignmentCursor::<T>::insert(JobKind::Training, 0);
-	for i in 0..T::MaxScan::get().saturating_sub(1) {
+	for i in 0..busy {
 		busy_provider::<T>(i);
 	}
 	new_provider::<T>("free", 0, u32::MAX)
+}
+
+/// The worst assignment: `MaxScan - 1` busy providers ahead of the free one.
+fn most_busy_then_free<T: Config>() -> T::AccountId {
+	busy_then_free::<T>(T::MaxScan::get().saturating_sub(1))
 }
 
 fn duration<T: Config>() -> BlockNumberFor<T> {
 	T::MinJobDuration::get()
 }
 
-/// Fills the deadline buckets of the [`DEADLINE_SLIP`] blocks from `from` on, so that a deadline
-/// due at `from` slips past all of them, reading each.
-fn fill_buckets<T: Config>(from: BlockNumberFor<T>) {
+/// Fills the deadline buckets of the `n` blocks from `from` on, so that a deadline due at `from`
+/// slips past all of them, reading each.
+fn fill_buckets<T: Config>(from: BlockNumberFor<T>, n: u32) {
 	let full = BoundedVec::truncate_from(vec![JobId::MAX; T::MaxDeadlinesPerBlock::get() as usize]);
 	let mut block = from;
-	for _ in 0..DEADLINE_SLIP {
+	for _ in 0..n {
 		Deadlines::<T>::insert(block, full.clone());
 		block = block.saturating_add(One::one());
 	}
-}
-
-/// `from` plus [`DEADLINE_SLIP`] blocks.
-fn slipped<T: Config>(from: BlockNumberFor<T>) -> BlockNumberFor<T> {
-	from.saturating_add(DEADLINE_SLIP.into())
 }
 
 fn payload<T: Config>() -> Vec<u8> {
@@ -118,7 +117,7 @@ fn payload<T: Config>() -> Vec<u8> {
 
 /// A training job assigned to a provider created for it; returns the job and the provider.
 fn assigned_job<T: Config>() -> (JobId, T::AccountId) {
-	let provider = busy_then_free::<T>();
+	let provider = most_busy_then_free::<T>();
 	let owner = funded::<T>("owner", 0);
 	Compute::<T>::create_job(
 		RawOrigin::Signed(owner).into(),
@@ -226,15 +225,26 @@ mod benchmarks {
 		assert!(!Providers::<T>::contains_key(&who));
 	}
 
-	/// Both deadlines slip past [`DEADLINE_SLIP`] full buckets.
+	/// `s` providers read to find a free one (`s - 1` busy ones ahead of it) and `d` full
+	/// deadline buckets skipped: the accept deadline's first (up to [`DEADLINE_SLIP`]), then
+	/// the result's.
 	#[benchmark]
-	fn create_job() {
-		let free = busy_then_free::<T>();
+	fn create_job(s: Linear<1, { T::MaxScan::get() }>, d: Linear<0, { 2 * DEADLINE_SLIP }>) {
+		// The call runs at block 1 at least: the buckets are filled for the block it runs at.
+		if frame_system::Pallet::<T>::block_number() < One::one() {
+			frame_system::Pallet::<T>::set_block_number(One::one());
+		}
+		let free = busy_then_free::<T>(s.saturating_sub(1));
 		let owner = funded::<T>("owner", 0);
-		let now = frame_system::Pallet::<T>::block_number();
-		let accept_by = slipped::<T>(now.saturating_add(T::AcceptWindow::get()));
-		fill_buckets::<T>(now.saturating_add(T::AcceptWindow::get()));
-		fill_buckets::<T>(accept_by.saturating_add(duration::<T>()));
+		let accept_due =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::AcceptWindow::get());
+		let accept_skips = d.min(DEADLINE_SLIP);
+		fill_buckets::<T>(accept_due, accept_skips);
+		let accept_by = accept_due.saturating_add(accept_skips.into());
+		fill_buckets::<T>(
+			accept_by.saturating_add(duration::<T>()),
+			d.saturating_sub(accept_skips),
+		);
 
 		#[extrinsic_call]
 		_(

@@ -112,7 +112,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use openledger_primitives::{is_http_url, JobConsumer, JobId, JobKind, JobMarket};
+pub use openledger_primitives::{is_http_url, Creation, JobConsumer, JobId, JobKind, JobMarket};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -603,9 +603,13 @@ pub mod pallet {
 		/// `KindNotPublic`, `PayloadTooLong`, `DurationTooShort`, `DurationTooLong`, `FeeTooLow`, `TooManyOpenJobs`,
 		/// `NoProviderAvailable` (nothing is held), `Congested`, `Overflow`, or the currency's
 		/// error (`FundsUnavailable` for locked or missing OPEN). Complexity: one read of the
-		/// kind's list and at most `MaxScan` provider reads.
+		/// kind's list, at most `MaxScan` provider reads and at most `2 * DEADLINE_SLIP` full
+		/// deadline buckets skipped.
+		///
+		/// Weight: declared for the worst case; a job created charges only for the providers
+		/// read and the buckets skipped.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::create_job())]
+		#[pallet::weight(T::WeightInfo::create_job(T::MaxScan::get(), 2 * DEADLINE_SLIP))]
 		pub fn create_job(
 			origin: OriginFor<T>,
 			kind: JobKind,
@@ -613,7 +617,7 @@ pub mod pallet {
 			requirements: Hardware,
 			fee: BalanceOf<T>,
 			duration: BlockNumberFor<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_create_job(who, kind, payload, requirements, fee, duration)
 		}

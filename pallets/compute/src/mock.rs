@@ -54,6 +54,8 @@ pub const ACCEPT_WINDOW: u64 = 5;
 pub const DURATION: u64 = 10;
 pub const UNBONDING: u64 = 20;
 pub const MAX_DEADLINES: u32 = 4;
+/// The most providers an assignment reads.
+pub const MAX_SCAN: u32 = 3;
 
 thread_local! {
 	/// What the consumer received: `(job, Some(result))` for results, `(job, None)` for
@@ -110,7 +112,7 @@ impl pallet_compute::Config for Test {
 	type MaxOffers = ConstU32<3>;
 	type MaxProvidersPerKind = ConstU32<4>;
 	type ListingFee = ListingFee;
-	type MaxScan = ConstU32<3>;
+	type MaxScan = ConstU32<MAX_SCAN>;
 	type MaxAttempts = ConstU32<2>;
 	type MaxPayloadLength = ConstU32<32>;
 	type MaxResultLength = ConstU32<64>;

@@ -8,7 +8,12 @@ use crate::{
 };
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::fungible::{Inspect, InspectHold},
+	dispatch::GetDispatchInfo,
+	traits::{
+		fungible::{Inspect, InspectHold},
+		UnfilteredDispatchable,
+	},
+	weights::Weight,
 };
 use sp_runtime::DispatchError;
 
@@ -20,14 +25,25 @@ fn held(reason: HoldReason, who: AccountId) -> Balance {
 }
 
 fn create(fee: Balance) -> DispatchResult {
-	Compute::create_job(
-		RuntimeOrigin::signed(USER),
-		JobKind::Training,
-		b"dataset 0 v1".to_vec(),
-		Hardware::default(),
+	create_charged(fee).map(|_| ()).map_err(|e| e.error)
+}
+
+/// `create`, with the weight the job was charged.
+fn create_charged(
+	fee: Balance,
+) -> Result<Weight, sp_runtime::DispatchErrorWithPostInfo<frame_support::dispatch::PostDispatchInfo>>
+{
+	let call = crate::Call::<Test>::create_job {
+		kind: JobKind::Training,
+		payload: b"dataset 0 v1".to_vec(),
+		requirements: Hardware::default(),
 		fee,
-		DURATION,
-	)
+		duration: DURATION,
+	};
+	let info = call.get_dispatch_info();
+	call.dispatch_bypass_filter(RuntimeOrigin::signed(USER))
+		.map(|post| post.calc_actual_weight(&info))
+		.inspect(|charged| assert!(charged.all_lte(info.call_weight)))
 }
 type DispatchResult = sp_runtime::DispatchResult;
 
@@ -383,6 +399,46 @@ mod assignment {
 	}
 
 	#[test]
+	fn a_job_is_charged_for_the_providers_it_read_and_the_deadline_buckets_it_skipped() {
+		use crate::weights::WeightInfo;
+		let charged = |read, skipped| <() as WeightInfo>::create_job(read, skipped);
+		ExtBuilder::default().build_and_execute(|| {
+			for p in [P1, P2, P3] {
+				register(p);
+			}
+			// Each of the first three finds a free provider at the cursor.
+			for _ in 0..3 {
+				assert_eq!(create_charged(TRAIN_FEE), Ok(charged(1, 0)));
+			}
+			// P2 finishes; from the cursor (P1, busy) the next job reads P1 and P2.
+			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 1));
+			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P2), 1, vec![1]));
+			assert_eq!(create_charged(TRAIN_FEE), Ok(charged(2, 0)));
+			// P2 finishes again, and the next two accept deadlines' buckets are full: from the
+			// cursor (P3) the job reads P3, P1 and P2 and skips two buckets.
+			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 3));
+			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P2), 3, vec![1]));
+			let due = System::block_number() + ACCEPT_WINDOW;
+			for block in [due, due + 1] {
+				Deadlines::<Test>::mutate(block, |jobs| while jobs.try_push(u64::MAX).is_ok() {});
+			}
+			assert_eq!(create_charged(TRAIN_FEE), Ok(charged(3, 2)));
+			assert_eq!(job(4).status.until(), due + 2);
+			// The declared weight is the worst case.
+			let declared = crate::Call::<Test>::create_job {
+				kind: JobKind::Training,
+				payload: vec![],
+				requirements: Hardware::default(),
+				fee: TRAIN_FEE,
+				duration: DURATION,
+			}
+			.get_dispatch_info()
+			.call_weight;
+			assert_eq!(declared, charged(MAX_SCAN, 2 * crate::DEADLINE_SLIP));
+		});
+	}
+
+	#[test]
 	fn assignment_looks_at_most_max_scan_providers() {
 		ExtBuilder::default().build_and_execute(|| {
 			for p in [1, 2, 3, 4] {
@@ -508,6 +564,7 @@ mod submit_result {
 				DURATION,
 			)
 			.unwrap()
+			.job
 			.expect("assigned");
 			assert_eq!(job(id).requester, Requester::Runtime);
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), id));
@@ -530,7 +587,7 @@ mod submit_result {
 				FEE,
 				DURATION,
 			);
-			assert_eq!(none, Ok(None));
+			assert_eq!(none.map(|c| c.job), Ok(None));
 			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 		});
 	}
@@ -631,6 +688,7 @@ mod timeouts {
 				DURATION,
 			)
 			.unwrap()
+			.job
 			.unwrap();
 			// P1 accepts and then misses the completion deadline, which pauses it (its bond fell
 			// below the minimum) and so shifts the list to [P2, P3]: the cursor (1) now points at
@@ -912,7 +970,9 @@ mod attacks {
 				FEE,
 				DURATION,
 			);
-			assert_eq!(created, Ok(None));
+			// Charged the worst case: it gave up after skipping every bucket.
+			let weight = <Compute as JobMarket<AccountId, Balance, u64>>::create_weight();
+			assert_eq!(created, Ok(crate::Creation { job: None, weight }));
 			assert_eq!(Balances::total_balance(&USER), user);
 			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 			assert_eq!(crate::NextJobId::<Test>::get(), next);

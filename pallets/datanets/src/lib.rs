@@ -812,10 +812,15 @@ pub mod pallet {
 		/// `NotCommitted`, `CommitmentTooRecent`, `RateLimitedCount`, `RateLimitedBytes`,
 		/// `Overflow`, the currency's.
 		///
-		/// Weight: a contribution to a datanet that validates nothing is charged
-		/// [`WeightInfo::contribute`] alone, without the validation job's weight.
+		/// Weight: declared with the job market's worst case. A contribution to a datanet that
+		/// validates nothing is charged [`WeightInfo::contribute`]; one that asks for validation,
+		/// [`WeightInfo::contribute_validated`] and what creating its validation job used.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::contribute().saturating_add(T::Jobs::create_weight()))]
+		#[pallet::weight(
+			T::WeightInfo::contribute()
+				.max(T::WeightInfo::contribute_validated())
+				.saturating_add(T::Jobs::create_weight())
+		)]
 		pub fn contribute(
 			origin: OriginFor<T>,
 			datanet: DatanetId,

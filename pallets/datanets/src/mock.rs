@@ -9,7 +9,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
-use openledger_primitives::{JobId, JobKind, JobMarket};
+use openledger_primitives::{Creation, JobId, JobKind, JobMarket};
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 pub type AccountId = u64;
@@ -111,6 +111,11 @@ thread_local! {
 	pub static NO_PROVIDER: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The weight the mock job market declares for a job's creation.
+pub const JOB_WEIGHT_MAX: Weight = Weight::from_parts(900_000_000, 9_000);
+/// The weight every creation uses.
+pub const JOB_WEIGHT_USED: Weight = Weight::from_parts(300_000_000, 3_000);
+
 /// A job market that records the jobs asked for and numbers them from 0.
 pub struct MockJobs;
 impl JobMarket<AccountId, Balance, u64> for MockJobs {
@@ -120,18 +125,18 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 		payload: Vec<u8>,
 		fee: Balance,
 		duration: u64,
-	) -> Result<Option<JobId>, DispatchError> {
+	) -> Result<Creation, DispatchError> {
 		if NO_PROVIDER.with(|n| n.get()) {
-			return Ok(None);
+			return Ok(Creation { job: None, weight: JOB_WEIGHT_USED });
 		}
 		JOBS.with(|j| {
 			let mut jobs = j.borrow_mut();
 			jobs.push((*owner, kind, payload, fee, duration));
-			Ok(Some(jobs.len() as JobId - 1))
+			Ok(Creation { job: Some(jobs.len() as JobId - 1), weight: JOB_WEIGHT_USED })
 		})
 	}
 	fn create_weight() -> Weight {
-		Weight::zero()
+		JOB_WEIGHT_MAX
 	}
 	fn assignee(_: JobId) -> Option<AccountId> {
 		None

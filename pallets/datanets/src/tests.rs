@@ -1254,11 +1254,24 @@ mod commit {
 	}
 
 	#[test]
-	fn only_a_validation_job_is_charged_the_job_markets_weight() {
+	fn a_contribution_is_charged_only_the_job_market_weight_its_validation_used() {
 		use crate::weights::WeightInfo;
+		use frame_support::dispatch::GetDispatchInfo;
 		ExtBuilder::default().build_and_execute(|| {
 			create();
 			commit_earlier(ALICE, 0, hash(1));
+			let declared = crate::Call::<Test>::contribute {
+				datanet: 0,
+				content_hash: hash(1),
+				size: 100,
+				format: DataFormat::PlainText,
+				max_cost: 1_000,
+			}
+			.get_dispatch_info()
+			.call_weight;
+			let most =
+				<() as WeightInfo>::contribute().max(<() as WeightInfo>::contribute_validated());
+			assert_eq!(declared, most.saturating_add(JOB_WEIGHT_MAX));
 			let post = contribute_now(ALICE, 1).unwrap();
 			assert_eq!(post.actual_weight, Some(<() as WeightInfo>::contribute()));
 			assert_ok!(Datanets::set_services(
@@ -1269,7 +1282,10 @@ mod commit {
 			));
 			commit_earlier(ALICE, 0, hash(2));
 			let post = contribute_now(ALICE, 2).unwrap();
-			assert_eq!(post.actual_weight, None);
+			assert_eq!(
+				post.actual_weight,
+				Some(<() as WeightInfo>::contribute_validated().saturating_add(JOB_WEIGHT_USED))
+			);
 		});
 	}
 

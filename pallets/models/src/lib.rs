@@ -381,8 +381,14 @@ pub mod pallet {
 		/// `UnpublishedVersion`), the hyperparameters' (each bound has its error), the name's and
 		/// description's, `AccessFeesAboveMaxFee`, `NoProviderAvailable` when no provider takes
 		/// the job for what is left of `max_fee`, or the currency's when the caller cannot pay.
+		///
+		/// Weight: declared with the job market's worst case; charged what creating the job
+		/// used.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::train(sources.len().min(8) as u32))]
+		#[pallet::weight(
+			T::WeightInfo::train(sources.len().min(8) as u32)
+				.saturating_add(T::Jobs::create_weight())
+		)]
 		pub fn train(
 			origin: OriginFor<T>,
 			base_model: BaseModelId,
@@ -391,7 +397,7 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 			name: Vec<u8>,
 			description: Vec<u8>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_train(who, base_model, sources, hyperparameters, max_fee, name, description)
 		}

@@ -11,7 +11,7 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use openledger_primitives::{
-	DatanetAccess, DatanetId, JobId, JobKind, JobMarket, PublishedVersion, VersionId,
+	Creation, DatanetAccess, DatanetId, JobId, JobKind, JobMarket, PublishedVersion, VersionId,
 	VersionUnavailable,
 };
 use sp_core::H256;
@@ -103,6 +103,11 @@ thread_local! {
 		const { RefCell::new(BTreeMap::new()) };
 }
 
+/// The weight the mock job market declares for a job's creation.
+pub const JOB_WEIGHT_MAX: Weight = Weight::from_parts(900_000_000, 9_000);
+/// The weight every creation uses.
+pub const JOB_WEIGHT_USED: Weight = Weight::from_parts(300_000_000, 3_000);
+
 /// A job market whose providers all ask [`CHEAPEST_PRICE`] or more, and which numbers the jobs
 /// it takes from 0; [`PROVIDER`] runs them all.
 pub struct MockJobs;
@@ -114,18 +119,18 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 		payload: Vec<u8>,
 		fee: Balance,
 		duration: u64,
-	) -> Result<Option<JobId>, DispatchError> {
+	) -> Result<Creation, DispatchError> {
 		if NO_PROVIDER.with(|n| n.get()) || fee < CHEAPEST_PRICE {
-			return Ok(None);
+			return Ok(Creation { job: None, weight: JOB_WEIGHT_USED });
 		}
 		JOBS.with(|j| {
 			let mut jobs = j.borrow_mut();
 			jobs.push((*owner, kind, payload, fee, duration));
-			Ok(Some(jobs.len() as JobId - 1))
+			Ok(Creation { job: Some(jobs.len() as JobId - 1), weight: JOB_WEIGHT_USED })
 		})
 	}
 	fn create_weight() -> Weight {
-		Weight::zero()
+		JOB_WEIGHT_MAX
 	}
 	fn assignee(job: JobId) -> Option<AccountId> {
 		JOBS.with(|j| (job < j.borrow().len() as JobId).then_some(PROVIDER))

@@ -48,6 +48,8 @@ fn train_on(
 		NAME.to_vec(),
 		DESCRIPTION.to_vec(),
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 /// Alice's job 0 on datanet 0 version 0 and datanet 1 version 1.
@@ -163,6 +165,38 @@ mod base_models {
 
 mod train {
 	use super::*;
+
+	#[test]
+	fn a_request_is_charged_what_creating_its_job_used_not_the_markets_worst_case() {
+		use crate::weights::WeightInfo;
+		use frame_support::dispatch::GetDispatchInfo;
+		ExtBuilder::build_and_execute(|| {
+			let call = crate::Call::<Test>::train {
+				base_model: 0,
+				sources: vec![(0, 0), (1, 1)],
+				hyperparameters: lora(),
+				max_fee: 50,
+				name: NAME.to_vec(),
+				description: DESCRIPTION.to_vec(),
+			};
+			let declared = call.get_dispatch_info().call_weight;
+			assert_eq!(declared, <() as WeightInfo>::train(2).saturating_add(JOB_WEIGHT_MAX));
+			let post = Models::train(
+				RuntimeOrigin::signed(ALICE),
+				0,
+				vec![(0, 0), (1, 1)],
+				lora(),
+				50,
+				NAME.to_vec(),
+				DESCRIPTION.to_vec(),
+			)
+			.unwrap();
+			assert_eq!(
+				post.actual_weight,
+				Some(<() as WeightInfo>::train(2).saturating_add(JOB_WEIGHT_USED))
+			);
+		});
+	}
 
 	#[test]
 	fn a_request_holds_the_deposit_reserves_access_fees_and_creates_the_job() {

@@ -53,8 +53,8 @@ impl pallet_datanets::Config for Runtime {
 	type StakeCoolDown = StakeCoolDown;
 	type ReviewTimeout = ReviewTimeout;
 	type RateLimitPeriod = RateLimitPeriod;
-	type MaxContributionsPerPeriod = params::MaxContributionsPerPeriod;
-	type MaxBytesPerPeriod = params::MaxBytesPerPeriod;
+	type MaxContributionsPerPeriod = super::parameters::MaxContributionsPerPeriod;
+	type MaxBytesPerPeriod = super::parameters::MaxBytesPerPeriod;
 	type MaxNameLength = ConstU32<64>;
 	type MaxDescriptionLength = ConstU32<1_024>;
 	type MaxTagLength = ConstU32<32>;

@@ -16,4 +16,4 @@ pub use monetary::{CommunityPotAccount, TransactionByteFee, WeightFee};
 pub use parameters::{
 	dynamic_params, RuntimeParameters, RuntimeParametersKey, RuntimeParametersValue,
 };
-pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
+pub use system::{base_extrinsic, RuntimeBlockLength, RuntimeBlockWeights};

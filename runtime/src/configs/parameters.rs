@@ -14,6 +14,42 @@ use frame_system::EnsureRoot;
 
 use crate::{AccountId, Runtime, RuntimeEvent, RuntimeOrigin};
 
+/// What an account may contribute in a rate-limit period.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+)]
+pub struct RateLimit {
+	/// Contributions.
+	pub contributions: u32,
+	/// Bytes, the declared sizes of those contributions summed.
+	pub bytes: u64,
+}
+
+/// The most contributions per account and period, from [`RateLimit`].
+pub struct MaxContributionsPerPeriod;
+impl Get<u32> for MaxContributionsPerPeriod {
+	fn get() -> u32 {
+		dynamic_params::datanets::ContributionRateLimit::get().contributions
+	}
+}
+
+/// The most bytes of contributions per account and period, from [`RateLimit`].
+pub struct MaxBytesPerPeriod;
+impl Get<u64> for MaxBytesPerPeriod {
+	fn get() -> u64 {
+		dynamic_params::datanets::ContributionRateLimit::get().bytes
+	}
+}
+
 /// The default OpenCircle tier limits: the programme's dollar ranges, one OPEN per dollar.
 pub mod grant_tiers {
 	use crate::{currency::OPEN, Balance};
@@ -49,12 +85,11 @@ pub mod dynamic_params {
 		/// The share of a slashed contribution's stake that goes to the rewards pot.
 		#[codec(index = 4)]
 		pub static AdversarialSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(100);
-		/// Contributions per account and day.
+		/// Contributions and bytes of contributions per account and day: 1,000 and 10 GiB. One
+		/// parameter, so that a contribution reads one key for both.
 		#[codec(index = 5)]
-		pub static MaxContributionsPerPeriod: u32 = 1_000;
-		/// Bytes of contributions per account and day: 10 GiB.
-		#[codec(index = 6)]
-		pub static MaxBytesPerPeriod: u64 = 10 << 30;
+		pub static ContributionRateLimit: crate::configs::parameters::RateLimit =
+			crate::configs::parameters::RateLimit { contributions: 1_000, bytes: 10 << 30 };
 	}
 
 	/// The governed parameters of OpenCircle grants. The programme's tiers are named in US
@@ -185,10 +220,10 @@ pub fn within_bounds(key_value: &RuntimeParameters) -> bool {
 			d::Parameters::MinContributionDeposit(_, v) => v.is_none_or(|v| within(v, DEPOSIT)),
 			d::Parameters::RejectionSlash(_, v) => v.is_none_or(|v| within(v, REJECTION_SLASH)),
 			d::Parameters::AdversarialSlash(_, v) => v.is_none_or(|v| within(v, ADVERSARIAL_SLASH)),
-			d::Parameters::MaxContributionsPerPeriod(_, v) => {
-				v.is_none_or(|v| within(v, CONTRIBUTIONS_PER_PERIOD))
-			},
-			d::Parameters::MaxBytesPerPeriod(_, v) => v.is_none_or(|v| within(v, BYTES_PER_PERIOD)),
+			d::Parameters::ContributionRateLimit(_, v) => v.is_none_or(|v| {
+				within(v.contributions, CONTRIBUTIONS_PER_PERIOD)
+					&& within(v.bytes, BYTES_PER_PERIOD)
+			}),
 		},
 		RuntimeParameters::Grants(p) => {
 			// The six tier limits as they would be after the change: each within
@@ -281,7 +316,5 @@ impl pallet_parameters::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeParameters = RuntimeParameters;
 	type AdminOrigin = ProtocolParametersAdmin;
-	/// The pallet publishes only its reference weights (measured against RocksDB, an upper
-	/// bound for ParityDb).
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_parameters::WeightInfo<Runtime>;
 }

@@ -2,9 +2,15 @@
 //! merged over the default genesis config.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use codec::Encode;
 use frame_support::traits::BuildGenesisConfig;
-use openledger_runtime::{genesis_config_presets, RuntimeGenesisConfig};
+use openledger_runtime::{
+	genesis_config_presets, Runtime, RuntimeCall, RuntimeGenesisConfig, SignedPayload, TxExtension,
+	UncheckedExtrinsic,
+};
 use serde_json::Value;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::generic::Era;
 
 fn merge(base: &mut Value, patch: Value) {
 	match (base, patch) {
@@ -29,4 +35,29 @@ pub fn preset_ext(preset: &str) -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new_empty();
 	ext.execute_with(|| config.build());
 	ext
+}
+
+/// The transaction extensions a wallet attaches: immortal, with `nonce` and `tip`.
+pub fn tx_extension(nonce: u32, tip: u128) -> TxExtension {
+	(
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	)
+}
+
+/// `call` signed by `signer` with `nonce`, as a wallet sends it.
+pub fn signed(signer: Sr25519Keyring, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
+	let extension = tx_extension(nonce, 0);
+	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("valid extension");
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
 }

@@ -23,11 +23,12 @@ impl<T: Config> Pallet<T> {
 		requirements: Hardware,
 		fee: BalanceOf<T>,
 		duration: BlockNumberFor<T>,
-	) -> DispatchResult {
+	) -> DispatchResultWithPostInfo {
 		ensure!(kind.is_public(), Error::<T>::KindNotPublic);
-		Self::do_create(&who, Requester::Account, kind, payload, requirements, fee, duration)?
-			.ok_or(Error::<T>::NoProviderAvailable)?;
-		Ok(())
+		let Creation { job, weight } =
+			Self::do_create(&who, Requester::Account, kind, payload, requirements, fee, duration)?;
+		job.ok_or(Error::<T>::NoProviderAvailable)?;
+		Ok(Some(weight).into())
 	}
 
 	/// The assigned provider accepts a job; it must post the result before the deadline
@@ -148,7 +149,7 @@ impl<T: Config> Pallet<T> {
 		requirements: Hardware,
 		fee: BalanceOf<T>,
 		duration: BlockNumberFor<T>,
-	) -> Result<Option<JobId>, DispatchError> {
+	) -> Result<Creation, DispatchError> {
 		let payload: BoundedVec<u8, T::MaxPayloadLength> =
 			payload.try_into().map_err(|_| Error::<T>::PayloadTooLong)?;
 		ensure!(duration >= T::MinJobDuration::get(), Error::<T>::DurationTooShort);
@@ -158,8 +159,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(open < T::MaxOpenJobsPerAccount::get(), Error::<T>::TooManyOpenJobs);
 		let id = NextJobId::<T>::get();
 		let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-		let Some((provider, price, cursor)) = Self::select(kind, &requirements, fee, &[]) else {
-			return Ok(None);
+		let (selected, read) = Self::select(kind, &requirements, fee, &[]);
+		let Some((provider, price, cursor)) = selected else {
+			return Ok(Creation { job: None, weight: T::WeightInfo::create_job(read.max(1), 0) });
 		};
 		let escrow = Self::escrow_account();
 		if !frame_system::Pallet::<T>::account_exists(&escrow) {
@@ -198,9 +200,9 @@ impl<T: Config> Pallet<T> {
 		};
 		NextJobId::<T>::put(next);
 		Self::deposit_event(Event::JobCreated { job: id, kind, owner: owner.clone(), fee });
-		Self::assign(id, &mut job, provider, price, cursor)?;
+		let skipped = Self::assign(id, &mut job, provider, price, cursor)?;
 		Jobs::<T>::insert(id, job);
-		Ok(Some(id))
+		Ok(Creation { job: Some(id), weight: T::WeightInfo::create_job(read.max(1), skipped) })
 	}
 
 	/// Takes an ended or abandoned assignment off the provider: its job count and job list,
@@ -295,7 +297,7 @@ impl<T: Config> JobMarket<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		payload: Vec<u8>,
 		fee: BalanceOf<T>,
 		duration: BlockNumberFor<T>,
-	) -> Result<Option<JobId>, DispatchError> {
+	) -> Result<Creation, DispatchError> {
 		// The caller goes on without a job when the market cannot take one now, so nothing a
 		// failed attempt wrote may stay.
 		let created = frame_support::storage::with_storage_layer(|| {
@@ -312,13 +314,15 @@ impl<T: Config> JobMarket<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		let unavailable =
 			[Error::<T>::Congested, Error::<T>::TooManyOpenJobs, Error::<T>::FeeTooLow];
 		match created {
-			Err(e) if unavailable.into_iter().any(|u| e == u.into()) => Ok(None),
+			Err(e) if unavailable.into_iter().any(|u| e == u.into()) => {
+				Ok(Creation { job: None, weight: Self::create_weight() })
+			},
 			other => other,
 		}
 	}
 
 	fn create_weight() -> Weight {
-		T::WeightInfo::create_job()
+		T::WeightInfo::create_job(T::MaxScan::get(), 2 * DEADLINE_SLIP)
 	}
 
 	fn assignee(job: JobId) -> Option<T::AccountId> {

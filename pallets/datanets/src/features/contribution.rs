@@ -132,11 +132,14 @@ impl<T: Config> Pallet<T> {
 			size,
 			deposit,
 		});
-		// Without validation no job is created: the job market's weight goes back to the
-		// block.
-		let actual = validation.is_none().then(T::WeightInfo::contribute);
-		Self::request_validation(datanet, id, &who, validation)?;
-		Ok(actual.into())
+		// What the job market did not use (all of its weight without validation) goes back to
+		// the block.
+		let base = match validation {
+			Some(_) => T::WeightInfo::contribute_validated(),
+			None => T::WeightInfo::contribute(),
+		};
+		let job = Self::request_validation(datanet, id, &who, validation)?;
+		Ok(Some(base.saturating_add(job)).into())
 	}
 
 	/// Releases an accepted contribution's stake to its contributor once

@@ -5,7 +5,7 @@ use crate::*;
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::pallet_prelude::*;
-use openledger_primitives::{JobConsumer, JobId, JobKind, JobMarket};
+use openledger_primitives::{Creation, JobConsumer, JobId, JobKind, JobMarket};
 
 impl<T: Config> Pallet<T> {
 	/// Names the storage endpoints that serve a datanet's contributions and sets its
@@ -55,22 +55,23 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Creates the validation job of a new contribution if its datanet asks for one (`validation`,
-	/// as `contribute` read it).
+	/// as `contribute` read it). Returns the weight the job market used.
 	pub(crate) fn request_validation(
 		datanet: DatanetId,
 		contribution: ContributionId,
 		contributor: &T::AccountId,
 		validation: Option<ValidationRules<BalanceOf<T>>>,
-	) -> DispatchResult {
-		let Some(rules) = validation else { return Ok(()) };
+	) -> Result<Weight, DispatchError> {
+		let Some(rules) = validation else { return Ok(Weight::zero()) };
 		let payload = ValidationRequest { datanet, contribution }.encode();
-		let state = match T::Jobs::create(
+		let Creation { job, weight } = T::Jobs::create(
 			contributor,
 			JobKind::ContributionValidation,
 			payload,
 			rules.fee,
 			T::ValidationDuration::get(),
-		)? {
+		)?;
+		let state = match job {
 			Some(job) => {
 				Self::deposit_event(Event::ValidationRequested { datanet, contribution, job });
 				ValidationState::Requested { job }
@@ -81,7 +82,7 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		Validations::<T>::insert(datanet, contribution, state);
-		Ok(())
+		Ok(weight)
 	}
 
 	/// Records a validation job's report on its contribution and rejects the contribution

@@ -40,7 +40,8 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 		name: Vec<u8>,
 		description: Vec<u8>,
-	) -> DispatchResult {
+	) -> DispatchResultWithPostInfo {
+		let count = sources.len().min(8) as u32;
 		let base = BaseModels::<T>::get(base_model).ok_or(Error::<T>::UnknownBaseModel)?;
 		ensure!(base.status == BaseModelStatus::Active, Error::<T>::BaseModelRetired);
 		ensure!(!sources.is_empty(), Error::<T>::NoSources);
@@ -100,14 +101,14 @@ impl<T: Config> Pallet<T> {
 			sources: sources.clone(),
 			hyperparameters: hyperparameters.clone(),
 		};
-		let job = T::Jobs::create(
+		let creation = T::Jobs::create(
 			&who,
 			JobKind::Training,
 			spec.encode(),
 			job_fee,
 			T::TrainingDuration::get(),
-		)?
-		.ok_or(Error::<T>::NoProviderAvailable)?;
+		)?;
+		let job = creation.job.ok_or(Error::<T>::NoProviderAvailable)?;
 		TrainingRequests::<T>::insert(
 			job,
 			TrainingRequest {
@@ -131,7 +132,7 @@ impl<T: Config> Pallet<T> {
 			access_fees: access_total,
 			deposit,
 		});
-		Ok(())
+		Ok(Some(T::WeightInfo::train(count).saturating_add(creation.weight)).into())
 	}
 
 	/// The deposit of a model record with this name and description.
