@@ -19,8 +19,7 @@ use openledger_runtime::{
 };
 use pallet_compute::{Hardware, JobKind, JobStatus, Offer, ProviderInput, ProviderStatus};
 use pallet_datanets::{
-	DataFormat, DataKind, MetadataInput, RulesInput, ValidationOutcome, ValidationReport,
-	ValidationRules, ValidationState,
+	DataFormat, ValidationOutcome, ValidationReport, ValidationRules, ValidationState,
 };
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Ferdie};
@@ -49,21 +48,7 @@ fn setup() -> sp_io::TestExternalities {
 			offers: vec![Offer { kind: JobKind::ContributionValidation, price: PRICE }],
 		};
 		assert_ok!(Compute::register(signed(Ferdie.into()), input, 1_000 * OPEN));
-		let metadata = MetadataInput {
-			name: b"Instructions".to_vec(),
-			description: vec![],
-			tags: vec![],
-			kind: DataKind::Text,
-			licence: b"CC0-1.0".to_vec(),
-		};
-		let rules = RulesInput {
-			contribution_deposit: 10 * OPEN,
-			max_contribution_size: 1 << 20,
-			accepted_formats: vec![DataFormat::JsonLines],
-			curators: vec![Charlie.into()],
-			approvals_needed: 1,
-		};
-		assert_ok!(Datanets::create(signed(Alice.into()), metadata, rules));
+		common::create_text_datanet(b"Instructions", Charlie.into());
 		assert_ok!(Datanets::set_services(
 			signed(Alice.into()),
 			0,

@@ -16,7 +16,7 @@ use openledger_runtime::{
 	Models, Runtime, RuntimeOrigin, System,
 };
 use pallet_compute::{Hardware, JobKind, Offer, ProviderInput};
-use pallet_datanets::{DataFormat, DataKind, MetadataInput, RulesInput, Verdict};
+use pallet_datanets::{DataFormat, Verdict};
 use pallet_models::{
 	Architecture, FileRef, Hyperparameters, Method, Metrics, ModelStatus, TargetModule,
 	TrainingResult, TrainingSetCommitment,
@@ -49,21 +49,7 @@ fn setup() -> sp_io::TestExternalities {
 			offers: vec![Offer { kind: JobKind::Training, price: PRICE }],
 		};
 		assert_ok!(Compute::register(signed(Ferdie.into()), input, 1_000 * OPEN));
-		let metadata = MetadataInput {
-			name: b"Facts".to_vec(),
-			description: vec![],
-			tags: vec![],
-			kind: DataKind::Text,
-			licence: b"CC0-1.0".to_vec(),
-		};
-		let rules = RulesInput {
-			contribution_deposit: 10 * OPEN,
-			max_contribution_size: 1 << 20,
-			accepted_formats: vec![DataFormat::JsonLines],
-			curators: vec![Alice.into()],
-			approvals_needed: 1,
-		};
-		assert_ok!(Datanets::create(signed(Alice.into()), metadata, rules));
+		common::create_text_datanet(b"Facts", Alice.into());
 		for n in 0..2u8 {
 			let bob: AccountId = Bob.into();
 			let hash = H256::repeat_byte(n + 1);

@@ -13,7 +13,7 @@ use openledger_runtime::{
 	weights::ExtrinsicBaseWeight,
 	Datanets, Executive, Header, RuntimeCall, RuntimeOrigin, System, UncheckedExtrinsic,
 };
-use pallet_datanets::{DataFormat, DataKind, MetadataInput, RulesInput};
+use pallet_datanets::DataFormat;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 use sp_runtime::traits::Header as _;
@@ -74,21 +74,7 @@ fn a_contribution_takes_its_measured_weight_and_1900_fit_a_block() {
 		// A datanet that validates nothing, like the load benchmark's; Bob committed to his
 		// contribution a block earlier.
 		System::set_block_number(1);
-		let metadata = MetadataInput {
-			name: b"Instructions".to_vec(),
-			description: vec![],
-			tags: vec![],
-			kind: DataKind::Text,
-			licence: b"CC0-1.0".to_vec(),
-		};
-		let rules = RulesInput {
-			contribution_deposit: 10 * OPEN,
-			max_contribution_size: 1 << 16,
-			accepted_formats: vec![DataFormat::JsonLines],
-			curators: vec![Charlie.into()],
-			approvals_needed: 1,
-		};
-		assert_ok!(Datanets::create(RuntimeOrigin::signed(Alice.into()), metadata, rules));
+		common::create_text_datanet(b"Instructions", Charlie.into());
 		let content = H256::repeat_byte(7);
 		let commitment = pallet_datanets::commitment_of(&Bob.to_account_id(), 0, &content);
 		assert_ok!(Datanets::commit(RuntimeOrigin::signed(Bob.into()), commitment));

@@ -609,7 +609,7 @@ pub mod pallet {
 		/// Weight: declared for the worst case; a job created charges only for the providers
 		/// read and the buckets skipped.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::create_job(T::MaxScan::get(), 2 * DEADLINE_SLIP))]
+		#[pallet::weight(<Pallet<T> as JobMarket<_, _, _>>::create_weight())]
 		pub fn create_job(
 			origin: OriginFor<T>,
 			kind: JobKind,

@@ -19,17 +19,18 @@ use sp_core::H256;
 use sp_runtime::{traits::Bounded, Saturating};
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
-	let who: T::AccountId = account(name, index, 0);
-	let amount = BalanceOf::<T>::max_value() / 1_000u32.into();
-	T::Currency::set_balance(&who, amount);
-	who
+	endowed::<T>(account(name, index, 0))
 }
 
 /// The account that signs the benchmarked transaction, funded. Its account record is in memory
 /// already when the call runs, since paying the transaction's fee read and wrote it (and the
 /// fee's weight counts that access), so the call's own access to it is not counted again.
 fn funded_signer<T: Config>() -> T::AccountId {
-	let who: T::AccountId = whitelisted_caller();
+	endowed::<T>(whitelisted_caller())
+}
+
+/// `who`, given a thousandth of the largest balance.
+fn endowed<T: Config>(who: T::AccountId) -> T::AccountId {
 	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 1_000u32.into());
 	who
 }

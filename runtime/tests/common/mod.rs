@@ -61,3 +61,29 @@ pub fn signed(signer: Sr25519Keyring, call: RuntimeCall, nonce: u32) -> Unchecke
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
 }
+
+/// Alice creates a text datanet named `name`: a 10 OPEN contribution deposit, JSON Lines of at
+/// most 1 MiB, accepted on one approval of `curator`.
+pub fn create_text_datanet(name: &[u8], curator: openledger_runtime::AccountId) {
+	use openledger_runtime::{currency::OPEN, Datanets, RuntimeOrigin};
+	use pallet_datanets::{DataFormat, DataKind, MetadataInput, RulesInput};
+	let metadata = MetadataInput {
+		name: name.to_vec(),
+		description: vec![],
+		tags: vec![],
+		kind: DataKind::Text,
+		licence: b"CC0-1.0".to_vec(),
+	};
+	let rules = RulesInput {
+		contribution_deposit: 10 * OPEN,
+		max_contribution_size: 1 << 20,
+		accepted_formats: vec![DataFormat::JsonLines],
+		curators: vec![curator],
+		approvals_needed: 1,
+	};
+	frame_support::assert_ok!(Datanets::create(
+		RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+		metadata,
+		rules
+	));
+}
