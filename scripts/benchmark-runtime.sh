@@ -12,6 +12,7 @@
 #   STEPS=20 REPEAT=10 scripts/benchmark-runtime.sh  # quicker, less precise
 #   scripts/benchmark-runtime.sh pallet_vesting overhead storage   # only these
 #   NO_BUILD=1 scripts/benchmark-runtime.sh ...      # with the node built before
+#   MIN_DURATION=30 scripts/benchmark-runtime.sh datanets  # sample each call for 30 s, not 10
 #
 # Run it on an otherwise idle machine: anything else running inflates the figures.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -37,8 +38,9 @@ mkdir -p "$weights"
 benchmark_pallet() { # <pallet> <output file> [template]
 	# Referenda are measured at the governance pace of a live network (`local_testnet`): the
 	# development chain's fast tracks have no preparing period to benchmark.
-	local preset=development
+	local preset=development raw
 	[ "$1" = pallet_referenda ] && preset=local_testnet
+	raw="$(mktemp)"
 	"$node" benchmark pallet \
 		--runtime "$wasm" \
 		--genesis-builder runtime \
@@ -48,8 +50,32 @@ benchmark_pallet() { # <pallet> <output file> [template]
 		--wasm-execution compiled \
 		--steps "${STEPS:-50}" \
 		--repeat "${REPEAT:-20}" \
+		--min-duration "${MIN_DURATION:-10}" \
 		${3:+--template "$3"} \
+		--json-file "$raw" \
 		--output "$2"
+	report_noise "$raw"
+	rm -f "$raw"
+}
+
+report_noise() { # <raw results>
+	# The weights are medians of the samples. On a machine that is not idle (or a virtual machine
+	# whose host is busy), a share of the samples runs much slower than the rest and pulls the
+	# medians up: shown here per call, so that a noisy run can be told from a real change.
+	python3 - "$1" <<-'PY'
+		import json, sys
+		print(f"{'call':<40} {'samples':>7} {'min us':>8} {'median us':>9} {'> 1.2 x min':>11}")
+		for bench in json.load(open(sys.argv[1])):
+		    groups = {}
+		    for r in bench["db_results"]:
+		        groups.setdefault(tuple(c[1] for c in r["components"]), []).append(r["extrinsic_time"] / 1e3)
+		    times = sorted(groups.values(), key=len)[-1]  # the component values sampled most
+		    times.sort()
+		    slow = sum(t > 1.2 * times[0] for t in times) / len(times)
+		    median = times[len(times) // 2]
+		    name = bench["benchmark"]
+		    print(f"{name:<40} {len(times):>7} {times[0]:>8.1f} {median:>9.1f} {slow:>10.0%}")
+	PY
 }
 
 for what in "${selected[@]}"; do

@@ -85,28 +85,35 @@ fn submitting(step: &'static str) -> impl FnOnce(ChainError) -> ContributeError 
 
 type Services = pallet_datanets::ServicesOf<Runtime>;
 
+/// A datanet's record, as the chain has it now.
+async fn read_info(
+	chain: &Chain,
+	datanet: DatanetId,
+) -> Result<pallet_datanets::DatanetOf<Runtime>, ContributeError> {
+	let key = pallet_datanets::DatanetInfo::<Runtime>::hashed_key_for(datanet);
+	chain.storage(&key).await?.ok_or(ContributeError::UnknownDatanet(datanet))
+}
+
 /// A datanet's record and its services, as the chain has them now.
 async fn read_datanet(
 	chain: &Chain,
 	datanet: DatanetId,
 ) -> Result<(pallet_datanets::DatanetOf<Runtime>, Option<Services>), ContributeError> {
-	let key = pallet_datanets::DatanetInfo::<Runtime>::hashed_key_for(datanet);
-	let info = chain.storage(&key).await?.ok_or(ContributeError::UnknownDatanet(datanet))?;
+	let info = read_info(chain, datanet).await?;
 	let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
 	Ok((info, chain.storage(&key).await?))
 }
 
-/// What a contribution costs under `info` and `services`: the deposit and, if the datanet asks
-/// for validation, the validation fee.
-fn cost(info: &pallet_datanets::DatanetOf<Runtime>, services: Option<&Services>) -> Open {
-	let fee = services.and_then(|s| s.validation.as_ref()).map_or(0, |v| v.fee);
+/// What a contribution costs under `info`: the deposit and, if the datanet asks for validation,
+/// the validation fee.
+fn cost(info: &pallet_datanets::DatanetOf<Runtime>) -> Open {
+	let fee = info.validation.as_ref().map_or(0, |v| v.fee);
 	Open(info.rules.contribution_deposit.saturating_add(fee))
 }
 
 /// What a contribution to `datanet` costs now.
 pub async fn current_cost(chain: &Chain, datanet: DatanetId) -> Result<Open, ContributeError> {
-	let (info, services) = read_datanet(chain, datanet).await?;
-	Ok(cost(&info, services.as_ref()))
+	Ok(cost(&read_info(chain, datanet).await?))
 }
 
 /// The datanet's first storage endpoint.
@@ -140,7 +147,7 @@ pub async fn contribute(
 				Some(e) => e,
 				None => first_endpoint(services.as_ref(), datanet)?,
 			};
-			(endpoint, max_cost.unwrap_or_else(|| cost(&info, services.as_ref())))
+			(endpoint, max_cost.unwrap_or_else(|| cost(&info)))
 		},
 	};
 

@@ -157,9 +157,9 @@ pub mod pallet {
 		BlockNumberFor<T>,
 		ContributionStatusOf<T>,
 	>;
-	/// A datanet's storage endpoints and validation rules.
+	/// A datanet's storage endpoints.
 	pub type ServicesOf<T> =
-		Services<BalanceOf<T>, <T as Config>::MaxEndpointLength, <T as Config>::MaxEndpoints>;
+		Services<<T as Config>::MaxEndpointLength, <T as Config>::MaxEndpoints>;
 	/// A contribution's validation state.
 	pub type ValidationStateOf<T> = ValidationState<BlockNumberFor<T>>;
 	/// A stored version.
@@ -405,7 +405,7 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Each datanet's storage endpoints and validation rules, if its owner set them.
+	/// Each datanet's storage endpoints, if its owner set them.
 	#[pallet::storage]
 	pub type DatanetServices<T: Config> = StorageMap<_, Twox64Concat, DatanetId, ServicesOf<T>>;
 

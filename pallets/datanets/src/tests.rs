@@ -928,7 +928,13 @@ mod validation {
 			create();
 			let before = held(HoldReason::DatanetDeposit, OWNER);
 			set(false);
+			// The validation rules are kept in the datanet's record, the endpoints beside it.
+			assert_eq!(
+				DatanetInfo::<Test>::get(0).unwrap().validation,
+				Some(ValidationRules { fee: FEE, auto_reject: false })
+			);
 			let services = DatanetServices::<Test>::get(0).unwrap();
+			assert_eq!(services.endpoints.to_vec(), vec![URL.to_vec()]);
 			let grown = PER_BYTE * services.encoded_size() as Balance;
 			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + grown);
 			System::assert_last_event(
@@ -936,10 +942,11 @@ mod validation {
 			);
 			// Clearing them returns the extra deposit, but for the empty record.
 			assert_ok!(Datanets::set_services(RuntimeOrigin::signed(OWNER), 0, vec![], None));
-			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + 2 * PER_BYTE);
+			assert_eq!(DatanetInfo::<Test>::get(0).unwrap().validation, None);
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + PER_BYTE);
 			// Metadata updates keep counting the services.
 			assert_ok!(Datanets::update_metadata(RuntimeOrigin::signed(OWNER), 0, metadata()));
-			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + 2 * PER_BYTE);
+			assert_eq!(held(HoldReason::DatanetDeposit, OWNER), before + PER_BYTE);
 		});
 	}
 

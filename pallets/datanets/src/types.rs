@@ -235,6 +235,9 @@ pub struct Datanet<AccountId, Balance, BlockNumber, Metadata, Rules> {
 	pub accepted: u32,
 	/// The number of versions published: the next version's id.
 	pub versions: u32,
+	/// Automatic validation of each new contribution, if the datanet asks for it. Kept in the
+	/// datanet's record, which every contribution reads anyway.
+	pub validation: Option<ValidationRules<Balance>>,
 }
 
 /// Where a contribution stands.
@@ -439,7 +442,7 @@ pub struct ValidationRules<Balance> {
 	pub auto_reject: bool,
 }
 
-/// Where a datanet's contributions are served, and how they are checked, as stored.
+/// Where a datanet's contributions are served, as stored.
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -452,17 +455,11 @@ pub struct ValidationRules<Balance> {
 	MaxEncodedLen,
 )]
 #[scale_info(skip_type_params(EndpointLen, MaxEndpoints))]
-#[codec(mel_bound(Balance: MaxEncodedLen))]
-pub struct Services<
-	Balance: Clone + PartialEq + core::fmt::Debug,
-	EndpointLen: Get<u32>,
-	MaxEndpoints: Get<u32>,
-> {
+#[codec(mel_bound())]
+pub struct Services<EndpointLen: Get<u32>, MaxEndpoints: Get<u32>> {
 	/// Base URLs of provider blob stores that serve the contributions by hash at
 	/// `{endpoint}/v1/blobs/0x{hash}`, in order of preference.
 	pub endpoints: BoundedVec<BoundedVec<u8, EndpointLen>, MaxEndpoints>,
-	/// Automatic validation of each new contribution, if the datanet asks for it.
-	pub validation: Option<ValidationRules<Balance>>,
 }
 
 /// What automatic validation found.

@@ -24,8 +24,12 @@
 //   20
 //   --repeat
 //   10
+//   --min-duration
+//   10
 //   --template
 //   /work/main/scripts/pallet-weight-template.hbs
+//   --json-file
+//   /tmp/tmp.bTeLwPJZMm
 //   --output
 //   /work/main/pallets/datanets/src/weights.rs
 
@@ -74,20 +78,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetInfo` (r:0 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `186`
 		//  Estimated: `8523`
-		// Minimum execution time: 93_906_000 picoseconds.
-		Weight::from_parts(109_584_000, 8523)
+		// Minimum execution time: 94_777_000 picoseconds.
+		Weight::from_parts(143_288_000, 8523)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(533), added: 3008, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -96,69 +100,67 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	fn update_metadata() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2418`
+		//  Measured:  `2419`
 		//  Estimated: `6012`
-		// Minimum execution time: 94_186_000 picoseconds.
-		Weight::from_parts(107_831_000, 6012)
+		// Minimum execution time: 95_698_000 picoseconds.
+		Weight::from_parts(163_545_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(533), added: 3008, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2222`
+		//  Measured:  `2223`
 		//  Estimated: `8523`
-		// Minimum execution time: 43_041_000 picoseconds.
-		Weight::from_parts(59_041_000, 8523)
+		// Minimum execution time: 43_481_000 picoseconds.
+		Weight::from_parts(63_909_000, 8523)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	fn offer_ownership() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2218`
-		//  Estimated: `5620`
-		// Minimum execution time: 30_557_000 picoseconds.
-		Weight::from_parts(39_534_000, 5620)
+		//  Measured:  `2219`
+		//  Estimated: `5638`
+		// Minimum execution time: 30_507_000 picoseconds.
+		Weight::from_parts(42_820_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	fn accept_ownership() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2549`
+		//  Measured:  `2550`
 		//  Estimated: `6398`
-		// Minimum execution time: 135_723_000 picoseconds.
-		Weight::from_parts(172_282_000, 6398)
+		// Minimum execution time: 136_465_000 picoseconds.
+		Weight::from_parts(146_283_000, 6398)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	fn close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2218`
-		//  Estimated: `5620`
-		// Minimum execution time: 30_136_000 picoseconds.
-		Weight::from_parts(35_396_000, 5620)
+		//  Measured:  `2219`
+		//  Estimated: `5638`
+		// Minimum execution time: 29_825_000 picoseconds.
+		Weight::from_parts(33_433_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
-	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::ContentIndex` (r:1 w:1)
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Commitments` (r:1 w:1)
@@ -177,17 +179,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	fn contribute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3011`
-		//  Estimated: `5620`
-		// Minimum execution time: 182_030_000 picoseconds.
-		Weight::from_parts(198_721_000, 5620)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		//  Measured:  `2489`
+		//  Estimated: `5638`
+		// Minimum execution time: 174_395_000 picoseconds.
+		Weight::from_parts(185_997_000, 5638)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
-	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::ContentIndex` (r:1 w:1)
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Commitments` (r:1 w:1)
@@ -214,15 +214,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn contribute_validated() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3031`
+		//  Measured:  `2509`
 		//  Estimated: `19860`
-		// Minimum execution time: 203_219_000 picoseconds.
-		Weight::from_parts(223_928_000, 19860)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		// Minimum execution time: 193_892_000 picoseconds.
+		Weight::from_parts(211_264_000, 19860)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Frontiers` (r:1 w:1)
@@ -237,15 +237,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::AcceptedByPosition` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn review_accept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3153`
-		//  Estimated: `5620`
-		// Minimum execution time: 76_092_000 picoseconds.
-		Weight::from_parts(91_862_000, 5620)
+		//  Measured:  `3154`
+		//  Estimated: `5638`
+		// Minimum execution time: 75_812_000 picoseconds.
+		Weight::from_parts(83_696_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -264,15 +264,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn review_reject() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3546`
+		//  Measured:  `3547`
 		//  Estimated: `6196`
-		// Minimum execution time: 169_256_000 picoseconds.
-		Weight::from_parts(278_619_000, 6196)
+		// Minimum execution time: 169_156_000 picoseconds.
+		Weight::from_parts(207_317_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Frontiers` (r:1 w:0)
 	/// Proof: `Datanets::Frontiers` (`max_values`: None, `max_size`: Some(1041), added: 3516, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::AcceptedBytes` (r:1 w:0)
@@ -281,10 +281,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Versions` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	fn publish_version() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3525`
-		//  Estimated: `5620`
-		// Minimum execution time: 71_023_000 picoseconds.
-		Weight::from_parts(82_724_000, 5620)
+		//  Measured:  `3526`
+		//  Estimated: `5638`
+		// Minimum execution time: 70_621_000 picoseconds.
+		Weight::from_parts(80_339_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -300,13 +300,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `726`
 		//  Estimated: `4609`
-		// Minimum execution time: 85_860_000 picoseconds.
-		Weight::from_parts(94_106_000, 4609)
+		// Minimum execution time: 86_411_000 picoseconds.
+		Weight::from_parts(94_256_000, 4609)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:0)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -321,15 +321,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::DatanetReputation` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3138`
+		//  Measured:  `3139`
 		//  Estimated: `6196`
-		// Minimum execution time: 119_273_000 picoseconds.
-		Weight::from_parts(172_482_000, 6196)
+		// Minimum execution time: 119_033_000 picoseconds.
+		Weight::from_parts(129_703_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -346,15 +346,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn withdraw_unreviewed() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2888`
-		//  Estimated: `5620`
-		// Minimum execution time: 108_523_000 picoseconds.
-		Weight::from_parts(121_516_000, 5620)
+		//  Measured:  `2889`
+		//  Estimated: `5638`
+		// Minimum execution time: 109_555_000 picoseconds.
+		Weight::from_parts(119_403_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -362,22 +362,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetServices` (r:0 w:1)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(533), added: 3008, mode: `MaxEncodedLen`)
 	fn set_services() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2418`
+		//  Measured:  `2419`
 		//  Estimated: `6012`
-		// Minimum execution time: 104_104_000 picoseconds.
-		Weight::from_parts(117_520_000, 6012)
+		// Minimum execution time: 104_134_000 picoseconds.
+		Weight::from_parts(120_535_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Datanets::Validations` (r:1 w:1)
 	/// Proof: `Datanets::Validations` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
-	/// Storage: `Datanets::DatanetServices` (r:1 w:0)
-	/// Proof: `Datanets::DatanetServices` (`max_values`: None, `max_size`: Some(551), added: 3026, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:1)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:1 w:1)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(1144), added: 3619, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -394,11 +392,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Datanets::ContentIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn validation_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3697`
+		//  Measured:  `3175`
 		//  Estimated: `6196`
-		// Minimum execution time: 176_629_000 picoseconds.
-		Weight::from_parts(275_615_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 169_005_000 picoseconds.
+		Weight::from_parts(180_226_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Datanets::Commitments` (r:1 w:1)
@@ -411,8 +409,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `145`
 		//  Estimated: `3694`
-		// Minimum execution time: 77_385_000 picoseconds.
-		Weight::from_parts(90_829_000, 3694)
+		// Minimum execution time: 76_963_000 picoseconds.
+		Weight::from_parts(96_861_000, 3694)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -426,21 +424,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `343`
 		//  Estimated: `3694`
-		// Minimum execution time: 67_315_000 picoseconds.
-		Weight::from_parts(102_662_000, 3694)
+		// Minimum execution time: 67_767_000 picoseconds.
+		Weight::from_parts(72_595_000, 3694)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Datanets::DatanetInfo` (r:1 w:0)
-	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2155), added: 4630, mode: `MaxEncodedLen`)
+	/// Proof: `Datanets::DatanetInfo` (`max_values`: None, `max_size`: Some(2173), added: 4648, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::AccessFees` (r:0 w:1)
 	/// Proof: `Datanets::AccessFees` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn set_access_fee() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2218`
-		//  Estimated: `5620`
-		// Minimum execution time: 28_102_000 picoseconds.
-		Weight::from_parts(46_206_000, 5620)
+		//  Measured:  `2219`
+		//  Estimated: `5638`
+		// Minimum execution time: 27_852_000 picoseconds.
+		Weight::from_parts(33_021_000, 5638)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -460,8 +458,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1199`
 		//  Estimated: `6196`
-		// Minimum execution time: 115_956_000 picoseconds.
-		Weight::from_parts(175_026_000, 6196)
+		// Minimum execution time: 116_197_000 picoseconds.
+		Weight::from_parts(127_388_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -477,8 +475,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `748`
 		//  Estimated: `6196`
-		// Minimum execution time: 98_393_000 picoseconds.
-		Weight::from_parts(107_871_000, 6196)
+		// Minimum execution time: 97_862_000 picoseconds.
+		Weight::from_parts(153_767_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -487,107 +485,107 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights on ParityDb's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn create() -> Weight {
-		Weight::from_parts(109_584_000, 8523)
+		Weight::from_parts(143_288_000, 8523)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_metadata() -> Weight {
-		Weight::from_parts(107_831_000, 6012)
+		Weight::from_parts(163_545_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_rules() -> Weight {
-		Weight::from_parts(59_041_000, 8523)
+		Weight::from_parts(63_909_000, 8523)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn offer_ownership() -> Weight {
-		Weight::from_parts(39_534_000, 5620)
+		Weight::from_parts(42_820_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_ownership() -> Weight {
-		Weight::from_parts(172_282_000, 6398)
+		Weight::from_parts(146_283_000, 6398)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close() -> Weight {
-		Weight::from_parts(35_396_000, 5620)
+		Weight::from_parts(33_433_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn contribute() -> Weight {
-		Weight::from_parts(198_721_000, 5620)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(185_997_000, 5638)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn contribute_validated() -> Weight {
-		Weight::from_parts(223_928_000, 19860)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(211_264_000, 19860)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn review_accept() -> Weight {
-		Weight::from_parts(91_862_000, 5620)
+		Weight::from_parts(83_696_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn review_reject() -> Weight {
-		Weight::from_parts(278_619_000, 6196)
+		Weight::from_parts(207_317_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn publish_version() -> Weight {
-		Weight::from_parts(82_724_000, 5620)
+		Weight::from_parts(80_339_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_stake() -> Weight {
-		Weight::from_parts(94_106_000, 4609)
+		Weight::from_parts(94_256_000, 4609)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(172_482_000, 6196)
+		Weight::from_parts(129_703_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_unreviewed() -> Weight {
-		Weight::from_parts(121_516_000, 5620)
+		Weight::from_parts(119_403_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_services() -> Weight {
-		Weight::from_parts(117_520_000, 6012)
+		Weight::from_parts(120_535_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn validation_result() -> Weight {
-		Weight::from_parts(275_615_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(180_226_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(90_829_000, 3694)
+		Weight::from_parts(96_861_000, 3694)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_commitment() -> Weight {
-		Weight::from_parts(102_662_000, 3694)
+		Weight::from_parts(72_595_000, 3694)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_access_fee() -> Weight {
-		Weight::from_parts(46_206_000, 5620)
+		Weight::from_parts(33_021_000, 5638)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn claim_access_reward() -> Weight {
-		Weight::from_parts(175_026_000, 6196)
+		Weight::from_parts(127_388_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn reserve_access() -> Weight {
-		Weight::from_parts(107_871_000, 6196)
+		Weight::from_parts(153_767_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

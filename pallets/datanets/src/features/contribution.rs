@@ -58,7 +58,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResultWithPostInfo {
 		let mut info = DatanetInfo::<T>::get(datanet).ok_or(Error::<T>::UnknownDatanet)?;
 		ensure!(info.status == DatanetStatus::Open, Error::<T>::DatanetClosed);
-		let validation = DatanetServices::<T>::get(datanet).and_then(|s| s.validation);
+		let validation = info.validation;
 		let fee = validation.as_ref().map_or_else(Zero::zero, |v| v.fee);
 		let cost = info.rules.contribution_deposit.saturating_add(fee);
 		ensure!(cost <= max_cost, Error::<T>::CostAboveLimit);

@@ -37,6 +37,7 @@ impl<T: Config> Pallet<T> {
 				pending: 0,
 				accepted: 0,
 				versions: 0,
+				validation: None,
 			},
 		);
 		NextDatanetId::<T>::put(next);

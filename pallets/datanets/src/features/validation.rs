@@ -18,7 +18,8 @@ impl<T: Config> Pallet<T> {
 		validation: Option<ValidationRules<BalanceOf<T>>>,
 	) -> DispatchResult {
 		let mut info = Self::owned(datanet, &who)?;
-		let services = Self::bound_services(endpoints, validation)?;
+		let services = Self::bound_services(endpoints, validation.as_ref())?;
+		info.validation = validation;
 		Self::adjust_deposit(&mut info, Some(&services))?;
 		let deposit = info.deposit;
 		DatanetServices::<T>::insert(datanet, services);
@@ -27,10 +28,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks a call's storage endpoints and validation rules and converts them for storage.
+	/// Checks a call's storage endpoints and validation rules and converts the endpoints for
+	/// storage.
 	pub fn bound_services(
 		endpoints: Vec<Vec<u8>>,
-		validation: Option<ValidationRules<BalanceOf<T>>>,
+		validation: Option<&ValidationRules<BalanceOf<T>>>,
 	) -> Result<ServicesOf<T>, Error<T>> {
 		ensure!(endpoints.len() <= T::MaxEndpoints::get() as usize, Error::<T>::TooManyEndpoints);
 		let endpoints = endpoints
@@ -45,13 +47,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ValidationWithoutEndpoint
 		);
 		ensure!(
-			validation.as_ref().is_none_or(|v| v.fee >= T::Jobs::min_fee()),
+			validation.is_none_or(|v| v.fee >= T::Jobs::min_fee()),
 			Error::<T>::ValidationFeeTooLow
 		);
-		Ok(Services {
-			endpoints: endpoints.try_into().map_err(|_| Error::<T>::TooManyEndpoints)?,
-			validation,
-		})
+		Ok(Services { endpoints: endpoints.try_into().map_err(|_| Error::<T>::TooManyEndpoints)? })
 	}
 
 	/// Creates the validation job of a new contribution if its datanet asks for one (`validation`,
@@ -107,10 +106,8 @@ impl<T: Config> Pallet<T> {
 		if !outcome.condemns() {
 			return Ok(());
 		}
-		let auto_reject = DatanetServices::<T>::get(datanet)
-			.and_then(|s| s.validation)
-			.is_some_and(|v| v.auto_reject);
 		let Some(mut info) = DatanetInfo::<T>::get(datanet) else { return Ok(()) };
+		let auto_reject = info.validation.is_some_and(|v| v.auto_reject);
 		let Some(item) = Contributions::<T>::get(datanet, contribution) else { return Ok(()) };
 		if auto_reject && matches!(item.status, ContributionStatus::Pending { .. }) {
 			Self::reject(datanet, &mut info, contribution, item, RejectReason::FailedValidation)?;
