@@ -280,7 +280,9 @@ impl BaseModels {
 		&self.files
 	}
 
-	/// The base model of a job, checked against the hash the chain registers for it.
+	/// The base model of a job, checked against the hash the chain registers for it. A weights
+	/// file is hashed again before it is loaded: one replaced or changed since the daemon started
+	/// is refused, not trained on under the hash it had.
 	pub fn open(&self, spec: &TrainingSpec) -> Result<Base, TrainingError> {
 		let registered = spec.weights.content_hash;
 		match spec.architecture {
@@ -293,6 +295,10 @@ impl BaseModels {
 			Architecture::Llama => {
 				let path =
 					self.files.get(&registered).ok_or(TrainingError::NoWeights(registered))?;
+				let found = file_hash(path)?;
+				if found != registered {
+					return Err(TrainingError::BaseWeights { found, registered });
+				}
 				Ok(Base::Llama(Box::new(Llama::load_gguf(path, &Device::Cpu)?)))
 			},
 		}
@@ -755,6 +761,26 @@ mod tests {
 		spec.hyperparameters.batch_size = 2;
 		spec.hyperparameters.sequence_length = 16;
 		spec
+	}
+
+	#[test]
+	fn a_weights_file_changed_after_the_daemon_started_is_refused_not_trained_on() {
+		let (models, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+		let path = models.path().join("base.gguf");
+		std::fs::write(&path, b"the weights the chain registers").unwrap();
+		let bases = BaseModels::load(Some(models.path()), scratch.path()).unwrap();
+		let mut spec = llama_spec();
+		spec.weights.content_hash = content_hash(b"the weights the chain registers");
+		assert!(bases.files().contains_key(&spec.weights.content_hash));
+		// Replaced while the daemon runs: the job names the old hash, the file has another.
+		std::fs::write(&path, b"other weights").unwrap();
+		let error = bases.open(&spec).err();
+		let expected = content_hash(b"other weights");
+		assert!(
+			matches!(error, Some(TrainingError::BaseWeights { found, registered })
+				if found == expected && registered == spec.weights.content_hash),
+			"{error:?}"
+		);
 	}
 
 	#[test]
