@@ -62,6 +62,61 @@ impl LlamaConfig {
 		let block = 2 * d * d + 2 * d * kv + 3 * d * f + 2 * d;
 		self.vocabulary * d + self.layers * block + d
 	}
+
+	/// The shape of the llama GGUF file at `path`, read from its metadata without loading its
+	/// weights: what a provider needs to know of a model before it loads it.
+	pub fn from_gguf(path: &Path) -> Result<Self> {
+		let mut file = std::fs::File::open(path)?;
+		let content = gguf_file::Content::read(&mut file)
+			.map_err(|e| MlError::Format(format!("{}: {e}", path.display())))?;
+		Self::from_metadata(&content)
+	}
+
+	fn from_metadata(content: &gguf_file::Content) -> Result<Self> {
+		let architecture = metadata(content, "general.architecture")?.to_string()?;
+		if architecture != "llama" {
+			return Err(MlError::Format(format!("a `{architecture}` model, not llama")));
+		}
+		let count = |key: &str| -> Result<usize> {
+			Ok(metadata(content, &format!("llama.{key}"))?.to_u32()? as usize)
+		};
+		let float = |key: &str| -> Result<f64> {
+			Ok(f64::from(metadata(content, &format!("llama.{key}"))?.to_f32()?))
+		};
+		let tokens = metadata(content, "tokenizer.ggml.tokens")?.to_vec()?.len();
+		let config = LlamaConfig {
+			vocabulary: tokens,
+			hidden: count("embedding_length")?,
+			intermediate: count("feed_forward_length")?,
+			layers: count("block_count")?,
+			heads: count("attention.head_count")?,
+			kv_heads: count("attention.head_count_kv")?,
+			context: count("context_length")?,
+			rope_theta: float("rope.freq_base").unwrap_or(10_000.0),
+			norm_eps: float("attention.layer_norm_rms_epsilon")?,
+		};
+		if config.heads == 0
+			|| config.kv_heads == 0
+			|| !config.hidden.is_multiple_of(config.heads)
+			|| !config.heads.is_multiple_of(config.kv_heads)
+			|| !config.head_dim().is_multiple_of(2)
+		{
+			return Err(MlError::Format(format!("an impossible llama shape: {config:?}")));
+		}
+		Ok(config)
+	}
+
+	/// The memory training adapters on this model takes, in bytes, with batches of `batch`
+	/// sequences of `seq_len` tokens (see [`LanguageModel::training_memory`]).
+	pub fn training_memory(&self, batch: usize, seq_len: usize) -> u64 {
+		crate::transformer_training_memory(
+			(self.layers, self.hidden, self.intermediate, self.heads, self.vocabulary),
+			// The base weights are frozen; adapters are small.
+			self.parameters() as u64,
+			batch,
+			seq_len,
+		)
+	}
 }
 
 /// Which way the query and key weights are laid out, and so which rotation they need.
@@ -128,36 +183,7 @@ impl Llama {
 		let mut file = std::fs::File::open(path)?;
 		let content = gguf_file::Content::read(&mut file)
 			.map_err(|e| MlError::Format(format!("{}: {e}", path.display())))?;
-		let architecture = metadata(&content, "general.architecture")?.to_string()?;
-		if architecture != "llama" {
-			return Err(MlError::Format(format!("a `{architecture}` model, not llama")));
-		}
-		let count = |key: &str| -> Result<usize> {
-			Ok(metadata(&content, &format!("llama.{key}"))?.to_u32()? as usize)
-		};
-		let float = |key: &str| -> Result<f64> {
-			Ok(f64::from(metadata(&content, &format!("llama.{key}"))?.to_f32()?))
-		};
-		let tokens = metadata(&content, "tokenizer.ggml.tokens")?.to_vec()?.len();
-		let config = LlamaConfig {
-			vocabulary: tokens,
-			hidden: count("embedding_length")?,
-			intermediate: count("feed_forward_length")?,
-			layers: count("block_count")?,
-			heads: count("attention.head_count")?,
-			kv_heads: count("attention.head_count_kv")?,
-			context: count("context_length")?,
-			rope_theta: float("rope.freq_base").unwrap_or(10_000.0),
-			norm_eps: float("attention.layer_norm_rms_epsilon")?,
-		};
-		if config.heads == 0
-			|| config.kv_heads == 0
-			|| !config.hidden.is_multiple_of(config.heads)
-			|| !config.heads.is_multiple_of(config.kv_heads)
-			|| !config.head_dim().is_multiple_of(2)
-		{
-			return Err(MlError::Format(format!("an impossible llama shape: {config:?}")));
-		}
+		let config = LlamaConfig::from_metadata(&content)?;
 
 		let mut weights = BTreeMap::new();
 		let names: Vec<String> = content.tensor_infos.keys().cloned().collect();
@@ -390,14 +416,7 @@ impl LanguageModel for Llama {
 	}
 
 	fn training_memory(&self, batch: usize, seq_len: usize) -> u64 {
-		let c = &self.config;
-		crate::transformer_training_memory(
-			(c.layers, c.hidden, c.intermediate, c.heads, c.vocabulary),
-			// The base weights are frozen; adapters are small.
-			c.parameters() as u64,
-			batch,
-			seq_len,
-		)
+		self.config.training_memory(batch, seq_len)
 	}
 
 	fn forward(&self, tokens: &Tensor, lora: Option<&Lora>) -> Result<Tensor> {
@@ -453,6 +472,16 @@ mod tests {
 		assert!(smollm2().training_memory(2, 32) < 2 * gib);
 		let (estimate, measured) = (smollm2().training_memory(4, 256), 10_686u64 << 20);
 		assert!(estimate > measured && estimate < 2 * measured, "{}", estimate >> 20);
+	}
+
+	#[test]
+	fn the_shape_and_memory_estimate_are_known_before_the_weights_are_loaded() {
+		let config = LlamaConfig::from_gguf(&gguf_path()).unwrap();
+		assert_eq!(&config, &smollm2().config);
+		assert_eq!(config.training_memory(4, 256), smollm2().training_memory(4, 256));
+		let not_gguf = tempfile::NamedTempFile::new().unwrap();
+		std::fs::write(not_gguf.path(), b"not a model").unwrap();
+		assert!(matches!(LlamaConfig::from_gguf(not_gguf.path()), Err(MlError::Format(_))));
 	}
 
 	#[test]

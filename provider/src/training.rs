@@ -15,7 +15,7 @@ use crate::{
 use candle_core::Device;
 use openledger_ml::{
 	data::{documents, is_held_out, TextFormat},
-	llama::Llama,
+	llama::{Llama, LlamaConfig},
 	lora::{Lora, LoraConfig},
 	tiny::TinyByteGpt,
 	train::{evaluate, stream, train_observed, TrainConfig},
@@ -280,6 +280,27 @@ impl BaseModels {
 		&self.files
 	}
 
+	/// The memory training a job's base model takes, in bytes, from the model's shape alone:
+	/// reserved before the model is loaded, so that a job waiting for memory holds none.
+	pub fn training_memory(&self, spec: &TrainingSpec) -> Result<u64, TrainingError> {
+		let (batch, seq_len) = (
+			spec.hyperparameters.batch_size as usize,
+			spec.hyperparameters.sequence_length as usize,
+		);
+		Ok(match spec.architecture {
+			// Built in a moment, and small.
+			Architecture::TinyByteGpt => {
+				TinyByteGpt::base(&Device::Cpu)?.training_memory(batch, seq_len)
+			},
+			Architecture::Llama => {
+				let registered = spec.weights.content_hash;
+				let path =
+					self.files.get(&registered).ok_or(TrainingError::NoWeights(registered))?;
+				LlamaConfig::from_gguf(path)?.training_memory(batch, seq_len)
+			},
+		})
+	}
+
 	/// The base model of a job, checked against the hash the chain registers for it. A weights
 	/// file is hashed again before it is loaded: one replaced or changed since the daemon started
 	/// is refused, not trained on under the hash it had.
@@ -397,9 +418,10 @@ pub struct Limits {
 }
 
 /// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
-/// trained model on the held-out split. Gives up before the first step when training would need
-/// more memory than the provider has (and waits while other jobs hold it), and before the first
-/// step or at any step when the pace says the job would end after its deadline. Blocking: run it off the async runtime.
+/// trained model on the held-out split. Gives up before loading the base model when training
+/// would need more memory than the provider has (and waits while other jobs hold it, the model
+/// not yet loaded), and before the first step or at any step when the pace says the job would end
+/// after its deadline. Blocking: run it off the async runtime.
 pub fn train(
 	spec: &TrainingSpec,
 	data: &Data,
@@ -411,6 +433,9 @@ pub fn train(
 	let seconds_left = limits.seconds_left;
 	let started = Instant::now();
 	let h = &spec.hyperparameters;
+	let needed_mib = bases.training_memory(spec)? >> 20;
+	let until = started + std::time::Duration::from_secs_f64(seconds_left.max(0.0));
+	let _memory = limits.memory.reserve(needed_mib, until)?;
 	let base = bases.open(spec)?;
 	let model = base.model();
 	let (mut train_docs, mut eval_docs) = (Vec::new(), Vec::new());
@@ -435,9 +460,6 @@ pub fn train(
 	if eval_len < 2 {
 		return Err(TrainingError::EmptySplit("held-out"));
 	}
-	let needed_mib = model.training_memory(h.batch_size as usize, seq_len) >> 20;
-	let until = started + std::time::Duration::from_secs_f64(seconds_left.max(0.0));
-	let _memory = limits.memory.reserve(needed_mib, until)?;
 	let lora = match &h.method {
 		Method::Lora { rank, alpha, targets } => Some(Lora::new(
 			model,
@@ -781,6 +803,32 @@ mod tests {
 				if found == expected && registered == spec.weights.content_hash),
 			"{error:?}"
 		);
+	}
+
+	#[test]
+	fn a_job_waiting_for_memory_has_not_loaded_its_base_model() {
+		// SmolLM2's metadata without its weights: enough to know the memory training takes, not
+		// enough to load. A job that loaded its model before reserving would fail on the missing
+		// weights; one that waits for memory first gives up for memory held by other jobs.
+		let (models, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+		let gguf = openledger_ml::llama::model_cache().join(openledger_ml::llama::SMOLLM2_FILE);
+		let bytes =
+			std::fs::read(&gguf).expect("SmolLM2 in the model cache: scripts/fetch-models.sh");
+		let header = bytes.get(..8 << 20).unwrap();
+		std::fs::write(models.path().join("header-only.gguf"), header).unwrap();
+		let bases = BaseModels::load(Some(models.path()), scratch.path()).unwrap();
+		let mut spec = llama_spec();
+		spec.weights.content_hash = content_hash(header);
+		let needed = bases.training_memory(&spec).unwrap() >> 20;
+		assert!(needed > 500, "SmolLM2's frozen weights alone take 538 MB: {needed} MiB");
+
+		let budget = Arc::new(MemoryBudget::new(needed));
+		let _other_job = budget.reserve(needed, Instant::now()).unwrap();
+		let limits =
+			Limits { seconds_left: 0.2, memory: budget.clone(), max_artifact_bytes: 1 << 20 };
+		let dir = tempfile::tempdir().unwrap();
+		let error = train(&spec, &data(), &bases, dir.path(), limits, &cell()).err();
+		assert!(matches!(error, Some(TrainingError::MemoryBusy { .. })), "{error:?}");
 	}
 
 	#[test]
