@@ -6,8 +6,14 @@
 // be 0) and the time to drain.
 //
 //   node bench/load.js [--accounts 300] [--transfers 6000] [--contributions 900] [--reviews 300] [--votes 300]
+//                      [--keep-chain DIR]
+//
+// `--keep-chain DIR` runs the node on DIR and keeps it, with the numbers of the first and last
+// block that included load in DIR/loaded-blocks, for `benchmark block` (scripts/bench-load.sh).
 //
 // `runLoad` is also what the end-to-end suite runs, small, to check that nothing is lost.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
@@ -132,6 +138,7 @@ export async function runLoad(api, { accounts: count = 300, transfers = 6000, co
     const included = new Set();
     let failed = 0;
     let blocks = 0;
+    const loaded = [];
     const started = Date.now();
     log('block  txs  normal ref_time (ms, % of max)  proof size (KiB)  sealed in (ms)');
     for (let idle = 0; idle < 2 && blocks < 1000;) {
@@ -153,6 +160,7 @@ export async function runLoad(api, { accounts: count = 300, transfers = 6000, co
           phase.isApplyExtrinsic && phase.asApplyExtrinsic.toNumber() === index && api.events.system.ExtrinsicFailed.is(event));
         if (failedHere) failed += 1;
       });
+      if (txs > 0) loaded.push(block.block.header.number.toNumber());
       const refTime = weight.normal.refTime.toBigInt();
       log(`${String(block.block.header.number.toNumber()).padStart(5)} ${String(txs).padStart(5)}  ${(Number(refTime) / 1e9).toFixed(1).padStart(8)} (${(Number((refTime * 1000n) / maxNormal.refTime.toBigInt()) / 10).toFixed(1)}%)  ${(weight.normal.proofSize.toNumber() / 1024).toFixed(1).padStart(10)}  ${String(sealMs).padStart(13)}`);
       const left = (await api.rpc.author.pendingExtrinsics()).length;
@@ -166,6 +174,8 @@ export async function runLoad(api, { accounts: count = 300, transfers = 6000, co
       failed,
       lost: accepted.size - included.size,
       blocks: blocks - 2,
+      firstBlock: loaded[0],
+      lastBlock: loaded[loaded.length - 1],
       drainMs,
       refusals: Object.fromEntries(refusals),
     };
@@ -185,9 +195,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       contributions: { type: 'string', default: '900' },
       reviews: { type: 'string', default: '300' },
       votes: { type: 'string', default: '300' },
+      'keep-chain': { type: 'string' },
     },
   });
-  const node = await startNode({ args: LOAD_NODE_ARGS });
+  const keepIn = values['keep-chain'];
+  const node = await startNode({ args: LOAD_NODE_ARGS, keepIn });
   try {
     const totals = await runLoad(node.api, {
       accounts: Number(values.accounts),
@@ -197,6 +209,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       votes: Number(values.votes),
       log: (line) => console.log(line),
     });
+    if (keepIn) await writeFile(join(keepIn, 'loaded-blocks'), `${totals.firstBlock} ${totals.lastBlock}\n`);
     process.exitCode = totals.lost === 0 ? 0 : 1;
   } finally {
     await node.stop();

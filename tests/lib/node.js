@@ -58,11 +58,12 @@ export async function peerIdOf(nodeKeyHex) {
 }
 
 /**
- * Starts a node on a fresh temporary base path with free RPC and p2p ports, waits for its RPC and
- * connects @polkadot/api to it. `stop()` disconnects, stops the process and removes the base path.
+ * Starts a node on a fresh temporary base path (or on `keepIn`, which is kept) with free RPC and p2p
+ * ports, waits for its RPC and connects @polkadot/api to it. `stop()` disconnects, stops the
+ * process and removes the temporary base path.
  */
-export async function startNode({ args = [], timeoutMs = 120_000 } = {}) {
-  const basePath = await mkdtemp(join(tmpdir(), 'openledger-node-'));
+export async function startNode({ args = [], timeoutMs = 120_000, keepIn } = {}) {
+  const basePath = keepIn ?? await mkdtemp(join(tmpdir(), 'openledger-node-'));
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const logs = [];
@@ -98,7 +99,7 @@ export async function startNode({ args = [], timeoutMs = 120_000 } = {}) {
         await exited;
       }
     }
-    await rm(basePath, { recursive: true, force: true });
+    if (!keepIn) await rm(basePath, { recursive: true, force: true });
   };
 
   try {
