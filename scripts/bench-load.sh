@@ -17,6 +17,7 @@ trap 'rm -rf "$chain"' EXIT
 cd "$ROOT/tests"
 npm ci --no-audit --no-fund >/dev/null
 OPENLEDGER_NODE="$node_binary" node bench/load.js --keep-chain "$chain" "$@"
+[ -s "$chain/loaded-blocks" ] || { echo "no block included any of the load"; exit 1; }
 read -r from to <"$chain/loaded-blocks"
 echo "==> the loaded blocks imported again (benchmark block, 10 times each): time taken against weight charged"
 "$node_binary" benchmark block --from "$from" --to "$to" --chain dev --base-path "$chain" \

@@ -807,18 +807,20 @@ mod tests {
 
 	#[test]
 	fn a_job_waiting_for_memory_has_not_loaded_its_base_model() {
+		use std::io::Read;
 		// SmolLM2's metadata without its weights: enough to know the memory training takes, not
 		// enough to load. A job that loaded its model before reserving would fail on the missing
 		// weights; one that waits for memory first gives up for memory held by other jobs.
 		let (models, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 		let gguf = openledger_ml::llama::model_cache().join(openledger_ml::llama::SMOLLM2_FILE);
-		let bytes =
-			std::fs::read(&gguf).expect("SmolLM2 in the model cache: scripts/fetch-models.sh");
-		let header = bytes.get(..8 << 20).unwrap();
-		std::fs::write(models.path().join("header-only.gguf"), header).unwrap();
+		let file = std::fs::File::open(&gguf)
+			.expect("SmolLM2 in the model cache: scripts/fetch-models.sh");
+		let mut header = Vec::new();
+		file.take(8 << 20).read_to_end(&mut header).unwrap();
+		std::fs::write(models.path().join("header-only.gguf"), &header).unwrap();
 		let bases = BaseModels::load(Some(models.path()), scratch.path()).unwrap();
 		let mut spec = llama_spec();
-		spec.weights.content_hash = content_hash(header);
+		spec.weights.content_hash = content_hash(&header);
 		let needed = bases.training_memory(&spec).unwrap() >> 20;
 		assert!(needed > 500, "SmolLM2's frozen weights alone take 538 MB: {needed} MiB");
 

@@ -209,7 +209,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       votes: Number(values.votes),
       log: (line) => console.log(line),
     });
-    if (keepIn) await writeFile(join(keepIn, 'loaded-blocks'), `${totals.firstBlock} ${totals.lastBlock}\n`);
+    if (keepIn && totals.firstBlock !== undefined) {
+      await writeFile(join(keepIn, 'loaded-blocks'), `${totals.firstBlock} ${totals.lastBlock}\n`);
+    }
     process.exitCode = totals.lost === 0 ? 0 : 1;
   } finally {
     await node.stop();
