@@ -29,7 +29,9 @@ pub enum JobKind {
 	/// Check a datanet contribution's bytes against its record and score them. Only the datanets
 	/// pallet creates these jobs, since their results change contributions' fate.
 	ContributionValidation,
-	/// Train a model on datanet versions.
+	/// Train a model on datanet versions. Only the model registry creates these jobs: it
+	/// reserves the datanets' access fees and checks the hyperparameters first, and providers
+	/// run a training job only if the registry holds its request.
 	Training,
 	/// Run a model on an input.
 	Inference,
@@ -39,7 +41,7 @@ impl JobKind {
 	/// Whether any account may create jobs of this kind directly, rather than only a pallet
 	/// through [`JobMarket::create`].
 	pub fn is_public(self) -> bool {
-		!matches!(self, JobKind::ContributionValidation)
+		matches!(self, JobKind::Inference)
 	}
 }
 

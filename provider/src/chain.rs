@@ -26,6 +26,9 @@ const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many recent blocks' extrinsics and events are kept, so that the outcomes of many
 /// transactions in one block are read from the node once.
 const CACHED_BLOCKS: usize = 8;
+/// The most keys one `state_queryStorageAt` request names: under 1 MiB of hex, far below a
+/// node's request limit (15 MiB by default), however many contributions a version holds.
+pub const STORAGE_PAGE: usize = 4_096;
 
 /// A transaction the node's pool took, and the subscription to its status.
 pub struct Sent {
@@ -150,26 +153,32 @@ impl Chain {
 		self.storage_raw(key).await?.map(|bytes| decode_storage(&bytes)).transpose()
 	}
 
-	/// The storage values under `keys` at the best block, decoded, in the order of `keys`, in
-	/// one request.
+	/// The storage values under `keys` at one block (the best when the first page is read),
+	/// decoded, in the order of `keys`: [`STORAGE_PAGE`] keys to a request, so that no number of
+	/// keys exceeds the node's request limit.
 	pub async fn storage_many<T: Decode>(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<T>>> {
-		if keys.is_empty() {
-			return Ok(Vec::new());
-		}
-		let hex: Vec<String> = keys.iter().map(|k| to_hex(k)).collect();
-		let sets: Vec<serde_json::Value> =
-			self.rpc.request("state_queryStorageAt", rpc_params![hex]).await?;
-		let mut values = std::collections::BTreeMap::new();
-		for set in &sets {
-			for change in set["changes"].as_array().into_iter().flatten() {
-				if let (Some(key), Some(value)) = (change[0].as_str(), change[1].as_str()) {
-					values.insert(from_hex(key)?, from_hex(value)?);
+		let mut out = Vec::with_capacity(keys.len());
+		let mut at: Option<String> = None;
+		for page in keys.chunks(STORAGE_PAGE) {
+			let hex: Vec<String> = page.iter().map(|k| to_hex(k)).collect();
+			let sets: Vec<serde_json::Value> =
+				self.rpc.request("state_queryStorageAt", rpc_params![hex, at.clone()]).await?;
+			let mut values = std::collections::BTreeMap::new();
+			for set in &sets {
+				if at.is_none() {
+					at = set["block"].as_str().map(str::to_string);
+				}
+				for change in set["changes"].as_array().into_iter().flatten() {
+					if let (Some(key), Some(value)) = (change[0].as_str(), change[1].as_str()) {
+						values.insert(from_hex(key)?, from_hex(value)?);
+					}
 				}
 			}
+			for key in page {
+				out.push(values.get(key).map(|bytes| decode_storage(bytes)).transpose()?);
+			}
 		}
-		keys.iter()
-			.map(|key| values.get(key).map(|bytes| decode_storage(bytes)).transpose())
-			.collect()
+		Ok(out)
 	}
 
 	/// Every storage key under `prefix` at the best block.

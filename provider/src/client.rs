@@ -31,7 +31,12 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub const ANSWER_LIMIT: usize = 64 << 10;
 
 /// Whether `ip` is an address of the public internet: not loopback, private, link-local,
-/// shared (carrier-grade NAT), documentation, multicast, broadcast, reserved or unspecified.
+/// shared (carrier-grade NAT), documentation, multicast, broadcast, reserved, unspecified or an
+/// IETF protocol assignment (192.0.0.0/24); in IPv6 neither unique-local, link-local nor
+/// site-local (fec0::/10), nor one that carries an IPv4 address whose route the gateway decides
+/// (IPv4-mapped ones are judged by that address; IPv4-compatible ones, NAT64's 64:ff9b::/96 and
+/// 64:ff9b:1::/48 and 6to4's 2002::/16 are refused whole, since they reach private IPv4 through
+/// a translator).
 pub fn is_public(ip: IpAddr) -> bool {
 	match ip {
 		IpAddr::V4(a) => {
@@ -46,19 +51,28 @@ pub fn is_public(ip: IpAddr) -> bool {
 				|| first == 0
 				|| first >= 240
 				|| (first == 100 && (second & 0xc0) == 64)
-				|| (first == 198 && (second & 0xfe) == 18))
+				|| (first == 198 && (second & 0xfe) == 18)
+				|| (first == 192 && second == 0 && a.octets()[2] == 0))
 		},
 		IpAddr::V6(a) => {
 			if let Some(v4) = a.to_ipv4_mapped() {
 				return is_public(IpAddr::V4(v4));
 			}
-			let first = a.segments()[0];
+			let s = a.segments();
+			// IPv4-compatible (::a.b.c.d): deprecated, and routed as the host decides.
+			if s[..6] == [0; 6] {
+				return false;
+			}
+			let first = s[0];
 			!(a.is_loopback()
 				|| a.is_unspecified()
 				|| a.is_multicast()
 				|| (first & 0xfe00) == 0xfc00
 				|| (first & 0xffc0) == 0xfe80
-				|| first == 0x2001 && a.segments()[1] == 0x0db8)
+				|| (first & 0xffc0) == 0xfec0
+				|| first == 0x2002
+				|| (first == 0x0064 && s[1] == 0xff9b)
+				|| first == 0x2001 && s[1] == 0x0db8)
 		},
 	}
 }
@@ -264,7 +278,8 @@ mod tests {
 
 	#[test]
 	fn public_addresses_are_told_from_the_rest() {
-		for public in ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+		for public in ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "192.1.0.1"]
+		{
 			assert!(is_public(public.parse().unwrap()), "{public}");
 		}
 		for private in [
@@ -286,6 +301,19 @@ mod tests {
 			"::ffff:127.0.0.1",
 			"::ffff:10.0.0.1",
 			"2001:db8::1",
+			// NAT64 and 6to4 reach private IPv4 through a translator; site-local and the IETF's
+			// protocol assignments are not the public internet either.
+			"64:ff9b::a00:1",
+			"64:ff9b::7f00:1",
+			"64:ff9b:1::a00:1",
+			"2002:a00:1::1",
+			"2002:7f00:1::1",
+			"fec0::1",
+			"192.0.0.1",
+			"192.0.0.170",
+			"::10.0.0.1",
+			"::127.0.0.1",
+			"::8.8.8.8",
 		] {
 			assert!(!is_public(private.parse().unwrap()), "{private}");
 		}

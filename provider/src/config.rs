@@ -102,6 +102,16 @@ impl From<KindConfig> for JobKind {
 	}
 }
 
+/// The machine's memory in MiB (`MemTotal` of `/proc/meminfo`): what a configuration that
+/// declares none registers, and what its training jobs share. 4 GiB where it cannot be read.
+pub fn machine_memory_mib() -> u32 {
+	let kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+		let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+		line.split_whitespace().nth(1)?.parse::<u64>().ok()
+	});
+	kib.map_or(4_096, |kib| u32::try_from(kib / 1024).unwrap_or(u32::MAX))
+}
+
 fn default_max_blob_bytes() -> u64 {
 	64 << 20
 }
@@ -133,6 +143,8 @@ pub enum ConfigError {
 	NoOffers,
 	#[error("`offers` names {0:?}, which this daemon does not run (it runs {RUNNABLE:?})")]
 	NotRunnable(KindConfig),
+	#[error("`max_store_bytes` ({store}) must exceed `concurrency` times `max_blob_bytes` ({own}): that much is kept for the artifacts of the jobs that run at once")]
+	StoreTooSmall { store: u64, own: u64 },
 }
 
 impl Config {
@@ -147,6 +159,9 @@ impl Config {
 		config.key_file = base.join(&config.key_file);
 		config.data_dir = base.join(&config.data_dir);
 		config.base_models_dir = config.base_models_dir.map(|dir| base.join(dir));
+		if config.hardware.memory_mib == 0 {
+			config.hardware.memory_mib = machine_memory_mib();
+		}
 		config.check()?;
 		Ok(config)
 	}
@@ -161,10 +176,22 @@ impl Config {
 		if self.offers.is_empty() {
 			return Err(ConfigError::NoOffers);
 		}
+		if self.own_store_bytes() >= self.max_store_bytes {
+			return Err(ConfigError::StoreTooSmall {
+				store: self.max_store_bytes,
+				own: self.own_store_bytes(),
+			});
+		}
 		match self.offers.iter().find(|o| !RUNNABLE.contains(&o.kind)) {
 			Some(offer) => Err(ConfigError::NotRunnable(offer.kind)),
 			None => Ok(()),
 		}
+	}
+
+	/// The part of the blob store kept for the provider's own results: an artifact of the
+	/// largest size for each job that may run at once.
+	pub fn own_store_bytes(&self) -> u64 {
+		self.max_blob_bytes.saturating_mul(u64::from(self.concurrency))
 	}
 
 	/// The declaration registered on chain.
@@ -222,6 +249,22 @@ price = "0.5"
 	}
 
 	#[test]
+	fn a_configuration_without_memory_declares_and_shares_the_machines_not_unlimited() {
+		// Zero would let training jobs reserve memory without bound; the machine's is the limit.
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("provider.toml");
+		std::fs::write(&path, MINIMAL).unwrap();
+		let config = Config::load(&path).unwrap();
+		let machine = machine_memory_mib();
+		assert!(machine > 0);
+		assert_eq!(config.hardware.memory_mib, machine);
+		assert_eq!(config.provider_input().hardware.memory_mib, machine);
+		std::fs::write(&path, MINIMAL.replace("cpu_cores = 2", "cpu_cores = 2\nmemory_mib = 0"))
+			.unwrap();
+		assert_eq!(Config::load(&path).unwrap().hardware.memory_mib, machine);
+	}
+
+	#[test]
 	fn the_documented_example_loads() {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("provider.toml");
@@ -245,6 +288,11 @@ price = "0.5"
 			(MINIMAL.replace("http://127.0.0.1:9100/", "127.0.0.1"), "public_url"),
 			(format!("{MINIMAL}\nsurprise = 1"), "unknown field"),
 			(MINIMAL.replace("contribution-validation", "inference"), "does not run"),
+			// Two jobs' artifacts of 64 MiB would leave uploads no room at all.
+			(
+				MINIMAL.replace("concurrency = 2", "concurrency = 2\nmax_store_bytes = 134217728"),
+				"must exceed `concurrency` times `max_blob_bytes` (134217728)",
+			),
 		] {
 			std::fs::write(&path, bad).unwrap();
 			let error = Config::load(&path).unwrap_err();

@@ -20,11 +20,11 @@ use crate::{
 	validate,
 };
 use codec::{Decode, Encode};
-use hyper_util::rt::TokioIo;
+use frame_support::storage::StoragePrefixedMap;
 use openledger_runtime::{AccountId, Runtime, RuntimeCall};
-use pallet_compute::{JobId, JobKind, JobStatus, ProviderStatus};
+use pallet_compute::{JobId, JobKind, JobStatus, ProviderStatus, Requester};
 use pallet_datanets::{ValidationOutcome, ValidationReport, ValidationRequest};
-use sp_core::{crypto::Pair as _, sr25519};
+use sp_core::{crypto::Pair as _, sr25519, H256};
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	net::SocketAddr,
@@ -36,13 +36,6 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 
 /// How long running jobs may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
-/// The most HTTP connections served at once.
-pub const MAX_CONNECTIONS: usize = 256;
-/// How long a client has to send a request's headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one connection may last, uploads included.
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// On what grounds the chain lets a blob into the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +120,8 @@ pub struct Shared {
 	/// Fetches contributions from datanets' storage endpoints.
 	http: HttpClient,
 	pub config: Config,
+	/// What each HTTP connection may take (see [`crate::http`]).
+	pub limits: crate::http::Limits,
 	jobs: Mutex<BTreeMap<JobId, JobRecord>>,
 	/// The base models training jobs start from.
 	bases: Arc<training::BaseModels>,
@@ -193,6 +188,22 @@ impl Shared {
 		})
 	}
 
+	/// Whether `datanet` names this provider (its `public_url`) among its storage endpoints: the
+	/// store takes uploads for such datanets only, so that no one fills it with the data of
+	/// datanets it never agreed to keep.
+	pub async fn stores_for(&self, datanet: u32) -> Result<bool, ChainError> {
+		let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
+		let ours = self.config.public_url.trim_end_matches('/').as_bytes();
+		let services: Option<pallet_datanets::ServicesOf<Runtime>> =
+			self.chain.storage(&key).await?;
+		Ok(services.is_some_and(|s| {
+			s.endpoints.iter().any(|e| {
+				let e: &[u8] = e;
+				e.strip_suffix(b"/").unwrap_or(e) == ours
+			})
+		}))
+	}
+
 	/// Whether the chain lets `contributor` put `hash` into this store for `datanet`: it holds a
 	/// commitment to that contribution (see `pallet_datanets::Pallet::commit`), or the datanet
 	/// already records the hash (a copy for another endpoint). Anything else is refused, so
@@ -247,17 +258,119 @@ impl Shared {
 			match state {
 				Ok(Upload::Recorded) => self.store.settle(&claim.hash),
 				Ok(Upload::Committed) => {},
-				Ok(Upload::Dropped) => match self.store.remove(&claim.hash) {
-					Ok(size) => {
-						tracing::info!(hash = ?claim.hash, size, "removed a blob whose commitment was withdrawn")
-					},
-					Err(error) => tracing::warn!(hash = ?claim.hash, %error, "removing a blob"),
+				Ok(Upload::Dropped) => {
+					match self.store.remove_claimed(&claim.hash, claim.datanet, &claim.contributor)
+					{
+						Ok(Some(size)) => {
+							tracing::info!(hash = ?claim.hash, size, "removed a blob whose commitment was withdrawn")
+						},
+						Ok(None) => {},
+						Err(error) => tracing::warn!(hash = ?claim.hash, %error, "removing a blob"),
+					}
 				},
 				Err(e) => {
 					tracing::warn!(error = %crate::error_chain(&e), "reading the chain for a claim")
 				},
 			}
 		}
+	}
+
+	/// Removes the blobs nothing asks this provider to keep, once they are older than the claim
+	/// grace: those of datanets that no longer name it among their storage endpoints (or that
+	/// no longer record them), and the artifacts of its training jobs that are neither a model
+	/// on chain nor the result of a job still open. Blobs taken on a commitment alone are
+	/// [`Shared::sweep`]'s. Nothing is removed when the chain cannot be read whole.
+	pub async fn evict(&self) {
+		let keep = match self.needed().await {
+			Ok(Some(keep)) => keep,
+			Ok(None) => {
+				tracing::warn!(
+					public_url = %self.config.public_url,
+					"no datanet names this provider's public_url among its storage endpoints: \
+					 nothing is removed (was public_url changed?)"
+				);
+				return;
+			},
+			Err(e) => {
+				tracing::warn!(error = %crate::error_chain(&e), "reading what the store must keep");
+				return;
+			},
+		};
+		let before = SystemTime::now()
+			.checked_sub(Duration::from_secs(self.config.claim_grace_secs))
+			.unwrap_or(UNIX_EPOCH);
+		for (hash, size, _) in self.store.blobs() {
+			if keep.contains(&hash) {
+				continue;
+			}
+			match self.store.remove_unclaimed(&hash, before) {
+				Ok(Some(_)) => {
+					tracing::info!(?hash, size, "removed a blob nothing asks this provider to keep")
+				},
+				Ok(None) => {},
+				Err(error) => tracing::warn!(?hash, %error, "removing a blob"),
+			}
+		}
+	}
+
+	/// The blobs the chain asks this provider to keep: every contribution recorded by a datanet
+	/// that names it among its storage endpoints, the artifact of every model it trained, and
+	/// the artifacts of its jobs still open. `None` if no datanet names it: then its
+	/// `public_url` more likely changed than every datanet left, and nothing is removed.
+	async fn needed(&self) -> Result<Option<BTreeSet<H256>>, ChainError> {
+		let mut keep = BTreeSet::new();
+		// Jobs first: a job that closes after this read made its model before the read below.
+		let open: BTreeSet<JobId> = self.assigned_jobs().await?.into_iter().collect();
+		for (artifact, job) in self.store.owned() {
+			if open.contains(&job) {
+				keep.insert(artifact);
+			} else {
+				self.store.forget_owned(&artifact);
+			}
+		}
+		let services = pallet_datanets::DatanetServices::<Runtime>::final_prefix();
+		let keys = self.chain.keys(&services).await?;
+		let values: Vec<Option<pallet_datanets::ServicesOf<Runtime>>> =
+			self.chain.storage_many(&keys).await?;
+		let ours = self.config.public_url.trim_end_matches('/').as_bytes();
+		let mut named = false;
+		for (key, services) in keys.iter().zip(values) {
+			let names_us = services.is_some_and(|s| {
+				s.endpoints.iter().any(|e| {
+					let e: &[u8] = e;
+					e.strip_suffix(b"/").unwrap_or(e) == ours
+				})
+			});
+			// The key ends with twox64(datanet) ++ datanet.
+			let Some(datanet) = key.get(key.len().saturating_sub(4)..) else { continue };
+			let Ok(datanet) = u32::decode(&mut &datanet[..]) else { continue };
+			if !names_us {
+				continue;
+			}
+			named = true;
+			// Each key ends with blake2_128(hash) ++ hash.
+			let full =
+				pallet_datanets::ContentIndex::<Runtime>::hashed_key_for(datanet, H256::zero());
+			let prefix = &full[..full.len() - 48];
+			for content in self.chain.keys(prefix).await? {
+				if let Some(hash) = content.get(content.len().saturating_sub(32)..) {
+					keep.insert(H256::from_slice(hash));
+				}
+			}
+		}
+		if !named {
+			return Ok(None);
+		}
+		let models = pallet_models::ModelInfo::<Runtime>::final_prefix();
+		let keys = self.chain.keys(&models).await?;
+		let values: Vec<Option<pallet_models::ModelOf<Runtime>>> =
+			self.chain.storage_many(&keys).await?;
+		for model in values.into_iter().flatten() {
+			if model.provenance.provider == self.account {
+				keep.insert(model.artifact.content_hash);
+			}
+		}
+		Ok(Some(keep))
 	}
 
 	/// The ids of the open jobs assigned to this provider on chain.
@@ -364,7 +477,7 @@ impl Shared {
 				.await;
 				report.encode()
 			},
-			JobKind::Training => match self.train(job, &info.payload, deadline).await {
+			JobKind::Training => match self.train(job, &info, deadline).await {
 				Ok(result) => result,
 				Err(error) => {
 					let reason = crate::error_chain(&error);
@@ -406,16 +519,45 @@ impl Shared {
 		Ok(())
 	}
 
-	/// Runs a training job: gathers and checks its data, trains off the async runtime, stores the
-	/// artifact in the blob store and returns the encoded result.
+	/// Runs a training job the model registry asked for: checks the payload against the
+	/// registry's request and bounds and the job's memory against the provider's before anything
+	/// is fetched, gathers and checks its data, trains off the async runtime, stores the artifact
+	/// in the blob store and returns the encoded result. The job's work directory is removed
+	/// however it ends.
 	async fn train(
 		&self,
 		job: JobId,
-		payload: &[u8],
+		info: &pallet_compute::JobOf<Runtime>,
 		deadline: u32,
 	) -> Result<Vec<u8>, DaemonError> {
-		let spec = pallet_models::TrainingSpec::decode(&mut &payload[..])
+		let spec = pallet_models::TrainingSpec::decode(&mut &info.payload[..])
 			.map_err(|e| DaemonError::Training(TrainingError::Payload(e)))?;
+		let key = pallet_models::TrainingRequests::<Runtime>::hashed_key_for(job);
+		let request: Option<pallet_models::TrainingRequestOf<Runtime>> =
+			self.chain.storage(&key).await?;
+		let request = match (info.requester, request) {
+			(Requester::Runtime, Some(request)) => request,
+			_ => return Err(TrainingError::NotRequested.into()),
+		};
+		training::check_spec(&spec, &request)?;
+		self.memory.fits(self.bases.job_memory(&spec)?.div_ceil(1 << 20))?;
+		let work_dir = self.config.data_dir.join("training").join(job.to_string());
+		let trained = self.train_in(job, spec, &work_dir, deadline).await;
+		if let Err(error) = std::fs::remove_dir_all(&work_dir) {
+			if error.kind() != std::io::ErrorKind::NotFound {
+				tracing::warn!(job, %error, "removing the job's work directory");
+			}
+		}
+		trained
+	}
+
+	async fn train_in(
+		&self,
+		job: JobId,
+		spec: pallet_models::TrainingSpec,
+		work_dir: &std::path::Path,
+		deadline: u32,
+	) -> Result<Vec<u8>, DaemonError> {
 		let cell: ProgressCell = Arc::new(std::sync::Mutex::new(Progress {
 			phase: "fetching".into(),
 			..Default::default()
@@ -427,17 +569,16 @@ impl Shared {
 			}
 		}
 		tracing::info!(job, base_model = spec.base_model, sources = spec.sources.len(), "training");
-		let data = training::gather(&self.chain, &self.http, &self.store, &spec).await?;
+		let data =
+			training::gather(&self.chain, &self.http, &self.store, &spec, &work_dir.join("data"))
+				.await?;
 		// The result must be included by the deadline block: keep two blocks for that.
 		let blocks_left =
 			deadline.saturating_sub(self.chain.best_number().await?).saturating_sub(2);
 		let seconds_left =
 			f64::from(blocks_left) * openledger_runtime::time::MILLISECS_PER_BLOCK as f64 / 1e3;
-		let work_dir = self.config.data_dir.join("training").join(job.to_string());
-		std::fs::create_dir_all(&work_dir)
-			.map_err(|e| DaemonError::Training(TrainingError::Io(e)))?;
 		let trained = {
-			let (work_dir, bases) = (work_dir.clone(), self.bases.clone());
+			let (work_dir, bases) = (work_dir.to_path_buf(), self.bases.clone());
 			let limits = training::Limits {
 				seconds_left,
 				memory: self.memory.clone(),
@@ -449,7 +590,10 @@ impl Shared {
 			.await
 			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
 		};
-		let _ = std::fs::remove_dir_all(&work_dir);
+		// Kept while the job is open, across restarts; then only as a model's (see `evict`).
+		self.store
+			.record_owned(&trained.result.artifact.content_hash, job)
+			.map_err(|e| DaemonError::Training(TrainingError::Store(e)))?;
 		self.store
 			.put(trained.result.artifact.content_hash, &trained.artifact)
 			.map_err(|e| DaemonError::Training(TrainingError::Store(e)))?;
@@ -567,7 +711,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 	let signer = load_key(&config.key_file)?;
 	let account: AccountId = signer.public().into();
 	let store = BlobStore::open(&config.data_dir, config.max_blob_bytes, config.max_store_bytes)
-		.map_err(|source| DaemonError::Store { path: config.data_dir.clone(), source })?;
+		.map_err(|source| DaemonError::Store { path: config.data_dir.clone(), source })?
+		.keep_for_own(config.own_store_bytes());
 	let chain = Arc::new(Chain::connect(&config.chain_rpc).await?);
 	let batcher = Batcher::start(chain.clone(), signer.clone());
 	let (queue, mut jobs_in) = mpsc::channel(queue_capacity(config.concurrency));
@@ -594,6 +739,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		store,
 		http: HttpClient::new(config.allow_private_storage),
 		config,
+		limits: crate::http::Limits::default(),
 		jobs: Mutex::new(BTreeMap::new()),
 		progress: std::sync::Mutex::new(BTreeMap::new()),
 		counters: Mutex::new(BTreeMap::new()),
@@ -603,30 +749,10 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 
 	let server = {
 		let shared = shared.clone();
-		tokio::spawn(async move {
-			let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-			loop {
-				let Ok((stream, _)) = listener.accept().await else { continue };
-				// Beyond the cap a connection is closed at once, so that idle or slow clients
-				// cannot take every task and file handle.
-				let Ok(permit) = connections.clone().try_acquire_owned() else {
-					drop(stream);
-					continue;
-				};
-				let shared = shared.clone();
-				tokio::spawn(async move {
-					let service = hyper::service::service_fn(move |request| {
-						crate::server::handle(shared.clone(), request)
-					});
-					let connection = hyper::server::conn::http1::Builder::new()
-						.timer(hyper_util::rt::TokioTimer::new())
-						.header_read_timeout(HEADER_TIMEOUT)
-						.serve_connection(TokioIo::new(stream), service);
-					let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
-					drop(permit);
-				});
-			}
-		})
+		let limits = shared.limits.clone();
+		tokio::spawn(crate::http::serve(listener, limits, move |request| {
+			crate::server::handle(shared.clone(), request)
+		}))
 	};
 
 	shared.register().await?;
@@ -667,9 +793,14 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		let shared = shared.clone();
 		let every = Duration::from_secs(shared.config.claim_grace_secs.max(1));
 		tokio::spawn(async move {
-			loop {
+			// Eviction reads every content hash of the datanets this provider stores for: a
+			// fifth as often as the claims are swept.
+			for round in 1u64.. {
 				tokio::time::sleep(every).await;
 				shared.sweep().await;
+				if round % 5 == 0 {
+					shared.evict().await;
+				}
 			}
 		})
 	};

@@ -18,7 +18,9 @@
 //! - [`validate`]: the contribution-validation job: hash, size and format checks and the score.
 //! - [`training`]: the training job: the data of datanet versions checked against their roots,
 //!   training with `openledger-ml`, the artifact and the result the chain checks.
-//! - [`server`]: the HTTP API (blob upload and download, status).
+//! - [`http`]: the HTTP connections: how many in all and per client, header, body and write
+//!   timeouts.
+//! - [`server`]: the HTTP API's routes (blob upload and download, status).
 //! - [`daemon`]: registration, the job loop (new blocks and a poll find the jobs; accept,
 //!   execute, submit), restart and shutdown.
 //!
@@ -26,10 +28,15 @@
 //!
 //! | method and path | what it does |
 //! |---|---|
-//! | `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` | store the body if its blake2-256 hash is `hash` and `account` committed to it in datanet `id` (or the datanet records it); 201, or 400 / 403 / 413 / 507 |
+//! | `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` | store the body if datanet `id` names this provider among its storage endpoints, its blake2-256 hash is `hash` and `account` committed to it there (or the datanet records it); 201 (200 if held already), or 400 / 403 / 408 (too slow) / 409 (another upload of it under way) / 413 / 507 |
 //! | `GET /v1/blobs/0x{hash}` | the bytes; 404 if absent |
 //! | `GET /v1/status` | the provider's account and its jobs with their timings |
 //! | `GET /v1/jobs/{id}` | one job's record and, for training, its progress: phase, step of steps, loss, tokens/s, ETA; 404 if unknown |
+//!
+//! Every connection is under [`http::Limits`]: 256 at once, 16 from one client (429 beyond),
+//! headers within 5 s (also the longest a kept-alive connection idles), a body that pauses 10 s or
+//! averages under 16 KiB/s after its first 10 s is answered 408, and an answer the client reads
+//! slower than that, or leaves unread for 30 s, ends the connection.
 
 pub mod amount;
 pub mod batch;
@@ -38,6 +45,7 @@ pub mod client;
 pub mod config;
 pub mod contribute;
 pub mod daemon;
+pub mod http;
 pub mod models;
 pub mod server;
 pub mod store;

@@ -36,6 +36,8 @@ pub enum ModelError {
 	Fetch { url: String, source: HttpError },
 	#[error("{url} does not have the artifact")]
 	Missing { url: String },
+	#[error("the model records an artifact of {length} bytes, more than the {limit} this command downloads")]
+	ArtifactTooLarge { length: u64, limit: u64 },
 	#[error("the artifact from {url} hashes to {found:?}, the model records {recorded:?}")]
 	HashMismatch { url: String, found: H256, recorded: H256 },
 	#[error("writing {path}")]
@@ -352,6 +354,11 @@ pub async fn model_view(chain: &Chain, id: ModelId) -> Result<ModelView> {
 	})
 }
 
+/// The largest artifact [`fetch_artifact`] downloads: the length a model records is the one its
+/// provider posted, so it is capped here too (a rank-64 adapter on every module of SmolLM2 is
+/// under 100 MB).
+pub const MAX_ARTIFACT_BYTES: u64 = 1 << 30;
+
 /// Downloads a model's artifact from the provider that trained it, checks its hash, and writes
 /// it into `dir`: `adapter_model.safetensors` with PEFT's `adapter_config.json` for an adapter,
 /// `model.safetensors` for fully trained weights. Returns the files written.
@@ -373,7 +380,12 @@ pub async fn fetch_artifact(
 		.await?
 		.ok_or(ModelError::NoProvider(provider))?;
 	let url = format!("{endpoint}/v1/blobs/{:?}", model.artifact.content_hash);
-	let limit = model.artifact.length.saturating_add(1) as usize;
+	let length = model.artifact.length;
+	if length > MAX_ARTIFACT_BYTES {
+		return Err(ModelError::ArtifactTooLarge { length, limit: MAX_ARTIFACT_BYTES });
+	}
+	// Read up to the recorded length: a provider that sends more is refused, not read on.
+	let limit = usize::try_from(length).unwrap_or(usize::MAX);
 	let bytes = http
 		.get(&url, limit)
 		.await

@@ -1,11 +1,16 @@
 //! The provider's HTTP API on hyper: blob upload and download, status.
 //!
-//! `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` stores a blob if the chain lets
-//! that contributor put it there (see [`Shared::may_upload`]); the body streams to disk while it
-//! is hashed. `GET /v1/blobs/0x{hash}` streams a stored blob back.
+//! `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` stores a blob if the datanet names
+//! this provider among its storage endpoints ([`Shared::stores_for`]) and the chain lets that
+//! contributor put it there ([`Shared::may_upload`]); the body streams to disk while it is hashed,
+//! at the pace [`crate::http`] asks. `GET /v1/blobs/0x{hash}` streams a stored blob back.
 
-use crate::{daemon::Shared, store::StoreError};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use crate::{
+	daemon::Shared,
+	http::{full, Body, BodyError, Pace},
+	store::StoreError,
+};
+use http_body_util::{BodyExt, StreamBody};
 use hyper::{
 	body::{Bytes, Frame},
 	Method, Request, Response, StatusCode,
@@ -13,12 +18,6 @@ use hyper::{
 use openledger_runtime::AccountId;
 use sp_core::{crypto::Ss58Codec, H256};
 use std::sync::Arc;
-
-type Body = BoxBody<Bytes, std::io::Error>;
-
-fn full(bytes: impl Into<Bytes>) -> Body {
-	Full::new(bytes.into()).map_err(|never| match never {}).boxed()
-}
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
 	Response::builder()
@@ -56,12 +55,12 @@ fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 pub async fn handle(
 	shared: Arc<Shared>,
 	request: Request<hyper::body::Incoming>,
-) -> Result<Response<Body>, std::convert::Infallible> {
+) -> Response<Body> {
 	let method = request.method().clone();
 	let path = request.uri().path().to_string();
 	let response = route(&shared, request).await;
 	tracing::info!(%method, %path, status = response.status().as_u16(), "http");
-	Ok(response)
+	response
 }
 
 async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -> Response<Body> {
@@ -121,8 +120,22 @@ async fn put_blob(
 			);
 		}
 	}
-	if shared.store.contains(&hash) {
-		return json(StatusCode::OK, serde_json::json!({ "hash": format!("{hash:?}") }));
+	match shared.stores_for(datanet).await {
+		Ok(true) => {},
+		Ok(false) => {
+			return error(
+				StatusCode::FORBIDDEN,
+				format!(
+					"datanet {datanet} does not name this provider ({}) among its storage \
+					 endpoints: upload to the endpoints it names (datanets.setServices)",
+					shared.config.public_url.trim_end_matches('/')
+				),
+			)
+		},
+		Err(e) => {
+			tracing::warn!(error = %crate::error_chain(&e), "reading the chain for an upload");
+			return error(StatusCode::SERVICE_UNAVAILABLE, "the chain could not be read");
+		},
 	}
 	let committed_only = match shared.may_upload(datanet, &contributor, hash).await {
 		Ok(Some(upload)) => upload == crate::daemon::Upload::Committed,
@@ -140,31 +153,50 @@ async fn put_blob(
 			return error(StatusCode::SERVICE_UNAVAILABLE, "the chain could not be read");
 		},
 	};
-	let mut upload = match shared.store.upload() {
+	// Held already: taken again on this commitment, so that it stays as long as that does.
+	let held = if committed_only {
+		shared.store.claim_held(&hash, datanet, contributor.as_ref())
+	} else {
+		Ok(shared.store.contains(&hash))
+	};
+	match held {
+		Ok(true) => {
+			return json(StatusCode::OK, serde_json::json!({ "hash": format!("{hash:?}") }))
+		},
+		Ok(false) => {},
+		Err(e) => return store_error(e),
+	}
+	let mut upload = match shared.store.upload(hash) {
 		Ok(upload) => upload,
-		Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+		Err(e) => return store_error(e),
 	};
 	let mut body = request.into_body();
-	while let Some(frame) = body.frame().await {
-		let frame = match frame {
-			Ok(frame) => frame,
-			Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
-		};
-		let Ok(data) = frame.into_data() else { continue };
-		if let Err(e) = upload.write(&data) {
-			return store_error(e);
+	let mut pace = Pace::new(&shared.limits);
+	loop {
+		match pace.next(&mut body).await {
+			Ok(Some(data)) => {
+				if let Err(e) = upload.write(&data) {
+					return store_error(e);
+				}
+			},
+			Ok(None) => break,
+			// The connection closes with the answer: the rest of the body is not read.
+			Err(e @ BodyError::TooSlow { .. }) => {
+				let mut answer = error(StatusCode::REQUEST_TIMEOUT, e);
+				answer.headers_mut().insert(
+					hyper::header::CONNECTION,
+					hyper::header::HeaderValue::from_static("close"),
+				);
+				return answer;
+			},
+			Err(e) => return error(StatusCode::BAD_REQUEST, e),
 		}
 	}
 	let size = upload.size();
-	let stored = upload.finish(hash).and_then(|()| {
-		// Kept only while the commitment stands or once the datanet records it: see
-		// `daemon::Shared::sweep`.
-		if committed_only {
-			shared.store.record_claim(&hash, datanet, contributor.as_ref())
-		} else {
-			Ok(())
-		}
-	});
+	// Kept only while the commitment stands or once the datanet records it: see
+	// `daemon::Shared::sweep`.
+	let claim = committed_only.then_some((datanet, contributor.as_ref()));
+	let stored = upload.finish_claimed(hash, claim);
 	match stored {
 		Ok(()) => json(
 			StatusCode::CREATED,
@@ -179,6 +211,7 @@ fn store_error(e: StoreError) -> Response<Body> {
 		e @ StoreError::HashMismatch { .. } => error(StatusCode::BAD_REQUEST, e),
 		e @ StoreError::TooLarge { .. } => error(StatusCode::PAYLOAD_TOO_LARGE, e),
 		e @ StoreError::Full { .. } => error(StatusCode::INSUFFICIENT_STORAGE, e),
+		e @ StoreError::Busy(_) => error(StatusCode::CONFLICT, e),
 		e => error(StatusCode::INTERNAL_SERVER_ERROR, e),
 	}
 }

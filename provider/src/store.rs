@@ -4,7 +4,9 @@
 //! or a lying client never leaves a partial or wrong blob under a hash. Reads serve the file as
 //! it was checked when written; whoever fetches a blob checks its hash again on their side, as
 //! content addressing lets them. The store holds at most a configured number of bytes in all,
-//! counted as the bytes arrive, so uploads cannot fill the disk.
+//! counted as the bytes arrive, so uploads cannot fill the disk; part of it
+//! ([`BlobStore::keep_for_own`]) only the provider's own results may take, so that uploads
+//! never leave a trained artifact without room.
 
 use sp_core::H256;
 use std::{
@@ -24,6 +26,9 @@ pub enum StoreError {
 	/// The store would hold more than its quota.
 	#[error("the store is full: {size} bytes offered, {free} free")]
 	Full { size: u64, free: u64 },
+	/// Another upload of the same blob is under way.
+	#[error("another upload of {0:?} is under way")]
+	Busy(H256),
 	#[error("storage error: {0}")]
 	Io(String),
 }
@@ -57,8 +62,18 @@ pub struct BlobStore {
 	/// One file per blob taken on a commitment alone, naming the datanet and the contributor,
 	/// until the chain records the blob or the blob is removed (see [`BlobStore::claims`]).
 	claims: PathBuf,
+	/// One file per artifact of this provider's training jobs, naming the job, until the job
+	/// closes (see [`BlobStore::owned`]).
+	owned: PathBuf,
+	/// The blobs being uploaded: one upload of a blob at a time.
+	in_flight: std::sync::Mutex<std::collections::HashSet<H256>>,
+	/// Held while a blob and its claim are written, and while a blob is checked and removed,
+	/// so that no removal takes a blob whose claim is being written.
+	gate: std::sync::Mutex<()>,
 	limit: u64,
 	quota: u64,
+	/// The part of the quota that uploads from the network may not take.
+	own: u64,
 	/// Bytes stored or reserved by uploads under way, counted at open and as bytes arrive.
 	used: std::sync::Mutex<u64>,
 }
@@ -69,8 +84,10 @@ impl BlobStore {
 	pub fn open(data_dir: &Path, limit: u64, quota: u64) -> std::io::Result<Self> {
 		let dir = data_dir.join("blobs");
 		let claims = data_dir.join("claims");
+		let owned = data_dir.join("owned");
 		std::fs::create_dir_all(&dir)?;
 		std::fs::create_dir_all(&claims)?;
+		std::fs::create_dir_all(&owned)?;
 		let mut used = 0u64;
 		for entry in std::fs::read_dir(&dir)? {
 			let entry = entry?;
@@ -81,7 +98,24 @@ impl BlobStore {
 			}
 			used = used.saturating_add(entry.metadata()?.len());
 		}
-		Ok(Self { dir, claims, limit, quota, used: std::sync::Mutex::new(used) })
+		Ok(Self {
+			dir,
+			claims,
+			owned,
+			in_flight: Default::default(),
+			gate: Default::default(),
+			limit,
+			quota,
+			own: 0,
+			used: std::sync::Mutex::new(used),
+		})
+	}
+
+	/// Keeps `bytes` of the quota for the provider's own results ([`BlobStore::put`]): uploads
+	/// ([`BlobStore::upload`]) are refused once only that much is free.
+	pub fn keep_for_own(mut self, bytes: u64) -> Self {
+		self.own = bytes.min(self.quota);
+		self
 	}
 
 	pub fn limit(&self) -> u64 {
@@ -137,6 +171,27 @@ impl BlobStore {
 
 	/// Removes the blob under `hash` and its claim, giving its room back. Returns its size.
 	pub fn remove(&self, hash: &H256) -> Result<u64, StoreError> {
+		let _gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+		self.remove_now(hash)
+	}
+
+	/// Removes the blob under `hash` if its claim is still `datanet`'s and `contributor`'s (an
+	/// upload on another commitment may have claimed it since). Returns its size if removed.
+	pub fn remove_claimed(
+		&self,
+		hash: &H256,
+		datanet: u32,
+		contributor: &[u8; 32],
+	) -> Result<Option<u64>, StoreError> {
+		let _gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+		let text = format!("{datanet} {}", hex::encode(contributor));
+		match std::fs::read_to_string(self.claim_path(hash)) {
+			Ok(current) if current == text => self.remove_now(hash).map(Some),
+			_ => Ok(None),
+		}
+	}
+
+	fn remove_now(&self, hash: &H256) -> Result<u64, StoreError> {
 		let path = self.path(hash);
 		let size = match std::fs::metadata(&path) {
 			Ok(m) => m.len(),
@@ -156,14 +211,111 @@ impl BlobStore {
 		self.path(hash).exists()
 	}
 
-	/// Starts an upload: bytes written to it are hashed and counted against the limit and the
-	/// quota as they arrive, and become a blob only through [`Upload::finish`].
-	pub fn upload(&self) -> Result<Upload<'_>, StoreError> {
-		let (temp, file) = tempfile_in(&self.dir).map_err(|e| StoreError::Io(e.to_string()))?;
-		Ok(Upload { store: self, temp, file: Some(file), hasher: Hasher::default(), size: 0 })
+	/// Starts an upload from the network of the blob `hash`, the only one of it until it ends:
+	/// bytes written to it are hashed and counted against the limit and the quota, less the part
+	/// kept for the provider's own results, as they arrive, and become a blob only through
+	/// [`Upload::finish`].
+	pub fn upload(&self, hash: H256) -> Result<Upload<'_>, StoreError> {
+		let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+		if !in_flight.insert(hash) {
+			return Err(StoreError::Busy(hash));
+		}
+		drop(in_flight);
+		let mut upload = self.start(false)?;
+		upload.in_flight = Some(hash);
+		Ok(upload)
 	}
 
-	/// Stores `bytes` under `claimed` if they hash to it. Storing a blob again is a no-op.
+	fn start(&self, own: bool) -> Result<Upload<'_>, StoreError> {
+		let (temp, file) = tempfile_in(&self.dir).map_err(|e| StoreError::Io(e.to_string()))?;
+		Ok(Upload {
+			store: self,
+			own,
+			in_flight: None,
+			temp,
+			file: Some(std::io::BufWriter::new(file)),
+			hasher: Hasher::default(),
+			size: 0,
+		})
+	}
+
+	/// Notes that the blob `hash`, held already, is offered again on `contributor`'s commitment
+	/// in `datanet` alone (see [`BlobStore::record_claim`]). `false` if the store no longer
+	/// holds it.
+	pub fn claim_held(
+		&self,
+		hash: &H256,
+		datanet: u32,
+		contributor: &[u8; 32],
+	) -> Result<bool, StoreError> {
+		let _gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+		if !self.contains(hash) {
+			return Ok(false);
+		}
+		self.record_claim(hash, datanet, contributor)?;
+		Ok(true)
+	}
+
+	/// Removes the blob `hash` if no claim names it and it was written before `before`.
+	/// Returns its size if it was removed.
+	pub fn remove_unclaimed(
+		&self,
+		hash: &H256,
+		before: std::time::SystemTime,
+	) -> Result<Option<u64>, StoreError> {
+		let _gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+		if self.claim_path(hash).exists() {
+			return Ok(None);
+		}
+		match std::fs::metadata(self.path(hash)).and_then(|m| m.modified()) {
+			Ok(written) if written < before => self.remove_now(hash).map(Some),
+			Ok(_) => Ok(None),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(StoreError::Io(e.to_string())),
+		}
+	}
+
+	/// Notes that the blob `hash` is the artifact of this provider's training job `job`.
+	pub fn record_owned(&self, hash: &H256, job: u64) -> Result<(), StoreError> {
+		std::fs::write(self.owned.join(hex::encode(hash.as_bytes())), job.to_string())
+			.map_err(|e| StoreError::Io(e.to_string()))
+	}
+
+	/// The artifacts of this provider's training jobs not forgotten yet, with their jobs.
+	pub fn owned(&self) -> Vec<(H256, u64)> {
+		let Ok(entries) = std::fs::read_dir(&self.owned) else { return Vec::new() };
+		entries
+			.filter_map(|entry| {
+				let entry = entry.ok()?;
+				let hash: [u8; 32] =
+					hex::decode(entry.file_name().to_str()?).ok()?.try_into().ok()?;
+				let job = std::fs::read_to_string(entry.path()).ok()?.trim().parse().ok()?;
+				Some((H256(hash), job))
+			})
+			.collect()
+	}
+
+	/// Forgets that the blob `hash` is the artifact of an open job (the blob stays).
+	pub fn forget_owned(&self, hash: &H256) {
+		let _ = std::fs::remove_file(self.owned.join(hex::encode(hash.as_bytes())));
+	}
+
+	/// Every blob stored, with its size and the time it was written.
+	pub fn blobs(&self) -> Vec<(H256, u64, std::time::SystemTime)> {
+		let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+		entries
+			.filter_map(|entry| {
+				let entry = entry.ok()?;
+				let hash = hex::decode(entry.file_name().to_str()?).ok()?;
+				let hash: [u8; 32] = hash.try_into().ok()?;
+				let metadata = entry.metadata().ok()?;
+				Some((H256(hash), metadata.len(), metadata.modified().ok()?))
+			})
+			.collect()
+	}
+
+	/// Stores the provider's own result `bytes` under `claimed` if they hash to it, in the whole
+	/// quota (see [`BlobStore::keep_for_own`]). Storing a blob again is a no-op.
 	pub fn put(&self, claimed: H256, bytes: &[u8]) -> Result<(), StoreError> {
 		if self.contains(&claimed) {
 			let actual = content_hash(bytes);
@@ -173,7 +325,7 @@ impl BlobStore {
 				Err(StoreError::HashMismatch { claimed, actual })
 			};
 		}
-		let mut upload = self.upload()?;
+		let mut upload = self.start(true)?;
 		upload.write(bytes)?;
 		upload.finish(claimed)
 	}
@@ -190,9 +342,10 @@ impl BlobStore {
 		}
 	}
 
-	fn reserve(&self, size: u64) -> Result<(), StoreError> {
+	fn reserve(&self, size: u64, own: bool) -> Result<(), StoreError> {
 		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
-		let free = self.quota.saturating_sub(*used);
+		let quota = if own { self.quota } else { self.quota.saturating_sub(self.own) };
+		let free = quota.saturating_sub(*used);
 		if size > free {
 			return Err(StoreError::Full { size, free });
 		}
@@ -220,8 +373,12 @@ pub struct Claim {
 /// An upload under way. Dropped before [`Upload::finish`], it leaves nothing behind.
 pub struct Upload<'a> {
 	store: &'a BlobStore,
+	/// The provider's own result, which may take the part of the quota kept for it.
+	own: bool,
+	/// The blob an upload from the network offers, marked in flight until the upload ends.
+	in_flight: Option<H256>,
 	temp: PathBuf,
-	file: Option<std::fs::File>,
+	file: Option<std::io::BufWriter<std::fs::File>>,
 	hasher: Hasher,
 	/// Bytes written and reserved so far.
 	size: u64,
@@ -236,7 +393,7 @@ impl Upload<'_> {
 			return Err(StoreError::TooLarge { size, limit: self.store.limit });
 		}
 		// The space is taken before writing, so that concurrent uploads cannot overshoot.
-		self.store.reserve(len)?;
+		self.store.reserve(len, self.own)?;
 		self.size = size;
 		self.hasher.update(bytes);
 		let file = self.file.as_mut().ok_or_else(|| StoreError::Io("upload finished".into()))?;
@@ -249,22 +406,37 @@ impl Upload<'_> {
 	}
 
 	/// Makes the bytes written the blob under `claimed` if they hash to it.
-	pub fn finish(mut self, claimed: H256) -> Result<(), StoreError> {
+	pub fn finish(self, claimed: H256) -> Result<(), StoreError> {
+		self.finish_claimed(claimed, None)
+	}
+
+	/// Makes the bytes written the blob under `claimed` if they hash to it and, with `claim`
+	/// (datanet and contributor), notes it as taken on that commitment alone, both before any
+	/// removal can look at the blob.
+	pub fn finish_claimed(
+		mut self,
+		claimed: H256,
+		claim: Option<(u32, &[u8; 32])>,
+	) -> Result<(), StoreError> {
 		let actual = self.hasher.finish();
 		if actual != claimed {
 			return Err(StoreError::HashMismatch { claimed, actual });
 		}
-		let path = self.store.path(&claimed);
-		if path.exists() {
-			// Stored already: this copy takes no room.
-			return Ok(());
-		}
 		let file = self.file.take().ok_or_else(|| StoreError::Io("upload finished".into()))?;
+		let file = file.into_inner().map_err(|e| StoreError::Io(e.error().to_string()))?;
 		file.sync_all().map_err(|e| StoreError::Io(e.to_string()))?;
 		drop(file);
-		std::fs::rename(&self.temp, &path).map_err(|e| StoreError::Io(e.to_string()))?;
-		// The bytes now belong to the blob: nothing to give back on drop.
-		self.size = 0;
+		let _gate = self.store.gate.lock().unwrap_or_else(|p| p.into_inner());
+		let path = self.store.path(&claimed);
+		if !path.exists() {
+			std::fs::rename(&self.temp, &path).map_err(|e| StoreError::Io(e.to_string()))?;
+			// The bytes now belong to the blob: nothing to give back on drop.
+			self.size = 0;
+		}
+		// Stored already, this copy takes no room and is removed on drop.
+		if let Some((datanet, contributor)) = claim {
+			self.store.record_claim(&claimed, datanet, contributor)?;
+		}
 		Ok(())
 	}
 }
@@ -274,6 +446,9 @@ impl Drop for Upload<'_> {
 		self.file.take();
 		let _ = std::fs::remove_file(&self.temp);
 		self.store.unreserve(self.size);
+		if let Some(hash) = self.in_flight.take() {
+			self.store.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&hash);
+		}
 	}
 }
 
@@ -318,7 +493,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let store = BlobStore::open(dir.path(), 64, 1 << 20).unwrap();
 		let bytes = b"the quick brown fox jumps over the lazy dog";
-		let mut upload = store.upload().unwrap();
+		let mut upload = store.upload(content_hash(bytes)).unwrap();
 		for piece in bytes.chunks(5) {
 			upload.write(piece).unwrap();
 		}
@@ -330,7 +505,7 @@ mod tests {
 	fn an_abandoned_upload_leaves_nothing_and_gives_its_room_back() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = BlobStore::open(dir.path(), 16, 10).unwrap();
-		let mut upload = store.upload().unwrap();
+		let mut upload = store.upload(content_hash(b"0123456789")).unwrap();
 		upload.write(b"0123456789").unwrap();
 		drop(upload);
 		assert_eq!(std::fs::read_dir(dir.path().join("blobs")).unwrap().count(), 0);
@@ -379,6 +554,87 @@ mod tests {
 		assert!(!store.contains(&content_hash(a)));
 		assert!(store.claims().is_empty());
 		store.put(content_hash(b"x"), b"x").unwrap();
+	}
+
+	#[test]
+	fn uploads_that_fill_the_store_leave_room_for_the_providers_own_results() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 30).unwrap().keep_for_own(10);
+		let upload = |bytes: &[u8]| {
+			let mut upload = store.upload(content_hash(bytes))?;
+			upload.write(bytes)?;
+			upload.finish(content_hash(bytes))
+		};
+		upload(b"0123456789").unwrap();
+		upload(b"abcdefghij").unwrap();
+		// The network's part is full...
+		assert_eq!(upload(b"x"), Err(StoreError::Full { size: 1, free: 0 }));
+		// ...and an artifact still fits.
+		store.put(content_hash(b"ARTIFACT--"), b"ARTIFACT--").unwrap();
+		let mut listed: Vec<_> =
+			store.blobs().into_iter().map(|(hash, size, _)| (hash, size)).collect();
+		listed.sort();
+		let mut expected: Vec<_> = [b"0123456789", b"abcdefghij", b"ARTIFACT--"]
+			.iter()
+			.map(|b| (content_hash(*b), 10))
+			.collect();
+		expected.sort();
+		assert_eq!(listed, expected);
+	}
+
+	#[test]
+	fn one_blob_is_uploaded_once_at_a_time() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
+		let hash = content_hash(b"0123456789");
+		let first = store.upload(hash).unwrap();
+		// A second upload of the same blob would reserve the room twice for one blob.
+		assert!(matches!(store.upload(hash), Err(StoreError::Busy(h)) if h == hash));
+		assert!(store.upload(content_hash(b"other")).is_ok());
+		drop(first);
+		let mut again = store.upload(hash).unwrap();
+		again.write(b"0123456789").unwrap();
+		again.finish(hash).unwrap();
+		assert!(store.upload(hash).is_ok());
+	}
+
+	#[test]
+	fn a_claimed_or_recent_blob_is_not_removed_as_unneeded() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
+		let (a, b) = (b"0123456789".as_slice(), b"abcdefghij".as_slice());
+		store.put(content_hash(a), a).unwrap();
+		let mut upload = store.upload(content_hash(b)).unwrap();
+		upload.write(b).unwrap();
+		upload.finish_claimed(content_hash(b), Some((0, &[1; 32]))).unwrap();
+		let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+		let future = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+		// Written after `past`: too recent.
+		assert_eq!(store.remove_unclaimed(&content_hash(a), past), Ok(None));
+		// Claimed: the claim's sweep decides.
+		assert_eq!(store.remove_unclaimed(&content_hash(b), future), Ok(None));
+		assert!(store.contains(&content_hash(b)));
+		assert_eq!(store.remove_unclaimed(&content_hash(a), future), Ok(Some(10)));
+		assert!(!store.contains(&content_hash(a)));
+		// Offered again while held, a blob is claimed again; once gone, it is not.
+		store.settle(&content_hash(b));
+		assert_eq!(store.claim_held(&content_hash(b), 0, &[2; 32]), Ok(true));
+		assert_eq!(store.remove_unclaimed(&content_hash(b), future), Ok(None));
+		assert_eq!(store.claim_held(&content_hash(a), 0, &[2; 32]), Ok(false));
+	}
+
+	#[test]
+	fn the_artifacts_of_open_jobs_are_remembered_across_a_restart() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
+		let artifact = content_hash(b"weights");
+		store.put(artifact, b"weights").unwrap();
+		store.record_owned(&artifact, 42).unwrap();
+		let store = BlobStore::open(dir.path(), 16, 1 << 20).unwrap();
+		assert_eq!(store.owned(), vec![(artifact, 42)]);
+		store.forget_owned(&artifact);
+		assert!(store.owned().is_empty());
+		assert!(store.contains(&artifact));
 	}
 
 	#[test]

@@ -2,8 +2,16 @@
 //! content hashes before a step is taken; training with `openledger-ml`; the artifact in the
 //! blob store and the result the chain checks.
 //!
-//! [`gather`] reads each version's contributions from the chain and their bytes from the local
-//! store or the datanet's storage endpoints; [`train`] (blocking, no chain) splits, trains and
+//! A job runs only if the model registry asked for it: the daemon finds its request on chain and
+//! [`check_spec`] holds the payload to it and to the registry's bounds, so that no count or size
+//! someone wrote into a payload decides what the daemon allocates. Its memory, the model's and
+//! the data's ([`BaseModels::job_memory`]), is known from the chain's figures before the first
+//! byte is fetched.
+//!
+//! [`gather`] reads each datanet's contributions from the chain once (a job may name several
+//! versions of one datanet), in pages, and streams their bytes from the local store or the
+//! datanet's storage endpoints into the job's work directory, each checked against its hash;
+//! [`train`] (blocking, no chain) splits, tokenizes one contribution at a time, trains and
 //! evaluates; the daemon posts [`train`]'s [`TrainingResult`]. Anyone holding the same data can
 //! run [`train`] with the same job and thread count and get the same artifact, byte for byte.
 
@@ -24,8 +32,8 @@ use openledger_ml::{
 use openledger_runtime::Runtime;
 use pallet_datanets::{ContributionOf, ContributionStatus, DataFormat};
 use pallet_models::{
-	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingResult, TrainingSetCommitment,
-	TrainingSpec,
+	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingRequestOf, TrainingResult,
+	TrainingSetCommitment, TrainingSpec,
 };
 use sp_core::H256;
 use std::{
@@ -63,6 +71,12 @@ fn report(cell: &ProgressCell, update: impl FnOnce(&mut Progress)) {
 pub enum TrainingError {
 	#[error("decoding the training payload")]
 	Payload(#[source] codec::Error),
+	#[error("the model registry holds no training request for this job: it was not created by the registry, or has ended")]
+	NotRequested,
+	#[error("the job's payload differs from the model registry's request for it ({0})")]
+	RequestMismatch(&'static str),
+	#[error("{what} is {value}, beyond this daemon's bound of {limit}")]
+	OutOfBounds { what: &'static str, value: u64, limit: u64 },
 	#[error("no file in this daemon's base_models_dir has the base model's hash {0:?}")]
 	NoWeights(H256),
 	#[error("the base model's weights here hash to {found:?}, the chain registers {registered:?}")]
@@ -95,40 +109,127 @@ pub enum TrainingError {
 	Io(#[from] std::io::Error),
 }
 
-/// One contribution of a version, with its bytes.
+/// The most contributions of one version this daemon reads (the registry's versions are far
+/// smaller; a payload's count is never allocated without this cap).
+pub const MAX_CONTRIBUTIONS: u32 = 1 << 20;
+/// The longest context a base model may declare here.
+pub const MAX_CONTEXT: u32 = 1 << 16;
+/// What the data of a job takes in memory per byte of its versions: tokens as `u32`, at most
+/// one per byte plus one per document (every document has a byte at least).
+pub const DATA_MEMORY_PER_BYTE: u64 = 8;
+
+/// Holds a job's payload to the model registry's request for it and to the registry's bounds,
+/// checked again here so that nothing a payload claims is allocated unchecked.
+pub fn check_spec(
+	spec: &TrainingSpec,
+	request: &TrainingRequestOf<Runtime>,
+) -> Result<(), TrainingError> {
+	if spec.base_model != request.base_model {
+		return Err(TrainingError::RequestMismatch("base model"));
+	}
+	if spec.sources != request.sources {
+		return Err(TrainingError::RequestMismatch("sources"));
+	}
+	if spec.hyperparameters != request.hyperparameters {
+		return Err(TrainingError::RequestMismatch("hyperparameters"));
+	}
+	let h = &spec.hyperparameters;
+	let bound = |what, value: u64, limit: u64| {
+		if value > limit {
+			Err(TrainingError::OutOfBounds { what, value, limit })
+		} else {
+			Ok(())
+		}
+	};
+	if let Method::Lora { rank, alpha, targets } = &h.method {
+		bound("the LoRA rank", u64::from(*rank), u64::from(pallet_models::MAX_RANK))?;
+		bound("the LoRA alpha", u64::from(*alpha), u64::from(pallet_models::MAX_ALPHA))?;
+		bound("the number of LoRA targets", targets.len() as u64, 7)?;
+	}
+	bound("the epochs", u64::from(h.epochs), u64::from(pallet_models::MAX_EPOCHS))?;
+	bound("the steps", u64::from(h.max_steps), u64::from(pallet_models::MAX_STEPS))?;
+	bound("the batch size", u64::from(h.batch_size), u64::from(pallet_models::MAX_BATCH_SIZE))?;
+	bound("the context length", u64::from(spec.context_length), u64::from(MAX_CONTEXT))?;
+	bound("the sequence length", u64::from(h.sequence_length), u64::from(spec.context_length))?;
+	if h.sequence_length < pallet_models::MIN_SEQUENCE_LENGTH || h.batch_size == 0 {
+		return Err(TrainingError::OutOfBounds {
+			what: "the batch or sequence (at least 1 and 8)",
+			value: u64::from(h.sequence_length.min(h.batch_size)),
+			limit: u64::from(pallet_models::MIN_SEQUENCE_LENGTH),
+		});
+	}
+	for source in spec.sources.iter() {
+		bound(
+			"a version's contributions",
+			u64::from(source.contributions),
+			u64::from(MAX_CONTRIBUTIONS),
+		)?;
+	}
+	Ok(())
+}
+
+/// The memory a job's data takes once tokenized, from the chain's figure of each version's
+/// bytes (a version named twice is trained on twice).
+pub fn data_memory(spec: &TrainingSpec) -> u64 {
+	spec.sources
+		.iter()
+		.fold(0u64, |sum, s| sum.saturating_add(s.total_bytes.saturating_mul(DATA_MEMORY_PER_BYTE)))
+}
+
+/// One contribution of a version, its bytes in a file of the job's work directory.
 #[derive(Clone, Debug)]
 pub struct Item {
 	pub hash: H256,
 	pub format: DataFormat,
-	pub bytes: Vec<u8>,
+	pub path: PathBuf,
 }
 
 /// A job's data: each version's text contributions, in version order.
 pub type Data = Vec<(SourceVersion, Vec<Item>)>;
 
-/// Reads each version's contributions from the chain, checks that their content hashes give the
-/// version's Merkle root, and fetches the bytes of those still accepted (a slashed contribution
-/// stays in the versions that hold it, and trainers skip it) from the local store or the
-/// datanet's storage endpoints, each checked against its hash.
+/// Reads each datanet's contributions from the chain once, checks that their content hashes
+/// give each version's Merkle root, and streams the bytes of those still accepted (a slashed
+/// contribution stays in the versions that hold it, and trainers skip it) from the local store or
+/// the datanet's storage endpoints into `dir`, each checked against its hash and fetched once
+/// however many versions hold it.
 pub async fn gather(
 	chain: &Chain,
 	http: &HttpClient,
 	store: &BlobStore,
 	spec: &TrainingSpec,
+	dir: &Path,
 ) -> Result<Data, TrainingError> {
-	let mut data = Vec::with_capacity(spec.sources.len());
+	std::fs::create_dir_all(dir)?;
+	// Versions of a datanet are prefixes of its accepted order: the longest one named is read.
+	let mut longest = BTreeMap::<u32, u32>::new();
 	for source in spec.sources.iter() {
-		let datanet = source.datanet;
-		let mut contributions = Vec::with_capacity(source.contributions as usize);
-		for (position, found) in version_contributions(chain, datanet, source.contributions)
-			.await?
-			.into_iter()
-			.enumerate()
+		if source.contributions > MAX_CONTRIBUTIONS {
+			return Err(TrainingError::OutOfBounds {
+				what: "a version's contributions",
+				value: u64::from(source.contributions),
+				limit: u64::from(MAX_CONTRIBUTIONS),
+			});
+		}
+		let count = longest.entry(source.datanet).or_default();
+		*count = (*count).max(source.contributions);
+	}
+	let mut records = BTreeMap::new();
+	for (&datanet, &count) in &longest {
+		let mut contributions = Vec::new();
+		for (position, found) in
+			version_contributions(chain, datanet, count).await?.into_iter().enumerate()
 		{
 			let (_, record) =
 				found.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?;
 			contributions.push(record);
 		}
+		records.insert(datanet, contributions);
+	}
+	let mut data = Vec::with_capacity(spec.sources.len());
+	for source in spec.sources.iter() {
+		let datanet = source.datanet;
+		let all = records.get(&datanet).map(Vec::as_slice).unwrap_or_default();
+		let contributions = all.get(..source.contributions as usize).unwrap_or(all);
 		let leaves: Vec<H256> = contributions.iter().map(|c| c.content_hash).collect();
 		let found = pallet_datanets::merkle::root(&leaves).unwrap_or_default();
 		if found != source.root {
@@ -157,8 +258,12 @@ pub async fn gather(
 			{
 				continue;
 			}
-			let bytes = fetch(http, store, &endpoints, datanet, c.content_hash, c.size).await?;
-			items.push(Item { hash: c.content_hash, format: c.format, bytes });
+			let path = dir.join(format!("{:?}", c.content_hash));
+			if !path.exists() {
+				let bytes = fetch(http, store, &endpoints, datanet, c.content_hash, c.size).await?;
+				std::fs::write(&path, bytes)?;
+			}
+			items.push(Item { hash: c.content_hash, format: c.format, path });
 		}
 		data.push((*source, items));
 	}
@@ -280,6 +385,13 @@ impl BaseModels {
 		&self.files
 	}
 
+	/// The memory a job takes, in bytes: training its base model ([`Self::training_memory`]) and
+	/// its data tokenized ([`data_memory`]), known from the chain's figures before anything is
+	/// fetched or loaded.
+	pub fn job_memory(&self, spec: &TrainingSpec) -> Result<u64, TrainingError> {
+		Ok(self.training_memory(spec)?.saturating_add(data_memory(spec)))
+	}
+
 	/// The memory training a job's base model takes, in bytes, from the model's shape alone:
 	/// reserved before the model is loaded, so that a job waiting for memory holds none.
 	pub fn training_memory(&self, spec: &TrainingSpec) -> Result<u64, TrainingError> {
@@ -378,17 +490,22 @@ impl Drop for Reservation<'_> {
 }
 
 impl MemoryBudget {
-	/// The memory the provider registered; zero for no limit.
+	/// The memory the provider registered (the machine's, where its configuration names none).
 	pub fn new(total_mib: u64) -> Self {
 		Self { total_mib, free_mib: Mutex::new(total_mib), freed: std::sync::Condvar::new() }
+	}
+
+	/// Whether a job needing `mib` could ever run here; one that cannot is given up at once.
+	pub fn fits(&self, mib: u64) -> Result<(), TrainingError> {
+		if mib > self.total_mib {
+			return Err(TrainingError::Memory { needed_mib: mib, available_mib: self.total_mib });
+		}
+		Ok(())
 	}
 
 	/// Reserves `mib`, waiting until `until` for other jobs to give memory back. A job that needs
 	/// more than the whole budget is refused at once.
 	pub fn reserve(&self, mib: u64, until: Instant) -> Result<Reservation<'_>, TrainingError> {
-		if self.total_mib == 0 {
-			return Ok(Reservation { budget: self, mib: 0 });
-		}
 		if mib > self.total_mib {
 			return Err(TrainingError::Memory { needed_mib: mib, available_mib: self.total_mib });
 		}
@@ -433,24 +550,24 @@ pub fn train(
 	let seconds_left = limits.seconds_left;
 	let started = Instant::now();
 	let h = &spec.hyperparameters;
-	let needed_mib = bases.training_memory(spec)? >> 20;
+	let needed_mib = bases.job_memory(spec)?.div_ceil(1 << 20);
 	let until = started + std::time::Duration::from_secs_f64(seconds_left.max(0.0));
 	let _memory = limits.memory.reserve(needed_mib, until)?;
 	let base = bases.open(spec)?;
 	let model = base.model();
-	let (mut train_docs, mut eval_docs) = (Vec::new(), Vec::new());
+	// One contribution's text at a time: only the tokens stay.
+	let (mut train_tokens, mut eval_tokens) = (Vec::new(), Vec::new());
 	for (_, items) in data {
 		for item in items {
 			let Some(format) = text_format(item.format) else { continue };
-			let docs = documents(&format, &item.bytes)?;
+			let tokens = stream(model, &documents(&format, &std::fs::read(&item.path)?)?)?;
 			if is_held_out(&item.hash.0, h.seed, h.eval_fraction.deconstruct()) {
-				eval_docs.extend(docs);
+				eval_tokens.extend(tokens);
 			} else {
-				train_docs.extend(docs);
+				train_tokens.extend(tokens);
 			}
 		}
 	}
-	let (train_tokens, eval_tokens) = (stream(model, &train_docs)?, stream(model, &eval_docs)?);
 	let seq_len = h.sequence_length as usize;
 	if train_tokens.len() < seq_len + 2 {
 		return Err(TrainingError::EmptySplit("training"));
@@ -608,17 +725,100 @@ mod tests {
 		}
 	}
 
+	/// Eight contributions, each in a file of a directory kept for the test run.
 	fn data() -> Data {
+		let dir = tempfile::tempdir().unwrap().keep();
 		let items = (0..8)
 			.map(|i| {
 				let text = format!(
 					"{{\"text\": \"contribution {i}: the model learns the data of datanet zero, line {i}.\"}}\n{{\"prompt\": \"Q{i}: \", \"completion\": \"A{i}.\"}}\n"
 				);
 				let bytes = text.into_bytes();
-				Item { hash: content_hash(&bytes), format: DataFormat::JsonLines, bytes }
+				let hash = content_hash(&bytes);
+				let path = dir.join(format!("{hash:?}"));
+				std::fs::write(&path, &bytes).unwrap();
+				Item { hash, format: DataFormat::JsonLines, path }
 			})
 			.collect();
 		vec![(spec(Method::Full, 0).sources[0], items)]
+	}
+
+	/// The model registry's request for `spec`.
+	fn request(spec: &TrainingSpec) -> TrainingRequestOf<Runtime> {
+		pallet_models::TrainingRequest {
+			requester: openledger_runtime::AccountId::new([1; 32]),
+			base_model: spec.base_model,
+			sources: spec.sources.clone(),
+			access_fees: Default::default(),
+			hyperparameters: spec.hyperparameters.clone(),
+			name: b"m".to_vec().try_into().unwrap(),
+			description: Default::default(),
+			deposit: 0,
+			max_fee: 0,
+			requested_at: 0,
+		}
+	}
+
+	#[test]
+	fn a_payload_beyond_the_registrys_bounds_is_refused_before_anything_is_allocated() {
+		// What a crafted job claimed: u32::MAX contributions (a `Vec::with_capacity` of 600 GB
+		// in `gather`) and a LoRA rank of u32::MAX (as much in `Lora::new`).
+		let mut crafted = spec(lora(), 0);
+		crafted.sources[0].contributions = u32::MAX;
+		assert!(matches!(
+			check_spec(&crafted, &request(&crafted)),
+			Err(TrainingError::OutOfBounds { what: "a version's contributions", .. })
+		));
+		let mut crafted = spec(
+			Method::Lora {
+				rank: u32::MAX,
+				alpha: 8,
+				targets: vec![TargetModule::Query].try_into().unwrap(),
+			},
+			0,
+		);
+		assert!(matches!(
+			check_spec(&crafted, &request(&crafted)),
+			Err(TrainingError::OutOfBounds { what: "the LoRA rank", .. })
+		));
+		crafted.hyperparameters.batch_size = 0;
+		crafted.hyperparameters.method = lora();
+		assert!(matches!(
+			check_spec(&crafted, &request(&crafted)),
+			Err(TrainingError::OutOfBounds { .. })
+		));
+		// A payload the registry did not write is refused whatever it holds.
+		let honest = spec(lora(), 0);
+		assert!(check_spec(&honest, &request(&honest)).is_ok());
+		let mut other = honest.clone();
+		other.hyperparameters.max_steps += 1;
+		assert!(matches!(
+			check_spec(&other, &request(&honest)),
+			Err(TrainingError::RequestMismatch("hyperparameters"))
+		));
+		other = honest.clone();
+		other.sources[0].total_bytes = 1;
+		assert!(matches!(
+			check_spec(&other, &request(&honest)),
+			Err(TrainingError::RequestMismatch("sources"))
+		));
+	}
+
+	#[test]
+	fn the_data_of_a_job_counts_in_its_memory_before_its_first_byte_is_fetched() {
+		// Eight versions of a datanet of a few GiB: the model is small, the data is not.
+		let mut spec = spec(Method::Full, 5);
+		let model = bases().training_memory(&spec).unwrap();
+		spec.sources[0].total_bytes = 3 << 30;
+		let job = bases().job_memory(&spec).unwrap();
+		assert_eq!(job, model + (3 << 30) * DATA_MEMORY_PER_BYTE);
+		let budget = MemoryBudget::new(4_096);
+		assert!(matches!(budget.fits(job >> 20), Err(TrainingError::Memory { .. })));
+		let dir = tempfile::tempdir().unwrap();
+		let progress = cell();
+		let error = train(&spec, &data(), &bases(), dir.path(), limits(600.0), &progress).err();
+		assert!(matches!(error, Some(TrainingError::Memory { .. })), "{error:?}");
+		assert_eq!(progress.lock().unwrap().step, 0);
 	}
 
 	fn lora() -> Method {
@@ -821,7 +1021,7 @@ mod tests {
 		let bases = BaseModels::load(Some(models.path()), scratch.path()).unwrap();
 		let mut spec = llama_spec();
 		spec.weights.content_hash = content_hash(&header);
-		let needed = bases.training_memory(&spec).unwrap() >> 20;
+		let needed = bases.job_memory(&spec).unwrap().div_ceil(1 << 20);
 		assert!(needed > 500, "SmolLM2's frozen weights alone take 538 MB: {needed} MiB");
 
 		let budget = Arc::new(MemoryBudget::new(needed));

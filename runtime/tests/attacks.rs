@@ -23,25 +23,25 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
 }
 
-/// Ferdie, the attacker's own provider, trains for 1 OPEN: every job of the tests below would
-/// pay it, and a job's price may be as high as its fee.
+/// Ferdie, the attacker's own provider, serves inference for 1 OPEN: every job of the tests
+/// below would pay it, and a job's price may be as high as its fee.
 fn own_provider() {
 	provider_at(OPEN);
 }
 
-/// Ferdie trains at `price`.
+/// Ferdie serves inference at `price`.
 fn provider_at(price: Balance) {
 	let input = ProviderInput {
 		endpoint: b"http://127.0.0.1:9100".to_vec(),
 		hardware: Hardware { cpu_cores: 2, memory_mib: 4096, gpus: 0, gpu_memory_mib: 0 },
 		concurrency: 8,
-		offers: vec![Offer { kind: JobKind::Training, price }],
+		offers: vec![Offer { kind: JobKind::Inference, price }],
 	};
 	assert_ok!(Compute::register(signed(Ferdie.into()), input, 1_000 * OPEN));
 }
 
 fn create_job(owner: AccountId, fee: Balance) -> sp_runtime::DispatchResult {
-	Compute::create_job(signed(owner), JobKind::Training, vec![], Hardware::default(), fee, 100)
+	Compute::create_job(signed(owner), JobKind::Inference, vec![], Hardware::default(), fee, 100)
 		.map(|_| ())
 		.map_err(|e| e.error)
 }

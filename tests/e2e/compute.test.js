@@ -234,6 +234,56 @@ describe('compute providers on a development chain', () => {
     });
     assert.ok(closedAfter >= 4_000 && closedAfter < 15_000, `cut off after ${closedAfter} ms`);
 
+    // One host cannot take every connection: beyond 16 at once it is answered 429 at once, while
+    // another address is served; a body sent a byte a second is answered 408.
+    const idle = await Promise.all(Array.from({ length: 16 }, () => new Promise((resolve) => {
+      const socket = connect(provider.port, '127.0.0.1', () => resolve(socket));
+      socket.on('error', () => {});
+    })));
+    try {
+      await sleep(200);
+      const refusedAnswer = await new Promise((resolve) => {
+        let text = '';
+        const socket = connect(provider.port, '127.0.0.1');
+        socket.on('data', (chunk) => { text += chunk; });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+      });
+      assert.match(refusedAnswer, /^HTTP\/1\.1 429/);
+      assert.match(refusedAnswer, /at most 16 connections at once from one client/);
+      const other = await new Promise((resolve, reject) => {
+        const socket = connect({ port: provider.port, host: '127.0.0.1', localAddress: '127.0.0.2' }, () => socket.write('GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk) => { text += chunk; });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      assert.match(other, /^HTTP\/1\.1 200/);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    const slowBytes = 'x'.repeat(4000);
+    const slowHash = blake2AsHex(slowBytes, 256);
+    await submit(api, commitTx(api, bob.address, 0, slowHash), bob, { until: 'inBlock' });
+    const target = new URL(blobUrl(provider.url, slowHash, 0, bob.address));
+    const trickleStarted = Date.now();
+    const trickled = await new Promise((resolve) => {
+      let text = '';
+      const socket = connect(provider.port, '127.0.0.1', () => {
+        socket.write(`PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n`);
+      });
+      const drip = setInterval(() => socket.write('x'), 1000);
+      socket.on('data', (chunk) => { text += chunk; });
+      socket.on('error', () => {});
+      socket.on('close', () => { clearInterval(drip); resolve(text); });
+      setTimeout(() => socket.destroy(), 40_000);
+    });
+    assert.match(trickled, /^HTTP\/1\.1 408/);
+    assert.match(trickled, /too slowly/);
+    assert.ok(Date.now() - trickleStarted < 30_000);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${slowHash}`)).status, 404);
+    await submit(api, api.tx.datanets.withdrawCommitment(commitmentOf(bob.address, 0, slowHash)), bob, { until: 'inBlock' });
+
     // The daemon takes no work from the network: there is nothing to notify.
     const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
     response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ jobs: [0] }) });
@@ -245,7 +295,7 @@ describe('compute providers on a development chain', () => {
   test('the node never calls the endpoint a provider registers', async () => {
     const { dave, eve } = keys;
     // Dave registers a service on this machine's loopback as his endpoint, with a query that
-    // would swallow any path appended to it, and offers training (nobody else does).
+    // would swallow any path appended to it, and offers inference (nobody else does).
     const calls = [];
     const trap = createServer((request, response) => {
       calls.push(`${request.method} ${request.url}`);
@@ -258,11 +308,11 @@ describe('compute providers on a development chain', () => {
         endpoint,
         hardware: { cpuCores: 2, memoryMib: 4096, gpus: 0, gpuMemoryMib: 0 },
         concurrency: 2,
-        offers: [{ kind: 'Training', price: PRICE }],
+        offers: [{ kind: 'Inference', price: PRICE }],
       };
       await submit(api, api.tx.compute.register(input, BOND), dave, { until: 'inBlock' });
       const eveBefore = await balances(api, eve.address);
-      const { events } = await submit(api, api.tx.compute.createJob('Training', '0x01', input.hardware, OPEN, 100), eve, { until: 'inBlock' });
+      const { events } = await submit(api, api.tx.compute.createJob('Inference', '0x01', input.hardware, OPEN, 100), eve, { until: 'inBlock' });
       const assigned = events.find(({ event }) => api.events.compute.JobAssigned.is(event));
       assert.ok(assigned, 'the job was assigned');
       assert.equal(assigned.event.data.provider.toString(), dave.address);
@@ -279,7 +329,7 @@ describe('compute providers on a development chain', () => {
       // Another account cannot act for the assigned provider.
       await assert.rejects(submit(api, api.tx.compute.acceptJob(job), eve, { until: 'inBlock' }), /compute\.NotAssignee/);
       await assert.rejects(submit(api, api.tx.compute.submitResult(job, '0x00'), eve, { until: 'inBlock' }), /compute\.NotAssignee/);
-      // Dave gives it up: with no other training provider the fee goes back whole.
+      // Dave gives it up: with no other inference provider the fee goes back whole.
       const eveBeforeRefund = await balances(api, eve.address);
       const gaveUp = await submit(api, api.tx.compute.failJob(job), dave, { until: 'inBlock' });
       const abandoned = gaveUp.events.find(({ event }) => api.events.compute.JobAbandoned.is(event));
@@ -294,12 +344,12 @@ describe('compute providers on a development chain', () => {
   test('locked OPEN cannot pay a job to one\'s own provider', async () => {
     const { charlie, keyring } = keys;
     const hardware = { cpuCores: 0, memoryMib: 0, gpus: 0, gpuMemoryMib: 0 };
-    // Dave, registered above, trains for 0.5 OPEN. `//One` holds the investor allocation, all
+    // Dave, registered above, serves inference for 0.5 OPEN. `//One` holds the investor allocation, all
     // of it vesting but a 100 OPEN fee float.
     const investor = keyring.addFromUri('//One');
     const refused = async (who, fee) => {
       const before = await balances(api, who.address);
-      const error = await submit(api, api.tx.compute.createJob('Training', '0x02', hardware, fee, 100), who, { until: 'inBlock' })
+      const error = await submit(api, api.tx.compute.createJob('Inference', '0x02', hardware, fee, 100), who, { until: 'inBlock' })
         .then(() => assert.fail('the job was created'), (e) => e);
       assert.equal(error.message, 'Token.FundsUnavailable');
       const after = await balances(api, who.address);
@@ -342,6 +392,11 @@ describe('compute providers on a development chain', () => {
       const from = await best(api);
       await submit(api, commitTx(api, bob.address, 1, hash), bob, { until: 'inBlock' });
       const outcome = await submit(api, api.tx.datanets.contribute(1, hash, bytes.length, 'JsonLines', MAX_COST), bob, { until: 'inBlock' });
+      // Datanet 1 names another store: this provider takes none of its bytes, recorded or not.
+      const upload = await fetch(blobUrl(provider.url, hash, 1, bob.address), { method: 'PUT', body: bytes });
+      assert.equal(upload.status, 403);
+      assert.match((await upload.json()).error, /does not name this provider/);
+      assert.equal((await fetch(`${provider.url}/v1/blobs/${hash}`)).status, 404);
       const requested = outcome.events.find(({ event }) => api.events.datanets.ValidationRequested.is(event));
       const job = requested.event.data.job.toNumber();
       await waitFor('acceptance', async () => {
@@ -366,6 +421,30 @@ describe('compute providers on a development chain', () => {
     } finally {
       slow.close();
     }
+  });
+
+  test('the blobs of a datanet that stops naming the provider leave its store', async () => {
+    const { alice } = keys;
+    const bytes = GOOD.replace('curated', 'kept, then dropped');
+    const hash = blake2AsHex(bytes, 256);
+    await submit(api, api.tx.datanets.setServices(1, [provider.url], { fee: VALIDATION_FEE, autoReject: false }), alice, { until: 'inBlock' });
+    const file = join(dir, 'dropped.jsonl');
+    await writeFile(file, bytes);
+    const run = await cli(['--rpc', ws(), '--json', 'contribute', '--datanet', '1', '--file', file, '--format', 'json-lines', '--suri', '//Bob', '--wait', '60']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout.trim().split('\n').pop()).outcome, 'Valid');
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${hash}`)).status, 200);
+    // Recorded and named, it stays through sweeps.
+    await sleep(3000);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${hash}`)).status, 200);
+    // The datanet moves its data elsewhere: this provider no longer keeps it, but keeps datanet 0's.
+    await submit(api, api.tx.datanets.setServices(1, ['http://127.0.0.1:9'], { fee: VALIDATION_FEE, autoReject: false }), alice, { until: 'inBlock' });
+    const status = await waitFor('the dropped blob to leave the store', async () => {
+      const s = (await fetch(`${provider.url}/v1/blobs/${hash}`)).status;
+      return s === 404 && s;
+    }, 30_000);
+    assert.equal(status, 404);
+    assert.equal((await fetch(`${provider.url}/v1/blobs/${blake2AsHex(GOOD, 256)}`)).status, 200);
   });
 
   test('with the provider stopped, the job times out, is refunded and the bond slashed', async () => {

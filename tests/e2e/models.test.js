@@ -240,6 +240,29 @@ describe('ModelFactory on a development chain', () => {
     assert.equal((await api.query.datanets.accessPools(0, 0)).paid.toBigInt(), ACCESS_FEE);
   });
 
+  test('a crafted training job is refused on chain: the provider is neither crashed nor slashed', async () => {
+    const { eve, ferdie } = keys;
+    // A training payload that claims u32::MAX contributions and a LoRA rank of u32::MAX, sent
+    // straight to the job market for 5 OPEN (no access fee paid, no bound checked): only the
+    // model registry may create training jobs.
+    const crafted = `0x${'ff'.repeat(256)}`;
+    const hardware = { cpuCores: 0, memoryMib: 0, gpus: 0, gpuMemoryMib: 0 };
+    const before = await balances(api, eve.address);
+    const bond = (await api.query.compute.providers(ferdie.address)).unwrap().bond.toBigInt();
+    const error = await submit(api, api.tx.compute.createJob('Training', crafted, hardware, 5n * OPEN, 100), eve, { until: 'inBlock' })
+      .then(() => assert.fail('the job was created'), (e) => e);
+    assert.equal(error.message, 'compute.KindNotPublic');
+    const after = await balances(api, eve.address);
+    assert.equal(after.free, before.free - error.fee);
+    assert.equal(after.held, before.held);
+    // The provider runs on, with its bond whole, and answers.
+    const record = (await api.query.compute.providers(ferdie.address)).unwrap();
+    assert.ok(record.status.isActive);
+    assert.equal(record.bond.toBigInt(), bond);
+    assert.equal(record.reliability.timedOut.toNumber(), 0);
+    assert.equal((await fetch(`${provider.url}/v1/status`)).status, 200);
+  });
+
   test('openledger model fetch downloads the adapter by its hash; model show prints the lineage', async () => {
     const out = await cli(['--rpc', ws(), '--json', 'model', 'fetch', String(model), '-o', join(dir, 'adapter')]);
     assert.equal(out.code, 0, out.stderr);

@@ -14,7 +14,7 @@ use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::traits::{Bounded, One, Saturating};
 
 const KINDS: [JobKind; 3] =
-	[JobKind::ContributionValidation, JobKind::Training, JobKind::Inference];
+	[JobKind::ContributionValidation, JobKind::Inference, JobKind::Training];
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
@@ -84,7 +84,7 @@ fn busy_provider<T: Config>(index: u32) {
 /// the cursor at the first: an assignment decodes the whole list and reads `busy + 1` providers.
 fn busy_then_free<T: Config>(busy: u32) -> T::AccountId {
 	fill_lists::<T>(T::MaxProvidersPerKind::get().saturating_sub(busy.saturating_add(1)));
-	AssignmentCursor::<T>::insert(JobKind::Training, 0);
+	AssignmentCursor::<T>::insert(JobKind::Inference, 0);
 	for i in 0..busy {
 		busy_provider::<T>(i);
 	}
@@ -121,7 +121,7 @@ fn assigned_job<T: Config>() -> (JobId, T::AccountId) {
 	let owner = funded::<T>("owner", 0);
 	Compute::<T>::create_job(
 		RawOrigin::Signed(owner).into(),
-		JobKind::Training,
+		JobKind::Inference,
 		payload::<T>(),
 		Hardware::default(),
 		fee::<T>(),
@@ -249,7 +249,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(owner),
-			JobKind::Training,
+			JobKind::Inference,
 			payload::<T>(),
 			Hardware::default(),
 			fee::<T>(),
@@ -285,13 +285,13 @@ mod benchmarks {
 	/// reassignment looks at `MaxScan` providers.
 	#[benchmark]
 	fn fail_job() {
-		ProvidersByKind::<T>::remove(JobKind::Training);
-		AssignmentCursor::<T>::insert(JobKind::Training, 0);
+		ProvidersByKind::<T>::remove(JobKind::Inference);
+		AssignmentCursor::<T>::insert(JobKind::Inference, 0);
 		let provider = new_provider::<T>("first", 0, u32::MAX);
 		let owner = funded::<T>("owner", 0);
 		Compute::<T>::create_job(
 			RawOrigin::Signed(owner).into(),
-			JobKind::Training,
+			JobKind::Inference,
 			payload::<T>(),
 			Hardware::default(),
 			fee::<T>(),
@@ -330,7 +330,7 @@ mod benchmarks {
 				.saturating_sub(busy)
 				.saturating_sub(1),
 		);
-		AssignmentCursor::<T>::insert(JobKind::Training, 0);
+		AssignmentCursor::<T>::insert(JobKind::Inference, 0);
 		let mut late = Vec::new();
 		for i in 0..n {
 			// One job each: the provider takes one at a time, and its bond is the minimum.
@@ -348,7 +348,7 @@ mod benchmarks {
 			let owner = funded::<T>("owner", i);
 			Compute::<T>::create_job(
 				RawOrigin::Signed(owner).into(),
-				JobKind::Training,
+				JobKind::Inference,
 				payload::<T>(),
 				Hardware::default(),
 				fee::<T>(),

@@ -42,8 +42,15 @@
 //! ### Limits against spam
 //!
 //! Jobs cost at least [`Config::MinJobFee`] in escrow and an account has at most
-//! [`Config::MaxOpenJobsPerAccount`] open jobs, so that the deadline buckets cannot be filled
-//! cheaply by jobs paid to one's own provider.
+//! [`Config::MaxOpenJobsPerAccount`] open jobs. Jobs an account creates may take only the first
+//! [`Config::MaxPublicDeadlinesPerBlock`] places of a block's deadline bucket: jobs paid to one's
+//! own provider, with hardware only it declares, cost their owner nothing but fees, and must
+//! not be able to fill the buckets ahead so that the runtime's validations and training
+//! requests find no room.
+//!
+//! Kinds whose results a pallet consumes (validation, training) are created by that pallet
+//! only ([`JobKind::is_public`]): a training job comes with the access fees its datanets are
+//! owed and hyperparameters checked against their bounds, and a provider can rely on both.
 //!
 //! The assigned provider **accepts** it within [`Config::AcceptWindow`] blocks, then posts the
 //! **result** before the end of the accept window plus the job's duration: both deadlines are
@@ -75,7 +82,7 @@
 //!
 //! - Providers: [`Pallet::register`], [`Pallet::update`], [`Pallet::bond_extra`],
 //!   [`Pallet::pause`], [`Pallet::resume`], [`Pallet::leave`], [`Pallet::withdraw_bond`].
-//! - Jobs: [`Pallet::create_job`] (any account, public kinds), [`Pallet::accept_job`],
+//! - Jobs: [`Pallet::create_job`] (any account, public kinds: inference), [`Pallet::accept_job`],
 //!   [`Pallet::submit_result`], [`Pallet::fail_job`] (the assigned provider).
 //!
 //! ## Other pallets
@@ -270,6 +277,13 @@ pub mod pallet {
 		/// The most deadlines that fall in one block.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// The most deadlines of jobs that accounts created (public kinds) that fall in one
+		/// block: a public job joins a bucket only while it holds fewer deadlines than this, so
+		/// that the rest of every bucket stays free for the runtime's jobs. At most
+		/// [`Config::MaxDeadlinesPerBlock`].
+		#[pallet::constant]
+		type MaxPublicDeadlinesPerBlock: Get<u32>;
 
 		/// The weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -484,6 +498,10 @@ pub mod pallet {
 				"MinJobFee below the existential deposit"
 			);
 			assert!(T::MaxOpenJobsPerAccount::get() > 0, "MaxOpenJobsPerAccount must not be zero");
+			assert!(
+				T::MaxPublicDeadlinesPerBlock::get() <= T::MaxDeadlinesPerBlock::get(),
+				"MaxPublicDeadlinesPerBlock above MaxDeadlinesPerBlock"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]

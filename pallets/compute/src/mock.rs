@@ -90,6 +90,8 @@ parameter_types! {
 	pub const TimeoutSlash: Perbill = Perbill::from_percent(10);
 	/// Free unless a test sets it.
 	pub static ListingFee: Balance = 0;
+	/// The whole bucket unless a test sets it.
+	pub static MaxPublicDeadlines: u32 = MAX_DEADLINES;
 }
 
 impl pallet_compute::Config for Test {
@@ -117,6 +119,7 @@ impl pallet_compute::Config for Test {
 	type MaxPayloadLength = ConstU32<32>;
 	type MaxResultLength = ConstU32<64>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type MaxPublicDeadlinesPerBlock = MaxPublicDeadlines;
 	type WeightInfo = ();
 }
 
@@ -167,7 +170,7 @@ pub fn input() -> ProviderInput<Balance> {
 		concurrency: 1,
 		offers: vec![
 			Offer { kind: JobKind::ContributionValidation, price: PRICE },
-			Offer { kind: JobKind::Training, price: 2 * PRICE },
+			Offer { kind: JobKind::Inference, price: 2 * PRICE },
 		],
 	}
 }

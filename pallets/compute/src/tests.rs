@@ -17,8 +17,8 @@ use frame_support::{
 };
 use sp_runtime::DispatchError;
 
-const TRAIN_FEE: Balance = 100;
-const TRAIN_PRICE: Balance = 2 * PRICE;
+const JOB_FEE: Balance = 100;
+const JOB_PRICE: Balance = 2 * PRICE;
 
 fn held(reason: HoldReason, who: AccountId) -> Balance {
 	Balances::balance_on_hold(&reason.into(), &who)
@@ -34,7 +34,7 @@ fn create_charged(
 ) -> Result<Weight, sp_runtime::DispatchErrorWithPostInfo<frame_support::dispatch::PostDispatchInfo>>
 {
 	let call = crate::Call::<Test>::create_job {
-		kind: JobKind::Training,
+		kind: JobKind::Inference,
 		payload: b"dataset 0 v1".to_vec(),
 		requirements: Hardware::default(),
 		fee,
@@ -64,8 +64,8 @@ mod register {
 			assert_eq!(p.status, ProviderStatus::Active);
 			assert_eq!(p.bond, MIN_BOND);
 			assert_eq!(listed(JobKind::ContributionValidation), vec![P1]);
-			assert_eq!(listed(JobKind::Training), vec![P1]);
-			assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
+			assert_eq!(listed(JobKind::Inference), vec![P1]);
+			assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
 			System::assert_last_event(
 				Event::ProviderRegistered { provider: P1, bond: MIN_BOND }.into(),
 			);
@@ -99,17 +99,17 @@ mod register {
 			);
 			let none = crate::ProviderInput { offers: vec![], ..input() };
 			assert_noop!(Compute::register(origin(), none, MIN_BOND), Error::<Test>::NoOffers);
-			let offer = Offer { kind: JobKind::Training, price: 1 };
+			let offer = Offer { kind: JobKind::Inference, price: 1 };
 			let twice = crate::ProviderInput { offers: vec![offer, offer], ..input() };
 			assert_noop!(
 				Compute::register(origin(), twice, MIN_BOND),
 				Error::<Test>::DuplicateOffer
 			);
-			let kinds = [JobKind::Training, JobKind::Inference, JobKind::ContributionValidation];
+			let kinds = [JobKind::Inference, JobKind::Training, JobKind::ContributionValidation];
 			let too_many = crate::ProviderInput {
 				offers: kinds
 					.iter()
-					.chain(&[JobKind::Training])
+					.chain(&[JobKind::Inference])
 					.map(|&kind| Offer { kind, price: 1 })
 					.collect(),
 				..input()
@@ -154,12 +154,12 @@ mod update {
 			register(P1);
 			let inference = crate::ProviderInput {
 				endpoint: b"https://provider.example/api".to_vec(),
-				offers: vec![Offer { kind: JobKind::Inference, price: 5 }],
+				offers: vec![Offer { kind: JobKind::Training, price: 5 }],
 				..input()
 			};
 			assert_ok!(Compute::update(RuntimeOrigin::signed(P1), inference));
-			assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
-			assert_eq!(listed(JobKind::Inference), vec![P1]);
+			assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
+			assert_eq!(listed(JobKind::Training), vec![P1]);
 			assert_eq!(
 				Providers::<Test>::get(P1).unwrap().endpoint.to_vec(),
 				b"https://provider.example/api".to_vec()
@@ -207,12 +207,12 @@ mod pause_and_resume {
 			assert_noop!(Compute::resume(RuntimeOrigin::signed(P1)), Error::<Test>::NotPaused);
 			assert_ok!(Compute::pause(RuntimeOrigin::signed(P1)));
 			System::assert_last_event(Event::ProviderPaused { provider: P1 }.into());
-			assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
-			assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+			assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
+			assert_noop!(create(JOB_FEE), Error::<Test>::NoProviderAvailable);
 			assert_noop!(Compute::pause(RuntimeOrigin::signed(P1)), Error::<Test>::NotActive);
 			assert_ok!(Compute::resume(RuntimeOrigin::signed(P1)));
 			System::assert_last_event(Event::ProviderResumed { provider: P1 }.into());
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			assert_noop!(Compute::pause(RuntimeOrigin::signed(P2)), Error::<Test>::NotRegistered);
 		});
 	}
@@ -226,7 +226,7 @@ mod leave {
 	fn leave_then_withdraw_after_unbonding_and_the_last_job() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			assert_noop!(
 				Compute::withdraw_bond(RuntimeOrigin::signed(P1)),
 				Error::<Test>::NotLeaving
@@ -236,7 +236,7 @@ mod leave {
 				Event::ProviderLeaving { provider: P1, unbonds_at: 1 + UNBONDING }.into(),
 			);
 			assert_noop!(Compute::leave(RuntimeOrigin::signed(P1)), Error::<Test>::AlreadyLeaving);
-			assert!(ProvidersByKind::<Test>::get(JobKind::Training).is_empty());
+			assert!(ProvidersByKind::<Test>::get(JobKind::Inference).is_empty());
 			assert_noop!(
 				Compute::withdraw_bond(RuntimeOrigin::signed(P1)),
 				Error::<Test>::StillUnbonding
@@ -264,14 +264,14 @@ mod create_job {
 	fn create_job_holds_the_fee_and_assigns_it() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
-			assert_eq!(held(HoldReason::JobEscrow, escrow()), TRAIN_FEE);
+			assert_ok!(create(JOB_FEE));
+			assert_eq!(held(HoldReason::JobEscrow, escrow()), JOB_FEE);
 			let info = job(0);
 			assert_eq!(
 				info.status,
 				JobStatus::Assigned {
 					provider: P1,
-					price: TRAIN_PRICE,
+					price: JOB_PRICE,
 					until: 1 + ACCEPT_WINDOW,
 					result_by: 1 + ACCEPT_WINDOW + DURATION,
 				}
@@ -287,11 +287,11 @@ mod create_job {
 				[
 					Event::JobCreated {
 						job: 0,
-						kind: JobKind::Training,
+						kind: JobKind::Inference,
 						owner: USER,
-						fee: TRAIN_FEE
+						fee: JOB_FEE
 					},
-					Event::JobAssigned { job: 0, provider: P1, price: TRAIN_PRICE, until: 6 },
+					Event::JobAssigned { job: 0, provider: P1, price: JOB_PRICE, until: 6 },
 				]
 			);
 		});
@@ -302,7 +302,7 @@ mod create_job {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
 			let user = || RuntimeOrigin::signed(USER);
-			let kind = JobKind::Training;
+			let kind = JobKind::Inference;
 			let hw = Hardware::default();
 			assert_noop!(
 				Compute::create_job(
@@ -316,26 +316,22 @@ mod create_job {
 				Error::<Test>::KindNotPublic
 			);
 			assert_noop!(
-				Compute::create_job(user(), kind, vec![0; 33], hw, TRAIN_FEE, DURATION),
+				Compute::create_job(user(), kind, vec![0; 33], hw, JOB_FEE, DURATION),
 				Error::<Test>::PayloadTooLong
 			);
 			for (duration, error) in
 				[(1, Error::<Test>::DurationTooShort), (101, Error::<Test>::DurationTooLong)]
 			{
 				assert_noop!(
-					Compute::create_job(user(), kind, vec![], hw, TRAIN_FEE, duration),
+					Compute::create_job(user(), kind, vec![], hw, JOB_FEE, duration),
 					error
 				);
 			}
-			// Below the price, more hardware than offered, a kind nobody offers.
-			assert_noop!(create(TRAIN_PRICE - 1), Error::<Test>::NoProviderAvailable);
+			// Below the price, more hardware than offered.
+			assert_noop!(create(JOB_PRICE - 1), Error::<Test>::NoProviderAvailable);
 			let gpu = Hardware { gpus: 1, gpu_memory_mib: 1, ..Default::default() };
 			assert_noop!(
-				Compute::create_job(user(), kind, vec![], gpu, TRAIN_FEE, DURATION),
-				Error::<Test>::NoProviderAvailable
-			);
-			assert_noop!(
-				Compute::create_job(user(), JobKind::Inference, vec![], hw, TRAIN_FEE, DURATION),
+				Compute::create_job(user(), kind, vec![], gpu, JOB_FEE, DURATION),
 				Error::<Test>::NoProviderAvailable
 			);
 			assert_noop!(
@@ -344,14 +340,14 @@ mod create_job {
 					kind,
 					vec![],
 					hw,
-					TRAIN_FEE,
+					JOB_FEE,
 					DURATION
 				),
 				sp_runtime::TokenError::FundsUnavailable
 			);
 			// The only provider is busy (concurrency 1).
-			assert_ok!(create(TRAIN_FEE));
-			assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+			assert_ok!(create(JOB_FEE));
+			assert_noop!(create(JOB_FEE), Error::<Test>::NoProviderAvailable);
 		});
 	}
 
@@ -363,7 +359,7 @@ mod create_job {
 				assert_ok!(Compute::register(RuntimeOrigin::signed(p), many, MIN_BOND));
 			}
 			for _ in 0..MAX_DEADLINES + 1 {
-				assert_ok!(create(TRAIN_FEE));
+				assert_ok!(create(JOB_FEE));
 			}
 			assert_eq!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW).len() as u32, MAX_DEADLINES);
 			assert_eq!(
@@ -386,14 +382,14 @@ mod assignment {
 				register(p);
 			}
 			for _ in 0..3 {
-				assert_ok!(create(TRAIN_FEE));
+				assert_ok!(create(JOB_FEE));
 			}
 			let providers: Vec<_> = (0..3).map(|id| *job(id).status.provider()).collect();
 			assert_eq!(providers, vec![P1, P2, P3]);
 			// P2 finishes; the next job goes to the first free provider after P3.
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 1));
 			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P2), 1, vec![1]));
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			assert_eq!(job(3).status.provider(), &P2);
 		});
 	}
@@ -408,12 +404,12 @@ mod assignment {
 			}
 			// Each of the first three finds a free provider at the cursor.
 			for _ in 0..3 {
-				assert_eq!(create_charged(TRAIN_FEE), Ok(charged(1, 0)));
+				assert_eq!(create_charged(JOB_FEE), Ok(charged(1, 0)));
 			}
 			// P2 finishes; from the cursor (P1, busy) the next job reads P1 and P2.
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 1));
 			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P2), 1, vec![1]));
-			assert_eq!(create_charged(TRAIN_FEE), Ok(charged(2, 0)));
+			assert_eq!(create_charged(JOB_FEE), Ok(charged(2, 0)));
 			// P2 finishes again, and the next two accept deadlines' buckets are full: from the
 			// cursor (P3) the job reads P3, P1 and P2 and skips two buckets.
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P2), 3));
@@ -422,14 +418,14 @@ mod assignment {
 			for block in [due, due + 1] {
 				Deadlines::<Test>::mutate(block, |jobs| while jobs.try_push(u64::MAX).is_ok() {});
 			}
-			assert_eq!(create_charged(TRAIN_FEE), Ok(charged(3, 2)));
+			assert_eq!(create_charged(JOB_FEE), Ok(charged(3, 2)));
 			assert_eq!(job(4).status.until(), due + 2);
 			// The declared weight is the worst case.
 			let declared = crate::Call::<Test>::create_job {
-				kind: JobKind::Training,
+				kind: JobKind::Inference,
 				payload: vec![],
 				requirements: Hardware::default(),
-				fee: TRAIN_FEE,
+				fee: JOB_FEE,
 				duration: DURATION,
 			}
 			.get_dispatch_info()
@@ -445,14 +441,14 @@ mod assignment {
 				register(p);
 			}
 			for _ in 0..4 {
-				assert_ok!(create(TRAIN_FEE));
+				assert_ok!(create(JOB_FEE));
 			}
 			assert_eq!(job(3).status.provider(), &4);
 			// Provider 4 finishes; the cursor is back at provider 1, and the scan of three providers
 			// from there (1, 2, 3, all busy) stops before reaching it.
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(4), 3));
 			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(4), 3, vec![1]));
-			assert_noop!(create(TRAIN_FEE), Error::<Test>::NoProviderAvailable);
+			assert_noop!(create(JOB_FEE), Error::<Test>::NoProviderAvailable);
 		});
 	}
 }
@@ -465,7 +461,7 @@ mod accept_job {
 	fn accept_job_by_the_assignee_keeps_the_reserved_result_deadline() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			assert_noop!(
 				Compute::accept_job(RuntimeOrigin::signed(P2), 0),
 				Error::<Test>::NotAssignee
@@ -480,7 +476,7 @@ mod accept_job {
 				job(0).status,
 				JobStatus::Accepted {
 					provider: P1,
-					price: TRAIN_PRICE,
+					price: JOB_PRICE,
 					until: 1 + ACCEPT_WINDOW + DURATION
 				}
 			);
@@ -509,7 +505,7 @@ mod submit_result {
 	fn submit_result_pays_the_price_and_refunds_the_rest() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			let (user_before, p1_before) = (Balances::balance(&USER), Balances::balance(&P1));
 			assert_noop!(
 				Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]),
@@ -525,8 +521,8 @@ mod submit_result {
 				Error::<Test>::ResultTooLong
 			);
 			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, b"adapter".to_vec()));
-			assert_eq!(Balances::balance(&P1), p1_before + TRAIN_PRICE);
-			assert_eq!(Balances::balance(&USER), user_before + TRAIN_FEE - TRAIN_PRICE);
+			assert_eq!(Balances::balance(&P1), p1_before + JOB_PRICE);
+			assert_eq!(Balances::balance(&USER), user_before + JOB_FEE - JOB_PRICE);
 			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 			assert!(Jobs::<Test>::get(0).is_none());
 			assert!(!ProviderJobs::<Test>::contains_key(P1, 0));
@@ -537,8 +533,8 @@ mod submit_result {
 				Event::JobCompleted {
 					job: 0,
 					provider: P1,
-					paid: TRAIN_PRICE,
-					refunded: TRAIN_FEE - TRAIN_PRICE,
+					paid: JOB_PRICE,
+					refunded: JOB_FEE - JOB_PRICE,
 					result: b"adapter".to_vec().try_into().unwrap(),
 				}
 				.into(),
@@ -602,7 +598,7 @@ mod fail_job {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
 			register(P2);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			assert_noop!(
 				Compute::fail_job(RuntimeOrigin::signed(P2), 0),
 				Error::<Test>::NotAssignee
@@ -632,7 +628,7 @@ mod timeouts {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
 			register(P2);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			run_to(ACCEPT_WINDOW);
 			assert_eq!(job(0).status.provider(), &P1);
 			let treasury = Balances::balance(&TREASURY);
@@ -645,17 +641,17 @@ mod timeouts {
 			assert_eq!(p1.reliability.score(), 0);
 			// Below the minimum bond now, P1 is paused.
 			assert_eq!(p1.status, ProviderStatus::Paused);
-			assert_eq!(listed(JobKind::Training), vec![P2]);
+			assert_eq!(listed(JobKind::Inference), vec![P2]);
 			let until = 1 + 2 * ACCEPT_WINDOW;
 			let result_by = until + DURATION;
 			assert_eq!(
 				job(0).status,
-				JobStatus::Assigned { provider: P2, price: TRAIN_PRICE, until, result_by }
+				JobStatus::Assigned { provider: P2, price: JOB_PRICE, until, result_by }
 			);
 			// P1's reserved result deadline went with its assignment.
 			assert!(Deadlines::<Test>::get(1 + ACCEPT_WINDOW + DURATION).is_empty());
 			assert_eq!(job(0).tried.to_vec(), vec![P1, P2]);
-			assert_eq!(held(HoldReason::JobEscrow, escrow()), TRAIN_FEE);
+			assert_eq!(held(HoldReason::JobEscrow, escrow()), JOB_FEE);
 			System::assert_has_event(
 				Event::ProviderSlashed {
 					provider: P1,
@@ -718,14 +714,14 @@ mod timeouts {
 	fn a_job_with_no_other_provider_is_abandoned() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			run_to(1 + ACCEPT_WINDOW);
 			assert!(Jobs::<Test>::get(0).is_none());
 			System::assert_last_event(
 				Event::JobAbandoned {
 					job: 0,
 					reason: AbandonReason::NoProvider,
-					refunded: TRAIN_FEE,
+					refunded: JOB_FEE,
 				}
 				.into(),
 			);
@@ -787,7 +783,7 @@ mod records {
 	fn try_state_catches_a_missing_escrow() {
 		ExtBuilder::default().build().execute_with(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			Jobs::<Test>::mutate(0, |j| j.as_mut().unwrap().fee += 1);
 			assert!(Compute::do_try_state().is_err());
 		});
@@ -811,7 +807,7 @@ mod attacks {
 		let input = crate::ProviderInput {
 			hardware,
 			concurrency,
-			offers: vec![Offer { kind: JobKind::Training, price }],
+			offers: vec![Offer { kind: JobKind::Inference, price }],
 			..input()
 		};
 		assert_ok!(Compute::register(RuntimeOrigin::signed(who), input, MIN_BOND));
@@ -833,7 +829,7 @@ mod attacks {
 			assert_eq!(paid, vec![10, 40, 160, 640]);
 			assert_eq!(Balances::balance(&TREASURY), treasury + 850);
 			System::assert_has_event(
-				Event::Listed { provider: 4, kind: JobKind::Training, fee: 640 }.into(),
+				Event::Listed { provider: 4, kind: JobKind::Inference, fee: 640 }.into(),
 			);
 		});
 	}
@@ -847,12 +843,12 @@ mod attacks {
 			register_with(P2, PRICE, Hardware::default(), 1);
 			let before = Balances::balance(&P1);
 			let cheaper = crate::ProviderInput {
-				offers: vec![Offer { kind: JobKind::Training, price: PRICE - 1 }],
+				offers: vec![Offer { kind: JobKind::Inference, price: PRICE - 1 }],
 				..input()
 			};
 			assert_ok!(Compute::update(RuntimeOrigin::signed(P1), cheaper));
 			assert_eq!(Balances::balance(&P1), before);
-			let list = ProvidersByKind::<Test>::get(JobKind::Training);
+			let list = ProvidersByKind::<Test>::get(JobKind::Inference);
 			let first = list.first().unwrap();
 			assert_eq!((first.provider, first.price), (P1, PRICE - 1));
 			// A kind added is paid for; a kind dropped frees its slot.
@@ -878,12 +874,12 @@ mod attacks {
 	fn locked_funds_cannot_pay_ones_own_provider() {
 		ExtBuilder::default().build_and_execute(|| {
 			// USER's OPEN is all locked (vesting, or a conviction vote); USER runs its own provider.
-			register_with(P1, TRAIN_FEE, Hardware::default(), 1);
+			register_with(P1, JOB_FEE, Hardware::default(), 1);
 			let locked = Balances::balance(&USER);
 			lock(USER, locked);
 			let (user, provider) = (Balances::total_balance(&USER), Balances::balance(&P1));
 
-			assert_noop!(create(TRAIN_FEE), sp_runtime::TokenError::FundsUnavailable);
+			assert_noop!(create(JOB_FEE), sp_runtime::TokenError::FundsUnavailable);
 
 			assert_eq!(Balances::total_balance(&USER), user);
 			assert_eq!(Balances::balance(&P1), provider);
@@ -909,15 +905,15 @@ mod attacks {
 	fn a_lock_taken_after_the_job_cannot_withhold_the_providers_pay() {
 		ExtBuilder::default().build_and_execute(|| {
 			register(P1);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			// The owner now locks everything it has, escrowed fee included if it could.
-			let total = Balances::total_balance(&USER) + TRAIN_FEE;
+			let total = Balances::total_balance(&USER) + JOB_FEE;
 			lock(USER, total);
 			let (user, provider) = (Balances::total_balance(&USER), Balances::balance(&P1));
 			assert_ok!(Compute::accept_job(RuntimeOrigin::signed(P1), 0));
 			assert_ok!(Compute::submit_result(RuntimeOrigin::signed(P1), 0, vec![1]));
-			assert_eq!(Balances::balance(&P1), provider + TRAIN_PRICE);
-			assert_eq!(Balances::total_balance(&USER), user + TRAIN_FEE - TRAIN_PRICE);
+			assert_eq!(Balances::balance(&P1), provider + JOB_PRICE);
+			assert_eq!(Balances::total_balance(&USER), user + JOB_FEE - JOB_PRICE);
 			assert_eq!(held(HoldReason::JobEscrow, escrow()), 0);
 		});
 	}
@@ -933,10 +929,10 @@ mod attacks {
 			register_with(P2, Balance::MAX, Hardware::default(), 1);
 			register_with(P3, Balance::MAX, huge, 1);
 			register_with(4, PRICE, Hardware::default(), 1);
-			assert_eq!(listed(JobKind::Training), vec![P1, P2, P3, 4]);
+			assert_eq!(listed(JobKind::Inference), vec![P1, P2, P3, 4]);
 			for _ in 0..3 {
-				assert_eq!(crate::AssignmentCursor::<Test>::get(JobKind::Training), 0);
-				assert_ok!(create(TRAIN_FEE));
+				assert_eq!(crate::AssignmentCursor::<Test>::get(JobKind::Inference), 0);
+				assert_ok!(create(JOB_FEE));
 				let id = crate::NextJobId::<Test>::get() - 1;
 				assert_eq!(job(id).status.provider(), &4);
 				// The honest provider completes it and the next job starts from the cursor again.
@@ -962,7 +958,7 @@ mod attacks {
 				);
 			}
 			let (user, next) = (Balances::total_balance(&USER), crate::NextJobId::<Test>::get());
-			assert_noop!(create(TRAIN_FEE), Error::<Test>::Congested);
+			assert_noop!(create(JOB_FEE), Error::<Test>::Congested);
 			let created = <Compute as JobMarket<_, _, _>>::create(
 				&USER,
 				JobKind::ContributionValidation,
@@ -992,7 +988,7 @@ mod attacks {
 			for owner in [USER, 4, 5] {
 				assert_ok!(Compute::create_job(
 					RuntimeOrigin::signed(owner),
-					JobKind::Training,
+					JobKind::Inference,
 					vec![],
 					Hardware::default(),
 					FEE,
@@ -1016,7 +1012,7 @@ mod attacks {
 			assert_ok!(Compute::bond_extra(RuntimeOrigin::signed(P1), MIN_BOND));
 			assert_ok!(Compute::resume(RuntimeOrigin::signed(P1)));
 			run_to(1 + ACCEPT_WINDOW + DURATION + SLASH_COOLDOWN);
-			assert_ok!(create(TRAIN_FEE));
+			assert_ok!(create(JOB_FEE));
 			let id = crate::NextJobId::<Test>::get() - 1;
 			run_to(job(id).status.until());
 			assert_eq!(slashes(), 2);
@@ -1034,6 +1030,101 @@ mod attacks {
 	}
 
 	#[test]
+	fn a_training_job_created_by_an_account_is_refused() {
+		// A training job's payload is the model registry's: only it reserves the datanets'
+		// access fees and checks the hyperparameters that providers allocate by.
+		ExtBuilder::default().build_and_execute(|| {
+			let training = crate::ProviderInput {
+				offers: vec![Offer { kind: JobKind::Training, price: 0 }],
+				..input()
+			};
+			assert_ok!(Compute::register(RuntimeOrigin::signed(P1), training, MIN_BOND));
+			let crafted = vec![0xff; 32];
+			assert_noop!(
+				Compute::create_job(
+					RuntimeOrigin::signed(USER),
+					JobKind::Training,
+					crafted.clone(),
+					Hardware::default(),
+					JOB_FEE,
+					DURATION
+				),
+				Error::<Test>::KindNotPublic
+			);
+			// The model registry still can.
+			let created = <Compute as JobMarket<_, _, _>>::create(
+				&USER,
+				JobKind::Training,
+				crafted,
+				JOB_FEE,
+				DURATION,
+			)
+			.unwrap();
+			assert_eq!(job(created.job.unwrap()).requester, Requester::Runtime);
+		});
+	}
+
+	#[test]
+	fn public_jobs_to_ones_own_provider_cannot_take_the_deadlines_runtime_jobs_need() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Half of each bucket is open to the jobs accounts create.
+			MaxPublicDeadlines::set(MAX_DEADLINES / 2);
+			register(P1);
+			// The attacker's own free provider, with hardware only it declares.
+			let rare = Hardware { gpus: 7, gpu_memory_mib: 7, ..Default::default() };
+			register_with(P2, 0, rare, 1_000);
+			let attackers = 20..(20 + 2 * (crate::DEADLINE_SLIP as u64 + 1));
+			let mut public = 0;
+			for attacker in attackers {
+				let _ = <Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(
+					&attacker, 1_000,
+				);
+				while Compute::create_job(
+					RuntimeOrigin::signed(attacker),
+					JobKind::Inference,
+					vec![],
+					rare,
+					MIN_FEE,
+					DURATION,
+				)
+				.is_ok()
+				{
+					public += 1;
+				}
+			}
+			// Every bucket a job created now could use holds its public share and no more.
+			assert!(public > 0);
+			let first = System::block_number() + ACCEPT_WINDOW;
+			for block in first..=first + crate::DEADLINE_SLIP as u64 {
+				assert_eq!(Deadlines::<Test>::get(block).len() as u32, MAX_DEADLINES / 2);
+			}
+			assert_noop!(
+				Compute::create_job(
+					RuntimeOrigin::signed(USER),
+					JobKind::Inference,
+					vec![],
+					rare,
+					MIN_FEE,
+					DURATION
+				),
+				Error::<Test>::Congested
+			);
+			// A contribution's validation still finds room.
+			let created = <Compute as JobMarket<_, _, _>>::create(
+				&USER,
+				JobKind::ContributionValidation,
+				vec![],
+				FEE,
+				DURATION,
+			)
+			.unwrap();
+			let id = created.job.expect("the runtime's job is assigned");
+			assert_eq!(job(id).status.provider(), &P1);
+			assert!(Deadlines::<Test>::get(first).contains(&id));
+		});
+	}
+
+	#[test]
 	fn one_account_cannot_fill_the_deadline_buckets_with_jobs_to_its_own_provider() {
 		ExtBuilder::default().build_and_execute(|| {
 			// A free provider of USER's own, taking any number of jobs at once.
@@ -1046,7 +1137,7 @@ mod attacks {
 			// Another account is not affected, and an ended job frees a slot.
 			assert_ok!(Compute::create_job(
 				RuntimeOrigin::signed(5),
-				JobKind::Training,
+				JobKind::Inference,
 				vec![],
 				Hardware::default(),
 				MIN_FEE,

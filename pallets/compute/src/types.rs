@@ -71,7 +71,9 @@ pub struct Listing<AccountId, Balance> {
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct ProviderInput<Balance> {
 	/// The base URL of the provider's HTTP API, `http://` or `https://`, e.g.
-	/// `http://10.0.0.5:9100`. Offchain workers post job notifications to `{endpoint}/v1/jobs/notify`.
+	/// `http://10.0.0.5:9100`, where clients (contributors uploading data, model builders fetching
+	/// artifacts) reach it. The chain never calls it: providers find their jobs by watching the
+	/// chain.
 	pub endpoint: Vec<u8>,
 	pub hardware: Hardware,
 	/// The most jobs it runs at once; at least 1.

@@ -98,6 +98,14 @@ pub mod types;
 pub mod weights;
 
 pub use types::*;
+
+/// Builds the state the benchmarks need from the pallets this one only knows through traits.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// A provider that takes contribution validation jobs at any fee of at least the job
+	/// market's minimum, so that a contribution to a datanet that validates gets its job.
+	fn validation_provider(provider: &AccountId);
+}
 pub use weights::WeightInfo;
 
 // FRAME's pallet macros expand to `expect` calls (on the pallet's name in the runtime) that carry
@@ -293,6 +301,10 @@ pub mod pallet {
 		/// The longest storage endpoint URL in bytes.
 		#[pallet::constant]
 		type MaxEndpointLength: Get<u32>;
+
+		/// Builds the benchmarks' state.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 
 		/// The weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -672,6 +684,10 @@ pub mod pallet {
 		NothingToClaim,
 		/// Less is reserved in the version's pool than a training job settles or refunds.
 		NotReserved,
+		/// The datanet validates its contributions and the job market cannot take this one's
+		/// validation job now (no validation provider is free, the coming deadline buckets are
+		/// full, or the caller pays for as many open jobs as an account may): try again later.
+		ValidationUnavailable,
 	}
 
 	#[pallet::hooks]
@@ -801,16 +817,18 @@ pub mod pallet {
 		/// of taking more than the contributor saw.
 		///
 		/// If the datanet asks for validation, a validation job is created with the datanet's
-		/// validation fee, escrowed from the caller until the job ends; if the job market cannot
-		/// take one now the contribution is recorded all the same, as
-		/// [`ValidationState::Unavailable`].
+		/// validation fee, escrowed from the caller until the job ends. If the job market cannot
+		/// take one now (no validation provider is free, the coming deadline buckets are full,
+		/// or the caller pays for as many open jobs as an account may), the contribution is
+		/// refused with `ValidationUnavailable` and may be sent again later: a datanet that
+		/// validates takes no contribution unvalidated and unpaid for.
 		///
 		/// The origin must be signed. Emits [`Event::Contributed`], then
-		/// [`Event::ValidationRequested`] or [`Event::ValidationUnavailable`] when the datanet
-		/// validates. Errors: `UnknownDatanet`, `DatanetClosed`, `CostAboveLimit`,
-		/// `EmptyContribution`, `ContributionTooLarge`, `FormatNotAccepted`, `DuplicateContent`,
-		/// `NotCommitted`, `CommitmentTooRecent`, `RateLimitedCount`, `RateLimitedBytes`,
-		/// `Overflow`, the currency's.
+		/// [`Event::ValidationRequested`] when the datanet validates. Errors: `UnknownDatanet`,
+		/// `DatanetClosed`, `CostAboveLimit`, `EmptyContribution`, `ContributionTooLarge`,
+		/// `FormatNotAccepted`, `DuplicateContent`, `NotCommitted`, `CommitmentTooRecent`,
+		/// `RateLimitedCount`, `RateLimitedBytes`, `ValidationUnavailable`, `Overflow`, the
+		/// currency's.
 		///
 		/// Weight: declared with the job market's worst case. A contribution to a datanet that
 		/// validates nothing is charged [`WeightInfo::contribute`]; one that asks for validation,

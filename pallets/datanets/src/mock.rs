@@ -97,7 +97,15 @@ impl pallet_datanets::Config for Test {
 	type ValidationDuration = ConstU64<10>;
 	type MaxEndpoints = ConstU32<2>;
 	type MaxEndpointLength = ConstU32<48>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
 	type WeightInfo = ();
+}
+
+/// The mock job market takes every job unless a test says otherwise.
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for () {
+	fn validation_provider(_: &AccountId) {}
 }
 
 /// A job asked for: owner, kind, payload, fee, duration.

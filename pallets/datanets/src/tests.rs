@@ -968,6 +968,9 @@ mod validation {
 			assert_noop!(call(OWNER, vec![b"http://a b.c"], None), Error::<Test>::BadEndpoint);
 			let long = [&b"http://"[..], &[b'h'; 42]].concat();
 			assert_noop!(call(OWNER, vec![&long[..]], None), Error::<Test>::EndpointTooLong);
+			// A long endpoint is refused for its length before its bytes are walked.
+			let huge = vec![b' '; 1 << 20];
+			assert_noop!(call(OWNER, vec![&huge[..]], None), Error::<Test>::EndpointTooLong);
 			assert_noop!(call(OWNER, vec![URL, URL, URL], None), Error::<Test>::TooManyEndpoints);
 			// Too many is refused before any endpoint is looked at.
 			assert_noop!(
@@ -1015,17 +1018,41 @@ mod validation {
 	}
 
 	#[test]
-	fn without_a_provider_the_contribution_is_recorded_unvalidated() {
+	fn a_contribution_whose_validation_the_market_refuses_is_refused_not_recorded_unvalidated() {
+		// The market has no room (its providers busy, its deadline buckets or the contributor's
+		// open jobs full, all of which a contributor can bring about with a burst or with cheap
+		// jobs to its own provider): recording the contribution anyway would skip its
+		// validation, its fee and any automatic rejection.
 		ExtBuilder::default().build_and_execute(|| {
 			create();
 			set(true);
 			NO_PROVIDER.with(|n| n.set(true));
-			let id = contribute(ALICE, 1);
-			assert!(Contributions::<Test>::get(0, id).is_some());
-			assert_eq!(Validations::<Test>::get(0, id), Some(ValidationState::Unavailable));
-			System::assert_last_event(
-				Event::ValidationUnavailable { datanet: 0, contribution: id }.into(),
+			commit_earlier(ALICE, 0, hash(1));
+			// Nothing is written, held or charged (`assert_noop!` compares the whole state).
+			assert_noop!(
+				Datanets::contribute(
+					RuntimeOrigin::signed(ALICE),
+					0,
+					hash(1),
+					100,
+					DataFormat::PlainText,
+					u64::MAX,
+				),
+				Error::<Test>::ValidationUnavailable
 			);
+			assert_eq!(DatanetInfo::<Test>::get(0).unwrap().contributions, 0);
+			assert_eq!(Validations::<Test>::get(0, 0), None);
+			// With room again, the same commitment makes the contribution, validated.
+			NO_PROVIDER.with(|n| n.set(false));
+			assert_ok!(Datanets::contribute(
+				RuntimeOrigin::signed(ALICE),
+				0,
+				hash(1),
+				100,
+				DataFormat::PlainText,
+				u64::MAX,
+			));
+			assert_eq!(Validations::<Test>::get(0, 0), Some(ValidationState::Requested { job: 0 }));
 		});
 	}
 

@@ -284,8 +284,9 @@ pub struct Contribution<AccountId, Balance, BlockNumber, Status> {
 	/// Its size in bytes.
 	pub size: u64,
 	pub format: DataFormat,
-	/// What is still held from the contributor for it: the datanet's contribution deposit, or zero
-	/// once the stake was withdrawn or slashed.
+	/// What is still held from the contributor for it: the datanet's contribution deposit, then,
+	/// once the stake was withdrawn or slashed, the record's deposit alone
+	/// ([`crate::Config::MinContributionDeposit`] at most), kept for as long as the record.
 	pub deposit: Balance,
 	pub submitted_at: BlockNumber,
 	pub status: Status,
@@ -548,7 +549,8 @@ pub enum ValidationState<BlockNumber> {
 	Requested { job: JobId },
 	/// A provider checked it at block `at`.
 	Done { report: ValidationReport, at: BlockNumber },
-	/// No provider was free, or every provider tried failed: curators review it unassisted.
+	/// Every provider its validation job was assigned to failed or timed out: curators review it
+	/// unassisted. (A contribution whose job the market could not take at all is refused.)
 	Unavailable,
 }
 

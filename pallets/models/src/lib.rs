@@ -69,6 +69,10 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use features::training::{
+	MAX_ALPHA, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE, MAX_RANK, MAX_STEPS,
+	MIN_SEQUENCE_LENGTH,
+};
 pub use openledger_primitives::{
 	DatanetAccess, DatanetId, JobConsumer, JobId, JobKind, JobMarket, VersionId,
 };

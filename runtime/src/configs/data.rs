@@ -66,6 +66,8 @@ impl pallet_datanets::Config for Runtime {
 	type ValidationDuration = ValidationDuration;
 	type MaxEndpoints = ConstU32<4>;
 	type MaxEndpointLength = ConstU32<128>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = super::models::benchmark_helper::Helper;
 	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
 }
 
@@ -123,5 +125,8 @@ impl pallet_compute::Config for Runtime {
 	type MaxPayloadLength = ConstU32<1_024>;
 	type MaxResultLength = ConstU32<1_024>;
 	type MaxDeadlinesPerBlock = ConstU32<128>;
+	/// Inference jobs, which any account creates (to its own provider if it likes), take at
+	/// most half of a block's deadlines; the other half stays for validations and training.
+	type MaxPublicDeadlinesPerBlock = ConstU32<64>;
 	type WeightInfo = pallet_compute::weights::SubstrateWeight<Runtime>;
 }

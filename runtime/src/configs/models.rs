@@ -64,7 +64,7 @@ impl JobConsumer for JobConsumers {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmark_helper {
+pub(super) mod benchmark_helper {
 	use crate::{currency::OPEN, AccountId, Compute, Datanets, Runtime, RuntimeOrigin};
 	use alloc::vec;
 	use frame_support::{
@@ -131,17 +131,28 @@ mod benchmark_helper {
 		}
 
 		fn training_provider(provider: &AccountId) {
-			let _ = pallet_balances::Pallet::<Runtime>::mint_into(provider, 1_000_000 * OPEN);
-			assert_ok!(Compute::register(
-				RuntimeOrigin::signed(provider.clone()),
-				pallet_compute::ProviderInput {
-					endpoint: b"http://10.0.0.1:9100".to_vec(),
-					hardware: Default::default(),
-					concurrency: 1_000,
-					offers: vec![pallet_compute::Offer { kind: JobKind::Training, price: OPEN }],
-				},
-				<Runtime as pallet_compute::Config>::MinBond::get(),
-			));
+			register(provider, JobKind::Training, OPEN);
 		}
+	}
+
+	impl pallet_datanets::BenchmarkHelper<AccountId> for Helper {
+		fn validation_provider(provider: &AccountId) {
+			register(provider, JobKind::ContributionValidation, 0);
+		}
+	}
+
+	/// Registers `provider` for `kind` at `price`, taking up to 1,000 jobs at once.
+	fn register(provider: &AccountId, kind: JobKind, price: crate::Balance) {
+		let _ = pallet_balances::Pallet::<Runtime>::mint_into(provider, 1_000_000 * OPEN);
+		assert_ok!(Compute::register(
+			RuntimeOrigin::signed(provider.clone()),
+			pallet_compute::ProviderInput {
+				endpoint: b"http://10.0.0.1:9100".to_vec(),
+				hardware: Default::default(),
+				concurrency: 1_000,
+				offers: vec![pallet_compute::Offer { kind, price }],
+			},
+			<Runtime as pallet_compute::Config>::MinBond::get(),
+		));
 	}
 }

@@ -65,11 +65,12 @@ impl<T: Config> Pallet<T> {
 	) -> Result<u32, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let accept_by = now.saturating_add(T::AcceptWindow::get());
-		let until = Self::schedule(id, accept_by)?;
+		let room = Self::bucket_room(job.requester);
+		let until = Self::schedule(id, accept_by, room)?;
 		// The result's deadline is reserved now, so that accepting never finds the buckets
 		// full: otherwise anyone who filled them could make honest providers miss accepts.
 		let result_due = until.saturating_add(job.duration);
-		let result_by = Self::schedule(id, result_due)?;
+		let result_by = Self::schedule(id, result_due, room)?;
 		let skipped = until
 			.saturating_sub(accept_by)
 			.saturating_add(result_by.saturating_sub(result_due))

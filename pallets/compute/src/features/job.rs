@@ -253,15 +253,28 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobAbandoned { job: id, reason, refunded });
 	}
 
+	/// How many deadlines a bucket may already hold for a job of `requester` to join it: the
+	/// jobs accounts create take only the first [`Config::MaxPublicDeadlinesPerBlock`] places
+	/// of each bucket, so that no one can fill the buckets ahead with jobs paid to their own
+	/// provider and make the runtime's validations and training requests fail for want of room.
+	pub(crate) fn bucket_room(requester: Requester) -> u32 {
+		match requester {
+			Requester::Account => T::MaxPublicDeadlinesPerBlock::get(),
+			Requester::Runtime => T::MaxDeadlinesPerBlock::get(),
+		}
+	}
+
 	/// Puts `job` in the deadline bucket of `at`, or of the first of the next
-	/// [`DEADLINE_SLIP`] blocks with room; returns the block used.
+	/// [`DEADLINE_SLIP`] blocks holding fewer than `room` deadlines; returns the block used.
 	pub(crate) fn schedule(
 		job: JobId,
 		at: BlockNumberFor<T>,
+		room: u32,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let mut block = at;
 		for _ in 0..=DEADLINE_SLIP {
-			if Deadlines::<T>::try_append(block, job).is_ok() {
+			let held = Deadlines::<T>::decode_len(block).unwrap_or(0);
+			if held < room as usize && Deadlines::<T>::try_append(block, job).is_ok() {
 				return Ok(block);
 			}
 			block = block.saturating_add(1u32.into());

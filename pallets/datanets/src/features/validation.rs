@@ -38,8 +38,11 @@ impl<T: Config> Pallet<T> {
 		let endpoints = endpoints
 			.into_iter()
 			.map(|url| {
+				// Bounded first: a caller's megabyte of URL is refused without being walked.
+				let url: BoundedVec<u8, _> =
+					BoundedVec::try_from(url).map_err(|_| Error::<T>::EndpointTooLong)?;
 				ensure!(openledger_primitives::is_http_url(&url), Error::<T>::BadEndpoint);
-				BoundedVec::try_from(url).map_err(|_| Error::<T>::EndpointTooLong)
+				Ok(url)
 			})
 			.collect::<Result<Vec<_>, _>>()?;
 		ensure!(
@@ -54,7 +57,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Creates the validation job of a new contribution if its datanet asks for one (`validation`,
-	/// as `contribute` read it). Returns the weight the job market used.
+	/// as `contribute` read it); `ValidationUnavailable` if the job market cannot take it now.
+	/// Returns the weight the job market used.
 	pub(crate) fn request_validation(
 		datanet: DatanetId,
 		contribution: ContributionId,
@@ -70,17 +74,11 @@ impl<T: Config> Pallet<T> {
 			rules.fee,
 			T::ValidationDuration::get(),
 		)?;
-		let state = match job {
-			Some(job) => {
-				Self::deposit_event(Event::ValidationRequested { datanet, contribution, job });
-				ValidationState::Requested { job }
-			},
-			None => {
-				Self::deposit_event(Event::ValidationUnavailable { datanet, contribution });
-				ValidationState::Unavailable
-			},
-		};
-		Validations::<T>::insert(datanet, contribution, state);
+		// Recorded without its job, the contribution would skip validation and its fee; the
+		// contributor tries again when the market has room.
+		let job = job.ok_or(Error::<T>::ValidationUnavailable)?;
+		Self::deposit_event(Event::ValidationRequested { datanet, contribution, job });
+		Validations::<T>::insert(datanet, contribution, ValidationState::Requested { job });
 		Ok(weight)
 	}
 

@@ -3,7 +3,7 @@
 
 mod base_model;
 mod model;
-mod training;
+pub(crate) mod training;
 
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
