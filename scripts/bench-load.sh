@@ -11,6 +11,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
 build_node
+build_bench_node
 node_binary="$CARGO_TARGET_DIR/release/openledger-node"
 chain="$(mktemp -d)"
 trap 'rm -rf "$chain"' EXIT
@@ -20,5 +21,5 @@ OPENLEDGER_NODE="$node_binary" node bench/load.js --keep-chain "$chain" "$@"
 [ -s "$chain/loaded-blocks" ] || { echo "no block included any of the load"; exit 1; }
 read -r from to <"$chain/loaded-blocks"
 echo "==> the loaded blocks imported again (benchmark block, 10 times each): time taken against weight charged"
-"$node_binary" benchmark block --from "$from" --to "$to" --chain dev --base-path "$chain" \
+"$BENCH_TARGET_DIR/release/openledger-node" benchmark block --from "$from" --to "$to" --chain dev --base-path "$chain" \
 	--wasm-execution compiled 2>&1 | grep -o 'Block .*'

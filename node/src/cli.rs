@@ -68,7 +68,9 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks of the runtime (pallets, storage, machine, blocks).
+	/// Benchmarks of the runtime (pallets, storage, machine, blocks); only in a node built with
+	/// `--features runtime-benchmarks`.
+	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 
