@@ -9,7 +9,10 @@ mod common;
 use common::preset_ext;
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{fungible::Inspect, UnfilteredDispatchable},
+	traits::{
+		fungible::{Inspect, InspectHold},
+		Get, UnfilteredDispatchable,
+	},
 };
 use openledger_runtime::{
 	currency::OPEN, genesis_config_presets, AccountId, Balance, Balances, Compute, Datanets,
@@ -180,7 +183,17 @@ fn a_training_job_goes_through_the_market_and_registers_the_model() {
 		let bob_before = free(&bob);
 		assert_ok!(Datanets::claim_access_reward(signed(bob.clone()), 0, 0, 0));
 		assert_ok!(Datanets::claim_access_reward(signed(bob.clone()), 0, 0, 1));
-		assert_eq!(free(&bob), bob_before + ACCESS_FEE / 3 + ACCESS_FEE * 2 / 3);
+		// Each first claim on the version holds the deposit of its record.
+		let claim_deposits =
+			2 * <<Runtime as pallet_datanets::Config>::AccessClaimDeposit as Get<Balance>>::get();
+		assert_eq!(free(&bob), bob_before + ACCESS_FEE / 3 + ACCESS_FEE * 2 / 3 - claim_deposits);
+		assert_eq!(
+			Balances::balance_on_hold(
+				&pallet_datanets::HoldReason::AccessClaimDeposit.into(),
+				&bob
+			),
+			claim_deposits
+		);
 	});
 }
 

@@ -226,6 +226,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type CommitmentDeposit: Get<BalanceOf<Self>>;
 
+		/// The deposit held from a contributor at its first claim on a version's pool, for the
+		/// record of what it claimed there ([`AccessClaims`]), as long as the record lives.
+		#[pallet::constant]
+		type AccessClaimDeposit: Get<BalanceOf<Self>>;
+
 		/// The largest contribution size in bytes a datanet may allow.
 		#[pallet::constant]
 		type MaxContributionSize: Get<u64>;
@@ -321,6 +326,8 @@ pub mod pallet {
 		CommitmentDeposit,
 		/// Access fees in a version's pool, on the pallet's access account.
 		AccessPool,
+		/// A contributor's deposit for the records of its claims on versions' pools.
+		AccessClaimDeposit,
 	}
 
 	// Hashers: the ids the chain assigns in sequence (datanets, contributions, versions, positions)
@@ -450,7 +457,8 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// What each contribution claimed from each version's pool; written by its first claim.
+	/// What each contribution claimed from each version's pool; written by its first claim,
+	/// which holds [`Config::AccessClaimDeposit`] from the contributor for it.
 	#[pallet::storage]
 	pub type AccessClaims<T: Config> = StorageNMap<
 		_,
@@ -554,13 +562,15 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			paid: BalanceOf<T>,
 		},
-		/// A contributor claimed its share of a version's pool.
+		/// A contributor claimed its share of a version's pool; `deposit` is what its first
+		/// claim there held from it for the record (zero on later claims).
 		AccessRewardClaimed {
 			datanet: DatanetId,
 			version: VersionId,
 			contribution: ContributionId,
 			contributor: T::AccountId,
 			amount: BalanceOf<T>,
+			deposit: BalanceOf<T>,
 		},
 	}
 
@@ -688,6 +698,9 @@ pub mod pallet {
 		/// validation job now (no validation provider is free, the coming deadline buckets are
 		/// full, or the caller pays for as many open jobs as an account may): try again later.
 		ValidationUnavailable,
+		/// The contributor cannot pay the deposit of its first claim on this version's pool,
+		/// even with what it claims ([`Config::AccessClaimDeposit`]).
+		ClaimDepositUnavailable,
 	}
 
 	#[pallet::hooks]
@@ -1003,11 +1016,12 @@ pub mod pallet {
 
 		/// Pays a contribution's contributor its share of what training on a version paid:
 		/// the pool's payments times the contribution's bytes over the version's, less what it
-		/// claimed before.
+		/// claimed before. The first claim of a contribution on a version holds
+		/// [`Config::AccessClaimDeposit`] from the contributor for the record of its claims there.
 		///
 		/// The origin must be the contributor. Emits [`Event::AccessRewardClaimed`]. Errors:
 		/// `UnknownVersion`, `UnknownContribution`, `NotContributor`, `NotAccepted` (pending,
-		/// rejected or slashed), `NotInVersion`, `NothingToClaim`.
+		/// rejected or slashed), `NotInVersion`, `NothingToClaim`, `ClaimDepositUnavailable`.
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::claim_access_reward())]
 		pub fn claim_access_reward(

@@ -53,6 +53,7 @@ pub const BASE: Balance = 1_000;
 pub const PER_BYTE: Balance = 2;
 pub const MIN_DEPOSIT: Balance = 10;
 pub const COMMIT_DEPOSIT: Balance = 5;
+pub const ACCESS_CLAIM_DEPOSIT: Balance = 3;
 pub const DEPOSIT: Balance = 100;
 pub const COOL_DOWN: u64 = 20;
 pub const REVIEW_TIMEOUT: u64 = 30;
@@ -78,6 +79,7 @@ impl pallet_datanets::Config for Test {
 	type DatanetDepositPerByte = ConstU64<PER_BYTE>;
 	type MinContributionDeposit = ConstU64<MIN_DEPOSIT>;
 	type CommitmentDeposit = ConstU64<COMMIT_DEPOSIT>;
+	type AccessClaimDeposit = ConstU64<ACCESS_CLAIM_DEPOSIT>;
 	type MaxContributionSize = ConstU64<5_000>;
 	type RejectionSlash = RejectionSlash;
 	type AdversarialSlash = AdversarialSlash;

@@ -1530,7 +1530,7 @@ mod attacks {
 
 mod access {
 	use super::*;
-	use crate::pallet::{AccessFees, AccessPools};
+	use crate::pallet::{AccessClaims, AccessFees, AccessPools};
 	use openledger_primitives::{DatanetAccess, VersionUnavailable};
 
 	/// A contribution of `size` bytes by `who` to datanet 0, accepted.
@@ -1558,10 +1558,12 @@ mod access {
 		assert_ok!(Datanets::publish_version(RuntimeOrigin::signed(OWNER), 0));
 	}
 
+	/// What `who` claimed: its free balance and the claim deposits it holds, before and after.
 	fn claim(who: AccountId, contribution: u32) -> Result<Balance, sp_runtime::DispatchError> {
-		let before = free(who);
+		let owned = || free(who) + held(HoldReason::AccessClaimDeposit, who);
+		let before = owned();
 		Datanets::claim_access_reward(RuntimeOrigin::signed(who), 0, 0, contribution)?;
-		Ok(free(who) - before)
+		Ok(owned() - before)
 	}
 
 	#[test]
@@ -1621,6 +1623,7 @@ mod access {
 					contribution: 0,
 					contributor: ALICE,
 					amount: 166,
+					deposit: ACCESS_CLAIM_DEPOSIT,
 				}
 				.into(),
 			);
@@ -1637,6 +1640,40 @@ mod access {
 			assert_eq!(claim(ALICE, 1), Ok(666 - 333));
 			assert_eq!(free(Datanets::access_account()), 0);
 			assert_eq!(held(HoldReason::AccessPool, Datanets::access_account()), 1);
+		});
+	}
+
+	#[test]
+	fn every_claim_record_is_paid_for_by_a_deposit_held_from_its_contributor() {
+		ExtBuilder::default().build_and_execute(|| {
+			version();
+			assert_ok!(Datanets::reserve_access(&4, 0, 0, 600));
+			assert_ok!(Datanets::settle_access(0, 0, 600));
+			let before = free(ALICE);
+			// The first claim on the version writes the record and holds its deposit.
+			assert_eq!(claim(ALICE, 0), Ok(100));
+			assert_eq!(held(HoldReason::AccessClaimDeposit, ALICE), ACCESS_CLAIM_DEPOSIT);
+			assert_eq!(free(ALICE), before + 100 - ACCESS_CLAIM_DEPOSIT);
+			// A second contribution is a second record, with its own deposit.
+			assert_eq!(claim(ALICE, 1), Ok(200));
+			assert_eq!(held(HoldReason::AccessClaimDeposit, ALICE), 2 * ACCESS_CLAIM_DEPOSIT);
+			// A later claim on a record that exists holds nothing more.
+			assert_ok!(Datanets::reserve_access(&4, 0, 0, 600));
+			assert_ok!(Datanets::settle_access(0, 0, 600));
+			assert_eq!(claim(ALICE, 0), Ok(100));
+			System::assert_last_event(
+				Event::AccessRewardClaimed {
+					datanet: 0,
+					version: 0,
+					contribution: 0,
+					contributor: ALICE,
+					amount: 100,
+					deposit: 0,
+				}
+				.into(),
+			);
+			assert_eq!(held(HoldReason::AccessClaimDeposit, ALICE), 2 * ACCESS_CLAIM_DEPOSIT);
+			assert_eq!(AccessClaims::<Test>::iter().count(), 2);
 		});
 	}
 

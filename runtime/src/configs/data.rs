@@ -32,6 +32,9 @@ parameter_types! {
 	/// A commitment's record (two keys and a block number) for the few blocks until it is
 	/// revealed; returned in full at the reveal.
 	pub const CommitmentDeposit: Balance = crate::currency::deposit(0, 128);
+	/// The record of a contribution's claims on a version's pool: a three-part key and a
+	/// balance, 84 bytes, for as long as the chain keeps it.
+	pub const AccessClaimDeposit: Balance = crate::currency::deposit(0, 84);
 }
 
 impl pallet_datanets::Config for Runtime {
@@ -46,6 +49,7 @@ impl pallet_datanets::Config for Runtime {
 	type DatanetDepositPerByte = params::DatanetDepositPerByte;
 	type MinContributionDeposit = params::MinContributionDeposit;
 	type CommitmentDeposit = CommitmentDeposit;
+	type AccessClaimDeposit = AccessClaimDeposit;
 	/// One contribution is at most 1 GiB.
 	type MaxContributionSize = ConstU64<{ 1 << 30 }>;
 	type RejectionSlash = params::RejectionSlash;

@@ -6,7 +6,9 @@
 //! claimable) or is abandoned (the fee is refunded). Each accepted contribution of the version may
 //! claim `paid * size / total_bytes` of the pool at any time, less what it claimed before
 //! ([`AccessClaims`]): no loop over contributors, and rounding down leaves dust in the pool rather
-//! than paying out more than came in.
+//! than paying out more than came in. The first claim of a contribution on a version holds
+//! [`Config::AccessClaimDeposit`] from its contributor for that record, so that the records,
+//! which the pool's arithmetic needs for good, are paid for.
 
 use crate::*;
 use frame_support::{
@@ -60,7 +62,13 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(position < record.contributions, Error::<T>::NotInVersion);
 		let mut pool = AccessPools::<T>::get(datanet, version);
-		let claimed = AccessClaims::<T>::get((datanet, version, contribution));
+		let key = (datanet, version, contribution);
+		let deposit = if AccessClaims::<T>::contains_key(key) {
+			Zero::zero()
+		} else {
+			T::AccessClaimDeposit::get()
+		};
+		let claimed = AccessClaims::<T>::get(key);
 		let share = Self::access_share(pool.paid, item.size, record.total_bytes);
 		let amount = share.saturating_sub(claimed);
 		ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
@@ -73,15 +81,22 @@ impl<T: Config> Pallet<T> {
 			Restriction::Free,
 			Fortitude::Polite,
 		)?;
+		if !deposit.is_zero() {
+			// From what was just paid and the contributor's free balance; on failure the call,
+			// transfer included, is undone.
+			T::Currency::hold(&HoldReason::AccessClaimDeposit.into(), &who, deposit)
+				.map_err(|_| Error::<T>::ClaimDepositUnavailable)?;
+		}
 		pool.claimed = pool.claimed.saturating_add(amount);
 		AccessPools::<T>::insert(datanet, version, pool);
-		AccessClaims::<T>::insert((datanet, version, contribution), share);
+		AccessClaims::<T>::insert(key, share);
 		Self::deposit_event(Event::AccessRewardClaimed {
 			datanet,
 			version,
 			contribution,
 			contributor: who,
 			amount,
+			deposit,
 		});
 		Ok(())
 	}
