@@ -344,17 +344,18 @@ mod benchmarks {
 			late.push(who);
 		}
 		for i in 0..n {
-			// One owner per job, so that no owner reaches `MaxOpenJobsPerAccount`.
+			// One owner per job, so that no owner reaches `MaxOpenJobsPerAccount`; the runtime's
+			// jobs, since only those may fill a deadline bucket (`MaxPublicDeadlinesPerBlock`).
 			let owner = funded::<T>("owner", i);
-			Compute::<T>::create_job(
-				RawOrigin::Signed(owner).into(),
+			let created = <Compute<T> as JobMarket<_, _, _>>::create(
+				&owner,
 				JobKind::Inference,
 				payload::<T>(),
-				Hardware::default(),
 				fee::<T>(),
 				duration::<T>(),
 			)
 			.expect("creates");
+			assert!(created.job.is_some());
 		}
 		for i in 0..busy {
 			busy_provider::<T>(i);

@@ -392,6 +392,8 @@ mod benchmarks {
 	fn validation_result() {
 		let (owner, _) = datanet::<T>();
 		set_max_services::<T>(&owner, true);
+		// The contribution's validation job needs a provider to be assigned to.
+		T::BenchmarkHelper::validation_provider(&account("validator", 0, 0));
 		let who = funded::<T>("contributor", 0);
 		submit_contribution::<T>(&who, 0);
 		Validations::<T>::insert(0, 0, ValidationState::Requested { job: 7 });
