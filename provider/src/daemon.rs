@@ -193,15 +193,19 @@ impl Shared {
 	/// datanets it never agreed to keep.
 	pub async fn stores_for(&self, datanet: u32) -> Result<bool, ChainError> {
 		let key = pallet_datanets::DatanetServices::<Runtime>::hashed_key_for(datanet);
-		let ours = self.config.public_url.trim_end_matches('/').as_bytes();
 		let services: Option<pallet_datanets::ServicesOf<Runtime>> =
 			self.chain.storage(&key).await?;
-		Ok(services.is_some_and(|s| {
-			s.endpoints.iter().any(|e| {
-				let e: &[u8] = e;
-				e.strip_suffix(b"/").unwrap_or(e) == ours
-			})
-		}))
+		Ok(services.is_some_and(|s| self.names_this_provider(&s)))
+	}
+
+	/// Whether `services` name this provider's `public_url` among their storage endpoints (a
+	/// trailing `/` on either side ignored).
+	fn names_this_provider(&self, services: &pallet_datanets::ServicesOf<Runtime>) -> bool {
+		let ours = self.config.public_url.trim_end_matches('/').as_bytes();
+		services.endpoints.iter().any(|e| {
+			let e: &[u8] = e;
+			e.strip_suffix(b"/").unwrap_or(e) == ours
+		})
 	}
 
 	/// Whether the chain lets `contributor` put `hash` into this store for `datanet`: it holds a
@@ -332,21 +336,14 @@ impl Shared {
 		let keys = self.chain.keys(&services).await?;
 		let values: Vec<Option<pallet_datanets::ServicesOf<Runtime>>> =
 			self.chain.storage_many(&keys).await?;
-		let ours = self.config.public_url.trim_end_matches('/').as_bytes();
 		let mut named = false;
 		for (key, services) in keys.iter().zip(values) {
-			let names_us = services.is_some_and(|s| {
-				s.endpoints.iter().any(|e| {
-					let e: &[u8] = e;
-					e.strip_suffix(b"/").unwrap_or(e) == ours
-				})
-			});
+			if !services.is_some_and(|s| self.names_this_provider(&s)) {
+				continue;
+			}
 			// The key ends with twox64(datanet) ++ datanet.
 			let Some(datanet) = key.get(key.len().saturating_sub(4)..) else { continue };
 			let Ok(datanet) = u32::decode(&mut &datanet[..]) else { continue };
-			if !names_us {
-				continue;
-			}
 			named = true;
 			// Each key ends with blake2_128(hash) ++ hash.
 			let full =

@@ -138,8 +138,8 @@ impl BlobStore {
 		datanet: u32,
 		contributor: &[u8; 32],
 	) -> Result<(), StoreError> {
-		let text = format!("{datanet} {}", hex::encode(contributor));
-		std::fs::write(self.claim_path(hash), text).map_err(|e| StoreError::Io(e.to_string()))
+		std::fs::write(self.claim_path(hash), claim_text(datanet, contributor))
+			.map_err(|e| StoreError::Io(e.to_string()))
 	}
 
 	/// The blobs taken on a commitment alone, with their datanet, contributor and the time of
@@ -184,7 +184,7 @@ impl BlobStore {
 		contributor: &[u8; 32],
 	) -> Result<Option<u64>, StoreError> {
 		let _gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-		let text = format!("{datanet} {}", hex::encode(contributor));
+		let text = claim_text(datanet, contributor);
 		match std::fs::read_to_string(self.claim_path(hash)) {
 			Ok(current) if current == text => self.remove_now(hash).map(Some),
 			_ => Ok(None),
@@ -358,6 +358,11 @@ impl BlobStore {
 			*used = used.saturating_sub(size);
 		}
 	}
+}
+
+/// What a claim's file holds: the datanet and the contributor, read back by [`BlobStore::claims`].
+fn claim_text(datanet: u32, contributor: &[u8; 32]) -> String {
+	format!("{datanet} {}", hex::encode(contributor))
 }
 
 /// A blob taken on a commitment alone.
