@@ -10,10 +10,13 @@
 //! - [`train`]: AdamW with warm-up and cosine decay, gradient clipping, evaluation.
 //! - [`data`]: the held-out split of a datanet version's contributions.
 //! - [`rng`]: the seeded generator behind initial weights and batches.
+//! - [`engine`]: serving: many LoRA adapters over one resident base model, with a paged KV
+//!   cache, batched multi-adapter kernels and sampling.
 //!
 //! Everything runs on the CPU by default; the `cuda` feature builds candle's CUDA backend.
 
 pub mod data;
+pub mod engine;
 pub mod llama;
 pub mod lora;
 mod ops;
@@ -38,6 +41,8 @@ pub enum MlError {
 	NotEnoughData { tokens: usize, needed: usize },
 	#[error("training was stopped after step {step}")]
 	Stopped { step: usize },
+	#[error("the KV cache is full: {needed} more blocks are needed, {free} are free")]
+	CacheFull { needed: usize, free: usize },
 }
 
 pub type Result<T, E = MlError> = std::result::Result<T, E>;

@@ -72,7 +72,7 @@ impl LlamaConfig {
 		Self::from_metadata(&content)
 	}
 
-	fn from_metadata(content: &gguf_file::Content) -> Result<Self> {
+	pub(crate) fn from_metadata(content: &gguf_file::Content) -> Result<Self> {
 		let architecture = metadata(content, "general.architecture")?.to_string()?;
 		if architecture != "llama" {
 			return Err(MlError::Format(format!("a `{architecture}` model, not llama")));
@@ -136,11 +136,15 @@ pub struct Llama {
 	weights: BTreeMap<String, Tensor>,
 	tokenizer: Tokenizer,
 	end_of_document: u32,
+	end_of_sequence: u32,
 	layout: Layout,
 	device: Device,
 }
 
-fn metadata<'a>(content: &'a gguf_file::Content, key: &str) -> Result<&'a gguf_file::Value> {
+pub(crate) fn metadata<'a>(
+	content: &'a gguf_file::Content,
+	key: &str,
+) -> Result<&'a gguf_file::Value> {
 	content
 		.metadata
 		.get(key)
@@ -170,6 +174,54 @@ fn unpermute(weight: &Tensor, heads: usize) -> Result<Tensor> {
 	let (rows, cols) = weight.dims2()?;
 	let half = rows / heads / 2;
 	Ok(weight.reshape((heads, half, 2, cols))?.transpose(1, 2)?.reshape((rows, cols))?)
+}
+
+/// The rotary embedding's tables for positions `0..time` (RoFormer, Su et al. 2021): the angle of
+/// position `p` and frequency `i` is `p / theta^(2 i / head_dim)`; cosines and sines,
+/// `[time, head_dim / 2]`.
+pub(crate) fn rotary_tables(
+	config: &LlamaConfig,
+	time: usize,
+	device: &Device,
+) -> Result<(Tensor, Tensor)> {
+	let half = config.head_dim() / 2;
+	let theta = config.rope_theta;
+	let angles: Vec<f32> = (0..time)
+		.flat_map(|p| {
+			(0..half)
+				.map(move |i| (p as f64 / theta.powf(2.0 * i as f64 / (2 * half) as f64)) as f32)
+		})
+		.collect();
+	let angles = Tensor::from_vec(angles, (time, half), device)?;
+	Ok((angles.cos()?, angles.sin()?))
+}
+
+/// The GGUF file's end-of-sequence token, if it names one.
+pub(crate) fn end_of_sequence(content: &gguf_file::Content) -> Option<u32> {
+	metadata(content, "tokenizer.ggml.eos_token_id").ok()?.to_u32().ok()
+}
+
+/// The byte-level BPE tokenizer a GGUF file's metadata describes.
+fn tokenizer(content: &gguf_file::Content) -> Result<Tokenizer> {
+	let mut tokenizer = Tokenizer::from_gguf(content)?;
+	let pre = metadata(content, "tokenizer.ggml.pre").and_then(|v| Ok(v.to_string()?.clone()));
+	if pre.as_deref().ok() == Some("smollm") {
+		// SmolLM2's tokenizer.json: digits one by one, then GPT-2's byte-level split.
+		tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
+			Digits::new(true).into(),
+			ByteLevel::new(false, true, true).into(),
+		])));
+	}
+	Ok(tokenizer)
+}
+
+/// The tokenizer of the llama GGUF file at `path`, without its weights: what a server that keeps
+/// the quantized weights (see [`crate::engine`]) encodes and decodes with.
+pub fn read_tokenizer(path: &Path) -> Result<Tokenizer> {
+	let mut file = std::fs::File::open(path)?;
+	let content = gguf_file::Content::read(&mut file)
+		.map_err(|e| MlError::Format(format!("{}: {e}", path.display())))?;
+	tokenizer(&content)
 }
 
 impl Llama {
@@ -218,21 +270,21 @@ impl Llama {
 			weights.insert(name, tensor.to_dtype(DType::F32)?.contiguous()?);
 		}
 
-		let mut tokenizer = Tokenizer::from_gguf(&content)?;
-		let pre = metadata(&content, "tokenizer.ggml.pre").and_then(|v| Ok(v.to_string()?.clone()));
-		if pre.as_deref().ok() == Some("smollm") {
-			// SmolLM2's tokenizer.json: digits one by one, then GPT-2's byte-level split.
-			tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
-				Digits::new(true).into(),
-				ByteLevel::new(false, true, true).into(),
-			])));
-		}
+		let tokenizer = tokenizer(&content)?;
 		let end_of_document = match tokenizer.token_to_id("<|endoftext|>") {
 			Some(id) => id,
 			None => metadata(&content, "tokenizer.ggml.eos_token_id")?.to_u32()?,
 		};
-		let model =
-			Self { config, weights, tokenizer, end_of_document, layout, device: device.clone() };
+		let end_of_sequence = end_of_sequence(&content).unwrap_or(end_of_document);
+		let model = Self {
+			config,
+			weights,
+			tokenizer,
+			end_of_document,
+			end_of_sequence,
+			layout,
+			device: device.clone(),
+		};
 		model.check_weights()?;
 		Ok(model)
 	}
@@ -268,8 +320,28 @@ impl Llama {
 		Ok(())
 	}
 
-	fn w(&self, name: &str) -> Result<&Tensor> {
+	pub(crate) fn w(&self, name: &str) -> Result<&Tensor> {
 		self.weights.get(name).ok_or_else(|| MlError::MissingWeight(name.into()))
+	}
+
+	/// The output projection's weight (`[vocabulary, hidden]`): the token embeddings when the
+	/// file ties them, as SmolLM2's does.
+	pub(crate) fn output_weight(&self) -> Result<&Tensor> {
+		match self.weights.get("lm_head.weight") {
+			Some(w) => Ok(w),
+			None => self.w("model.embed_tokens.weight"),
+		}
+	}
+
+	/// Whether the query and key weights are in llama.cpp's interleaved layout.
+	pub(crate) fn interleaved(&self) -> bool {
+		self.layout == Layout::Gguf
+	}
+
+	/// The token that ends a reply, where generation stops: the GGUF file's
+	/// `tokenizer.ggml.eos_token_id` (SmolLM2-Instruct's `<|im_end|>`).
+	pub fn end_of_sequence(&self) -> u32 {
+		self.end_of_sequence
 	}
 
 	fn linear(&self, module: &str, x: &Tensor, lora: Option<&Lora>) -> Result<Tensor> {
@@ -282,17 +354,7 @@ impl Llama {
 
 	/// The rotary tables for positions `0..time`: cosines and sines, `[time, head_dim / 2]`.
 	fn rotary(&self, time: usize) -> Result<(Tensor, Tensor)> {
-		let half = self.config.head_dim() / 2;
-		let theta = self.config.rope_theta;
-		let angles: Vec<f32> = (0..time)
-			.flat_map(|p| {
-				(0..half).map(move |i| {
-					(p as f64 / theta.powf(2.0 * i as f64 / (2 * half) as f64)) as f32
-				})
-			})
-			.collect();
-		let angles = Tensor::from_vec(angles, (time, half), &self.device)?;
-		Ok((angles.cos()?, angles.sin()?))
+		rotary_tables(&self.config, time, &self.device)
 	}
 
 	fn rotate(&self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
@@ -425,7 +487,7 @@ impl LanguageModel for Llama {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use super::*;
 	use crate::{
 		lora::LoraConfig,
@@ -435,13 +497,14 @@ mod tests {
 	use std::sync::OnceLock;
 
 	/// SmolLM2-135M-Instruct, as `scripts/fetch-models.sh` leaves it in the model cache.
-	fn gguf_path() -> std::path::PathBuf {
+	pub(crate) fn gguf_path() -> std::path::PathBuf {
 		let path = model_cache().join(SMOLLM2_FILE);
 		assert!(path.exists(), "{} is missing: run scripts/fetch-models.sh", path.display());
 		path
 	}
 
-	fn smollm2() -> &'static Llama {
+	/// SmolLM2 loaded once for every test of the crate.
+	pub(crate) fn smollm2() -> &'static Llama {
 		static MODEL: OnceLock<Llama> = OnceLock::new();
 		MODEL.get_or_init(|| Llama::load_gguf(&gguf_path(), &Device::Cpu).unwrap())
 	}

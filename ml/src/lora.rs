@@ -26,7 +26,7 @@ pub struct LoraConfig {
 }
 
 impl LoraConfig {
-	fn check(&self) -> Result<()> {
+	pub(crate) fn check(&self) -> Result<()> {
 		if self.rank == 0 {
 			return Err(MlError::Config("the LoRA rank must be at least 1".into()));
 		}
@@ -42,6 +42,16 @@ impl LoraConfig {
 	/// `alpha / rank`.
 	pub fn scale(&self) -> f64 {
 		self.alpha / self.rank as f64
+	}
+
+	/// The shape an `adapter_config.json` written by PEFT (or [`Lora::save`]) gives.
+	pub fn from_peft_json(text: &str) -> Result<Self> {
+		let peft: PeftConfig =
+			serde_json::from_str(text).map_err(|e| MlError::Format(e.to_string()))?;
+		let config =
+			LoraConfig { rank: peft.r, alpha: peft.lora_alpha, targets: peft.target_modules };
+		config.check()?;
+		Ok(config)
 	}
 
 	/// The `adapter_config.json` PEFT reads beside an adapter of this shape.
@@ -141,6 +151,14 @@ impl Lora {
 		self.a.keys().map(String::as_str)
 	}
 
+	/// Each adapted module with its `A` (`[rank, in]`) and `B` (`[out, rank]`).
+	pub fn matrices(&self) -> impl Iterator<Item = (&str, &Tensor, &Tensor)> {
+		self.a.iter().filter_map(|(module, a)| {
+			let b = self.b.get(module)?;
+			Some((module.as_str(), a.as_tensor(), b.as_tensor()))
+		})
+	}
+
 	/// Writes `adapter_model.safetensors` and `adapter_config.json` into `dir`.
 	pub fn save(&self, dir: &Path, base_model: &str) -> Result<()> {
 		std::fs::create_dir_all(dir)?;
@@ -162,11 +180,7 @@ impl Lora {
 	/// Reads an adapter written by [`Lora::save`] (or by PEFT, for the targets it knows).
 	pub fn load(dir: &Path, device: &Device) -> Result<Self> {
 		let text = std::fs::read_to_string(dir.join("adapter_config.json"))?;
-		let peft: PeftConfig =
-			serde_json::from_str(&text).map_err(|e| MlError::Format(e.to_string()))?;
-		let config =
-			LoraConfig { rank: peft.r, alpha: peft.lora_alpha, targets: peft.target_modules };
-		config.check()?;
+		let config = LoraConfig::from_peft_json(&text)?;
 		let tensors =
 			candle_core::safetensors::load(dir.join("adapter_model.safetensors"), device)?;
 		let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());

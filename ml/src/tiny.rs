@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 /// The byte vocabulary.
 pub const VOCAB: usize = 256;
 
-const NORM_EPS: f64 = 1e-5;
+pub(crate) const NORM_EPS: f64 = 1e-5;
 
 /// The shape of a `tiny-byte-gpt`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
