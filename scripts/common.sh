@@ -4,8 +4,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One build directory outside the clone, so that every clone on this machine (and CI) reuses it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
-# Clippy's own, so that checking never invalidates the build above (see scripts/test.sh).
-export CLIPPY_TARGET_DIR="${CLIPPY_TARGET_DIR:-$HOME/.cache/openledger/clippy-target}"
 # The node with the benchmark commands (`--features runtime-benchmarks`) has a build directory of
 # its own: in the one above it would displace the node that validators and the tests run.
 export BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/openledger/bench-target}"
