@@ -207,6 +207,15 @@ impl Adapter {
 		self.modules.iter().filter(|m| m.is_some()).count()
 	}
 
+	/// The bytes its matrices hold (f32): what an [`AdapterPool`](super::AdapterPool) counts.
+	pub fn bytes(&self) -> usize {
+		self.modules
+			.iter()
+			.flatten()
+			.map(|(a, b)| (a.elem_count() + b.elem_count()) * DType::F32.size_in_bytes())
+			.sum()
+	}
+
 	/// `A` (`[rank, in]`) and `B` (`[out, rank]`) of module `index`, if it adapts it.
 	pub fn matrices(&self, index: usize) -> Option<(&Tensor, &Tensor)> {
 		self.modules.get(index)?.as_ref().map(|(a, b)| (a, b))

@@ -1,9 +1,10 @@
 //! # Engine
 //!
 //! The chain-free inference engine behind OpenLoRA serving: many LoRA adapters served from one
-//! resident base model on the CPU. It is the first of serving's three parts (vLLM's cut): the
-//! engine runs steps; a scheduler (which requests run each step, continuous batching, limits)
-//! and a server (HTTP, OpenAI's shapes, streaming) are built on it elsewhere.
+//! resident base model on the CPU. It holds the first two of serving's three parts (vLLM's
+//! cut): the engine runs steps; the [`scheduler`] decides which requests run in each (continuous
+//! batching, fairness between adapters, limits), with the [`pool`] of adapters held in memory;
+//! a server (HTTP, OpenAI's shapes, streaming) is built on them elsewhere.
 //!
 //! ## Overview
 //!
@@ -16,6 +17,12 @@
 //!   BGMV / SGMV kernels that apply a step's adapters (Punica, S-LoRA).
 //! - [`sampling`]: greedy, temperature and top-p sampling with a per-request seed,
 //!   log-probabilities, stop-sequence helpers.
+//! - [`pool`]: [`AdapterPool`], adapters in host memory within a capacity in count and bytes,
+//!   loaded on first use from bytes checked against their registered blake2b-256, evicted least
+//!   recently used unless a running request pins them.
+//! - [`scheduler`]: [`Scheduler`], continuous batching over [`Engine::step`]: per-adapter
+//!   queues admitted round-robin, limits answered with their own errors, events per request,
+//!   cancellation, timing.
 //!
 //! ### Terminology
 //!
@@ -77,15 +84,24 @@
 pub mod adapter;
 pub mod cache;
 pub mod model;
+pub mod pool;
 pub mod sampling;
+pub mod scheduler;
 
+#[cfg(test)]
+mod scheduling_tests;
 #[cfg(test)]
 mod tests;
 
 pub use adapter::{Adapter, AdapterSet, MAX_RANK, MAX_SET_RANK, RANK_ALIGN};
 pub use cache::{KvCacheConfig, PagedKvCache, SequenceId, DEFAULT_BLOCK_SIZE};
 pub use model::{Precision, ServingConfig, ServingModel, PROJECTIONS, ROW_TILE};
+pub use pool::{adapter_hash, AdapterPool, PoolConfig, PoolError, PoolKey, PoolStats, Residency};
 pub use sampling::{Sampled, Sampler, SamplingParams};
+pub use scheduler::{
+	CancelToken, Event, GenerationRequest, RequestId, Scheduler, SchedulerConfig, SchedulerStats,
+	Sink, StepReport, SubmitError, Submitter, Ticket, Timing, Usage,
+};
 
 use crate::{MlError, Result};
 use adapter::AdapterCache;
@@ -119,6 +135,8 @@ pub enum FinishReason {
 	Stop,
 	/// `max_tokens`, or the model's context.
 	Length,
+	/// Cancelled (its client went away): given by the [`Scheduler`] only.
+	Cancelled,
 }
 
 /// What [`Engine::generate`] returns for a request.

@@ -14,7 +14,7 @@ use crate::{
 use candle_core::{DType, Device, Tensor};
 use std::sync::{Arc, OnceLock};
 
-fn tiny() -> &'static TinyByteGpt {
+pub(super) fn tiny() -> &'static TinyByteGpt {
 	static MODEL: OnceLock<TinyByteGpt> = OnceLock::new();
 	MODEL.get_or_init(|| {
 		TinyByteGpt::init(TinyConfig::small(), 21, DType::F32, &Device::Cpu).unwrap()
@@ -31,7 +31,7 @@ fn normal(rng: &mut Rng, shape: (usize, usize), std: f64) -> Tensor {
 }
 
 /// The bytes of a random PEFT `adapter_model.safetensors` for `model`, and its configuration.
-fn random_adapter_bytes(
+pub(super) fn random_adapter_bytes(
 	model: &ServingModel,
 	rank: usize,
 	alpha: f64,
@@ -69,7 +69,7 @@ fn random_adapter(
 	Arc::new(Adapter::from_bytes(model, &bytes, config).unwrap())
 }
 
-const ALL: [&str; 7] =
+pub(super) const ALL: [&str; 7] =
 	["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
 /// Adapter sets of mixed ranks (1 to 64), scales, targets, and two ensembles.
@@ -91,7 +91,7 @@ fn mixed_sets(model: &ServingModel) -> Vec<AdapterSet> {
 	]
 }
 
-fn bytes(text: &[u8]) -> Vec<u32> {
+pub(super) fn bytes(text: &[u8]) -> Vec<u32> {
 	text.iter().map(|&b| u32::from(b)).collect()
 }
 
