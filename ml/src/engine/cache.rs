@@ -235,6 +235,29 @@ impl PagedKvCache {
 	}
 }
 
+impl PagedKvCache {
+	/// Calls `f` with the keys and values of `layer` as host memory (`[slots, kv_dim]` each,
+	/// row-major); `None` when they are not in host memory (a GPU device).
+	pub(crate) fn with_host_layer<R>(
+		&self,
+		layer: usize,
+		f: impl FnOnce(&[f32], &[f32]) -> R,
+	) -> Option<R> {
+		let (keys, values) = self.layers.get(layer)?;
+		let (k_storage, k_layout) = keys.storage_and_layout();
+		let (v_storage, v_layout) = values.storage_and_layout();
+		let (k_start, k_end) = k_layout.contiguous_offsets()?;
+		let (v_start, v_end) = v_layout.contiguous_offsets()?;
+		match (&*k_storage, &*v_storage) {
+			(
+				candle_core::Storage::Cpu(candle_core::CpuStorage::F32(k)),
+				candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)),
+			) => Some(f(k.get(k_start..k_end)?, v.get(v_start..v_end)?)),
+			_ => None,
+		}
+	}
+}
+
 fn unknown(sequence: SequenceId) -> MlError {
 	MlError::Config(format!("the KV cache has no {sequence:?}"))
 }

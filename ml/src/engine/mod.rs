@@ -256,6 +256,7 @@ impl Engine {
 				count,
 				start: row.start,
 				table: self.cache.table(row.sequence, &device)?,
+				blocks: self.cache.blocks(row.sequence).unwrap_or_default().to_vec(),
 				mask,
 			});
 			last.push((first + count - 1) as u32);

@@ -738,49 +738,62 @@ fn engine_serves_a_fully_trained_tiny_model_as_its_own_base() {
 }
 
 #[test]
-fn engine_quantized_base_gives_nearly_the_f32_logits() {
+fn engine_quantized_bases_give_nearly_the_f32_logits() {
 	let llama = smollm2();
 	let dense = ServingModel::from_llama(llama).unwrap();
-	let quantized =
-		ServingModel::load_gguf(&gguf_path(), Precision::Quantized, &Device::Cpu).unwrap();
-	assert_eq!(quantized.stop_tokens(), dense.stop_tokens());
-	assert_eq!(quantized.stop_tokens()[0], 2, "<|im_end|>");
-	let adapter = random_adapter(&dense, 8, 16.0, &["q_proj", "k_proj", "v_proj", "up_proj"], 7);
-	let (bytes, config) =
-		random_adapter_bytes(&dense, 8, 16.0, &["q_proj", "k_proj", "v_proj", "up_proj"], 7);
-	let adapter_q = Arc::new(Adapter::from_bytes(&quantized, &bytes, config).unwrap());
-	let prompt = llama.encode(b"The capital of France is").unwrap();
-	let logits = |model: &ServingModel, set: &AdapterSet| {
-		let mut engine = Engine::new(model.clone(), KvCacheConfig::blocks(8)).unwrap();
-		let s = engine.create_sequence();
-		engine
-			.step(&[Row { sequence: s, tokens: &prompt, start: 0, adapters: set }])
+	for precision in [Precision::Quantized, Precision::Q8_0] {
+		let quantized = ServingModel::load_gguf(&gguf_path(), precision, &Device::Cpu).unwrap();
+		assert_eq!(quantized.stop_tokens(), dense.stop_tokens());
+		assert_eq!(quantized.stop_tokens()[0], 2, "<|im_end|>");
+		let adapter =
+			random_adapter(&dense, 8, 16.0, &["q_proj", "k_proj", "v_proj", "up_proj"], 7);
+		let (bytes, config) =
+			random_adapter_bytes(&dense, 8, 16.0, &["q_proj", "k_proj", "v_proj", "up_proj"], 7);
+		let adapter_q = Arc::new(Adapter::from_bytes(&quantized, &bytes, config).unwrap());
+		let prompt = llama.encode(b"The capital of France is").unwrap();
+		let logits = |model: &ServingModel, set: &AdapterSet| {
+			let mut engine = Engine::new(model.clone(), KvCacheConfig::blocks(8)).unwrap();
+			let s = engine.create_sequence();
+			engine
+				.step(&[Row { sequence: s, tokens: &prompt, start: 0, adapters: set }])
+				.unwrap()
+		};
+		let base = max_difference(
+			&logits(&dense, &AdapterSet::base()),
+			&logits(&quantized, &AdapterSet::base()),
+		);
+		let adapted = max_difference(
+			&logits(&dense, &AdapterSet::single(adapter)),
+			&logits(&quantized, &AdapterSet::single(adapter_q)),
+		);
+		let scale = logits(&dense, &AdapterSet::base())
+			.abs()
 			.unwrap()
-	};
-	let base = max_difference(
-		&logits(&dense, &AdapterSet::base()),
-		&logits(&quantized, &AdapterSet::base()),
+			.max_all()
+			.unwrap()
+			.to_scalar::<f32>()
+			.unwrap();
+		println!(
+		"{precision:?} vs f32 logits: base {base:.3}, adapter {adapted:.3} (logits up to {scale:.1})"
 	);
-	let adapted = max_difference(
-		&logits(&dense, &AdapterSet::single(adapter)),
-		&logits(&quantized, &AdapterSet::single(adapter_q)),
-	);
-	let scale = logits(&dense, &AdapterSet::base())
-		.abs()
-		.unwrap()
-		.max_all()
-		.unwrap()
-		.to_scalar::<f32>()
-		.unwrap();
-	println!(
-		"quantized vs f32 logits: base {base:.3}, adapter {adapted:.3} (logits up to {scale:.1})"
-	);
-	// Only the activations are rounded (to 8 bits per block of 32) in the quantized kernel.
-	assert!(base < 2.0 && adapted < 2.0, "{base} {adapted}");
-	let mut engine = Engine::new(quantized, KvCacheConfig::blocks(8)).unwrap();
-	let request =
-		Request { prompt, adapters: AdapterSet::base(), sampling: SamplingParams::greedy(3) };
-	let tokens = engine.generate(&[request]).unwrap().remove(0).tokens;
-	let text = llama.decode(&tokens).unwrap();
-	assert!(text.contains("Paris"), "{text:?}");
+		// Only the activations are rounded (to 8 bits per block of 32) in the quantized kernel.
+		assert!(base < 2.0 && adapted < 2.0, "{base} {adapted}");
+		let mut engine = Engine::new(quantized, KvCacheConfig::blocks(32)).unwrap();
+		let request =
+			Request { prompt, adapters: AdapterSet::base(), sampling: SamplingParams::greedy(3) };
+		let tokens = engine.generate(std::slice::from_ref(&request)).unwrap().remove(0).tokens;
+		let text = llama.decode(&tokens).unwrap();
+		assert!(text.contains("Paris"), "{text:?}");
+		// Each row's quantized products are its own: the same tokens inside a batch of others.
+		let others: Vec<Request> = ["Once upon a time", "1, 2, 3,", "def main():"]
+			.iter()
+			.map(|p| Request {
+				prompt: llama.encode(p.as_bytes()).unwrap(),
+				adapters: AdapterSet::base(),
+				sampling: SamplingParams::greedy(3),
+			})
+			.collect();
+		let batch: Vec<Request> = others.into_iter().chain([request]).collect();
+		assert_eq!(engine.generate(&batch).unwrap().remove(3).tokens, tokens, "{precision:?}");
+	}
 }
