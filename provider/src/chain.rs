@@ -181,6 +181,17 @@ impl Chain {
 		Ok(out)
 	}
 
+	/// Calls the runtime API function `method` (e.g. `ModelsApi_models`) with SCALE-encoded
+	/// `args` at the best block, and decodes its answer.
+	pub async fn runtime_call<T: Decode>(&self, method: &str, args: impl Encode) -> Result<T> {
+		let answer: String = self
+			.rpc
+			.request("state_call", rpc_params![method, to_hex(&args.encode())])
+			.await?;
+		T::decode(&mut &from_hex(&answer)?[..])
+			.map_err(|source| ChainError::Decode { what: "a runtime API answer", source })
+	}
+
 	/// Every storage key under `prefix` at the best block.
 	pub async fn keys(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
 		let mut keys = Vec::new();

@@ -189,6 +189,21 @@ impl HttpClient {
 		Ok((status, String::from_utf8_lossy(&text).into_owned()))
 	}
 
+	/// Posts the JSON `body` to `url`: the status and the answer's body, to be read as it
+	/// streams (server-sent events), each frame within the timeout.
+	pub async fn post_json_stream(
+		&self,
+		url: &str,
+		body: &serde_json::Value,
+	) -> Result<(StatusCode, hyper::body::Incoming), HttpError> {
+		let uri = self.checked(url)?;
+		let request = Request::post(uri)
+			.header("Content-Type", "application/json")
+			.body(Full::new(Bytes::from(body.to_string())));
+		let response = self.request(request).await?;
+		Ok((response.status(), response.into_body()))
+	}
+
 	/// `url` if it is an `http://` or `https://` URL with a host this client may reach.
 	fn checked(&self, url: &str) -> Result<hyper::Uri, HttpError> {
 		let uri: hyper::Uri = url.parse().map_err(|_| HttpError::BadUrl)?;

@@ -53,6 +53,88 @@ pub struct Config {
 	#[serde(default)]
 	pub hardware: Hardware,
 	pub offers: Vec<OfferConfig>,
+	/// OpenLoRA serving of published models; off without this section.
+	#[serde(default)]
+	pub serving: Option<ServingConfig>,
+}
+
+/// What the OpenAI-compatible server serves, and its limits (see [`crate::serving`]).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServingConfig {
+	/// The base models served, by their name on chain (`SmolLM2-135M-Instruct`,
+	/// `tiny-byte-gpt`): every published adapter on them is served. A llama base's weights are
+	/// found in `base_models_dir` by the hash the chain registers.
+	pub base_models: Vec<String>,
+	/// Adapters held in memory at once, per base model.
+	#[serde(default = "default_max_adapters")]
+	pub max_adapters: usize,
+	/// Bytes of adapters held in memory at once, per base model.
+	#[serde(default = "default_max_adapter_bytes")]
+	pub max_adapter_bytes: usize,
+	/// Requests decoded together (the batch), per base model.
+	#[serde(default = "default_max_running")]
+	pub max_running: usize,
+	/// Requests waiting, per base model; beyond, 429 with `Retry-After`.
+	#[serde(default = "default_max_queued")]
+	pub max_queued: usize,
+	/// The longest prompt, in tokens; beyond, 413.
+	#[serde(default = "default_max_prompt_tokens")]
+	pub max_prompt_tokens: usize,
+	/// The largest `max_tokens`.
+	#[serde(default = "default_max_tokens")]
+	pub max_tokens: usize,
+	/// Distinct adapters (or ensembles) in one batch.
+	#[serde(default = "default_max_adapter_sets")]
+	pub max_adapter_sets: usize,
+	/// Prompt tokens of one request prefilled per step.
+	#[serde(default = "default_prefill_chunk")]
+	pub prefill_chunk: usize,
+	/// The KV cache of each base model, in MiB.
+	#[serde(default = "default_kv_cache_mib")]
+	pub kv_cache_mib: usize,
+	/// How a llama base's projections are held: `q8_0` (the GGUF's blocks requantized to 8 bits,
+	/// the fastest on the CPU), `quantized` (the GGUF's own blocks) or `f32`.
+	#[serde(default)]
+	pub precision: Precision,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+	#[default]
+	#[serde(rename = "q8_0")]
+	Q8_0,
+	Quantized,
+	F32,
+}
+
+fn default_max_adapters() -> usize {
+	64
+}
+fn default_max_adapter_bytes() -> usize {
+	512 << 20
+}
+fn default_max_running() -> usize {
+	32
+}
+fn default_max_queued() -> usize {
+	256
+}
+fn default_max_prompt_tokens() -> usize {
+	2048
+}
+fn default_max_tokens() -> usize {
+	512
+}
+fn default_max_adapter_sets() -> usize {
+	16
+}
+fn default_prefill_chunk() -> usize {
+	512
+}
+fn default_kv_cache_mib() -> usize {
+	512
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -143,6 +225,10 @@ pub enum ConfigError {
 	NoOffers,
 	#[error("`offers` names {0:?}, which this daemon does not run (it runs {RUNNABLE:?})")]
 	NotRunnable(KindConfig),
+	#[error("`serving.{0}` must be at least 1")]
+	ZeroServingLimit(&'static str),
+	#[error("`serving.base_models` must name at least one base model")]
+	NoServedBase,
 	#[error("`max_store_bytes` ({store}) must exceed `concurrency` times `max_blob_bytes` ({own}): that much is kept for the artifacts of the jobs that run at once")]
 	StoreTooSmall { store: u64, own: u64 },
 }
@@ -181,6 +267,26 @@ impl Config {
 				store: self.max_store_bytes,
 				own: self.own_store_bytes(),
 			});
+		}
+		if let Some(serving) = &self.serving {
+			if serving.base_models.is_empty() {
+				return Err(ConfigError::NoServedBase);
+			}
+			for (name, value) in [
+				("max_adapters", serving.max_adapters),
+				("max_adapter_bytes", serving.max_adapter_bytes),
+				("max_running", serving.max_running),
+				("max_queued", serving.max_queued),
+				("max_prompt_tokens", serving.max_prompt_tokens),
+				("max_tokens", serving.max_tokens),
+				("max_adapter_sets", serving.max_adapter_sets),
+				("prefill_chunk", serving.prefill_chunk),
+				("kv_cache_mib", serving.kv_cache_mib),
+			] {
+				if value == 0 {
+					return Err(ConfigError::ZeroServingLimit(name));
+				}
+			}
 		}
 		match self.offers.iter().find(|o| !RUNNABLE.contains(&o.kind)) {
 			Some(offer) => Err(ConfigError::NotRunnable(offer.kind)),

@@ -85,6 +85,8 @@ pub enum DaemonError {
 	Payload(#[source] codec::Error),
 	#[error("training")]
 	Training(#[from] TrainingError),
+	#[error("starting OpenLoRA serving")]
+	Serving(#[from] crate::serving::ServingError),
 }
 
 /// The steps of the daemon's own transactions, for [`DaemonError::Submit`] and
@@ -117,8 +119,10 @@ pub struct Shared {
 	pub signer: sr25519::Pair,
 	pub account: AccountId,
 	pub store: BlobStore,
-	/// Fetches contributions from datanets' storage endpoints.
-	http: HttpClient,
+	/// Fetches contributions from datanets' storage endpoints, and adapters from blob stores.
+	pub(crate) http: HttpClient,
+	/// OpenLoRA serving, when configured.
+	pub serving: Option<Arc<crate::serving::Serving>>,
 	pub config: Config,
 	/// What each HTTP connection may take (see [`crate::http`]).
 	pub limits: crate::http::Limits,
@@ -366,6 +370,10 @@ impl Shared {
 			if model.provenance.provider == self.account {
 				keep.insert(model.artifact.content_hash);
 			}
+		}
+		// The adapters of the models it serves, which it re-serves to other providers.
+		if let Some(serving) = &self.serving {
+			keep.extend(serving.artifacts());
 		}
 		Ok(Some(keep))
 	}
@@ -726,7 +734,16 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		tracing::info!(?hash, path = %path.display(), "base model weights");
 	}
 	let memory = training::MemoryBudget::new(u64::from(config.hardware.memory_mib));
+	let (serving, loads) = match &config.serving {
+		Some(serving) => {
+			let (serving, loads) =
+				crate::serving::Serving::start(serving.clone(), &chain, &bases).await?;
+			(Some(Arc::new(serving)), loads)
+		},
+		None => (None, Vec::new()),
+	};
 	let shared = Arc::new(Shared {
+		serving,
 		bases: Arc::new(bases),
 		memory: Arc::new(memory),
 		chain,
@@ -744,11 +761,31 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 	});
 	tracing::info!(account = %shared.account, listen = %shared.config.listen, "starting");
 
-	let server = {
+	if let Some(serving) = shared.serving.clone() {
+		crate::serving::run_loaders(shared.clone(), loads);
 		let shared = shared.clone();
+		tokio::spawn(async move {
+			loop {
+				if let Err(e) = serving.refresh(&shared.chain).await {
+					tracing::warn!(error = %crate::error_chain(&e), "reading the published models");
+				}
+				tokio::time::sleep(poll).await;
+			}
+		});
+	}
+
+	let server = {
+		let router = crate::server::router(shared.clone());
 		let limits = shared.limits.clone();
 		tokio::spawn(crate::http::serve(listener, limits, move |request| {
-			crate::server::handle(shared.clone(), request)
+			use tower_service::Service;
+			let mut router = router.clone();
+			async move {
+				match router.call(request.map(axum::body::Body::new)).await {
+					Ok(response) => response,
+					Err(never) => match never {},
+				}
+			}
 		}))
 	};
 

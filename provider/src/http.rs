@@ -172,10 +172,12 @@ fn refuse(stream: TcpStream, status: StatusCode, message: &str) {
 }
 
 /// Serves the connections of `listener` with `handler` under `limits`, until the task is dropped.
-pub async fn serve<H, F>(listener: TcpListener, limits: Limits, handler: H)
+pub async fn serve<H, F, B>(listener: TcpListener, limits: Limits, handler: H)
 where
 	H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-	F: Future<Output = Response<Body>> + Send + 'static,
+	F: Future<Output = Response<B>> + Send + 'static,
+	B: hyper::body::Body<Data = Bytes> + Send + 'static,
+	B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
 	let open = Arc::new(Semaphore::new(limits.connections));
 	let clients = Arc::new(Clients::default());
@@ -336,7 +338,7 @@ pub enum BodyError {
 	#[error("the body arrived too slowly: {received} bytes in {elapsed:?}, at least {rate} bytes a second after {grace:?} and no pause of {idle:?} are asked")]
 	TooSlow { received: u64, elapsed: Duration, rate: u64, grace: Duration, idle: Duration },
 	#[error("reading the body: {0}")]
-	Read(#[from] hyper::Error),
+	Read(String),
 }
 
 /// Reads a request body under the limits' pace; see the [module](self).
@@ -367,7 +369,11 @@ impl Pace {
 	}
 
 	/// The next data of `body`, `None` at its end.
-	pub async fn next(&mut self, body: &mut Incoming) -> Result<Option<Bytes>, BodyError> {
+	pub async fn next<B>(&mut self, body: &mut B) -> Result<Option<Bytes>, BodyError>
+	where
+		B: hyper::body::Body<Data = Bytes> + Unpin,
+		B::Error: std::fmt::Display,
+	{
 		loop {
 			let frame = match tokio::time::timeout_at(self.deadline(), body.frame()).await {
 				Ok(frame) => frame,
@@ -383,7 +389,8 @@ impl Pace {
 			};
 			let Some(frame) = frame else { return Ok(None) };
 			// Trailers carry no data.
-			if let Ok(data) = frame?.into_data() {
+			let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
+			if let Ok(data) = frame.into_data() {
 				self.received = self.received.saturating_add(data.len() as u64);
 				return Ok(Some(data));
 			}

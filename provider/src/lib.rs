@@ -15,12 +15,15 @@
 //! - [`contribute`]: the contributor's flow: commit, upload, contribute, follow the validation.
 //! - [`models`]: the model builder's flows: request training, follow it, read a model's lineage,
 //!   fetch its artifact by hash.
+//! - [`inference`]: the model user's flows: find a provider serving a model, stream its answer.
 //! - [`validate`]: the contribution-validation job: hash, size and format checks and the score.
 //! - [`training`]: the training job: the data of datanet versions checked against their roots,
 //!   training with `openledger-ml`, the artifact and the result the chain checks.
 //! - [`http`]: the HTTP connections: how many in all and per client, header, body and write
 //!   timeouts.
-//! - [`server`]: the HTTP API's routes (blob upload and download, status).
+//! - [`serving`]: OpenLoRA serving: the published adapters on the configured base models, one
+//!   resident base each, continuous batching, through OpenAI's API.
+//! - [`server`]: the HTTP API's router (blobs, jobs, serving, metrics) and its layers.
 //! - [`daemon`]: registration, the job loop (new blocks and a poll find the jobs; accept,
 //!   execute, submit), restart and shutdown.
 //!
@@ -32,6 +35,10 @@
 //! | `GET /v1/blobs/0x{hash}` | the bytes; 404 if absent |
 //! | `GET /v1/status` | the provider's account and its jobs with their timings |
 //! | `GET /v1/jobs/{id}` | one job's record and, for training, its progress: phase, step of steps, loss, tokens/s, ETA; 404 if unknown |
+//! | `GET /v1/models` | the published models served here (OpenAI's list; `id` is the on-chain model id) |
+//! | `POST /v1/completions` | OpenAI's completions: `model` (`"3"`, or an ensemble `"0.7*3+0.3*5"`), `prompt`, `max_tokens`, `temperature`, `top_p`, `seed`, `stop`, `logprobs: 0`, `stream` (server-sent events ending `data: [DONE]`), `stream_options.include_usage`; 400 for a bad or unserved field (`n` ≠ 1 among them), 404 for a model not served, 413 for a prompt over the limit, 429 with `Retry-After` when the queue is full |
+//! | `POST /v1/chat/completions` | the same for `messages`, in SmolLM2's ChatML template; `logprobs: true` |
+//! | `GET /metrics` | Prometheus' text format: queue, batch, tokens, adapter pool, TTFT and TPOT histograms |
 //!
 //! Every connection is under [`http::Limits`]: 256 at once, 16 from one client (429 beyond),
 //! headers within 5 s (also the longest a kept-alive connection idles), a body that pauses 10 s or
@@ -46,8 +53,10 @@ pub mod config;
 pub mod contribute;
 pub mod daemon;
 pub mod http;
+pub mod inference;
 pub mod models;
 pub mod server;
+pub mod serving;
 pub mod store;
 pub mod training;
 pub mod validate;

@@ -1,33 +1,79 @@
-//! The provider's HTTP API on hyper: blob upload and download, status.
+//! The provider's HTTP API: an axum router over the daemon's capabilities.
 //!
-//! `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` stores a blob if the datanet names
-//! this provider among its storage endpoints ([`Shared::stores_for`]) and the chain lets that
-//! contributor put it there ([`Shared::may_upload`]); the body streams to disk while it is hashed,
-//! at the pace [`crate::http`] asks. `GET /v1/blobs/0x{hash}` streams a stored blob back.
+//! - blobs: `PUT /v1/blobs/0x{hash}?datanet={id}&contributor={account}` stores a blob if the
+//!   datanet names this provider among its storage endpoints ([`Shared::stores_for`]) and the
+//!   chain lets that contributor put it there ([`Shared::may_upload`]); the body streams to disk
+//!   while it is hashed, at the pace [`crate::http`] asks. `GET /v1/blobs/0x{hash}` streams a
+//!   stored blob back.
+//! - jobs: `GET /v1/status`, `GET /v1/jobs/{id}`.
+//! - serving ([`crate::serving::api`]): `GET /v1/models`, `POST /v1/completions`,
+//!   `POST /v1/chat/completions`, `GET /metrics`.
+//!
+//! Request bodies of the JSON endpoints are capped at [`JSON_BODY_LIMIT`] (413 beyond, by
+//! tower-http), and their answers must begin within [`ANSWER_TIMEOUT`] (408 after it); a streamed
+//! answer has begun once its headers are sent, so neither cuts it. Blob uploads are bounded by
+//! the store's limit and [`crate::http::Pace`] instead. Every request is traced.
 
 use crate::{
 	daemon::Shared,
-	http::{full, Body, BodyError, Pace},
+	http::{BodyError, Pace},
+	serving::api,
 	store::StoreError,
 };
-use http_body_util::{BodyExt, StreamBody};
-use hyper::{
-	body::{Bytes, Frame},
-	Method, Request, Response, StatusCode,
+use axum::{
+	body::{Body, Bytes},
+	extract::{Path, Query, Request, State},
+	http::{header, HeaderValue, StatusCode},
+	response::{IntoResponse, Response},
+	routing::get,
+	Router,
 };
 use openledger_runtime::AccountId;
 use sp_core::{crypto::Ss58Codec, H256};
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
+use tower_http::{
+	limit::RequestBodyLimitLayer,
+	timeout::TimeoutLayer,
+	trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
 
-fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
-	Response::builder()
-		.status(status)
-		.header("Content-Type", "application/json")
-		.body(full(value.to_string()))
-		.unwrap_or_else(|_| Response::new(full(Bytes::new())))
+/// The largest body of a JSON request.
+pub const JSON_BODY_LIMIT: usize = 1 << 20;
+/// How long a JSON endpoint may take to begin its answer (a whole completion of the longest
+/// `max_tokens` included).
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The routes, with their layers.
+pub fn router(shared: Arc<Shared>) -> Router {
+	let json_api = Router::new()
+		.route("/v1/status", get(status))
+		.route("/v1/jobs/:job", get(job))
+		.route("/v1/models", get(api::models))
+		.route("/v1/completions", axum::routing::post(api::completions))
+		.route("/v1/chat/completions", axum::routing::post(api::chat_completions))
+		.route("/metrics", get(api::metrics))
+		.layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT))
+		.layer(TimeoutLayer::new(ANSWER_TIMEOUT));
+	let blobs = Router::new().route("/v1/blobs/:hash", get(get_blob).put(put_blob));
+	json_api
+		.merge(blobs)
+		.fallback(|request: Request| async move {
+			error(StatusCode::NOT_FOUND, format!("no route {}", request.uri().path()))
+		})
+		.layer(
+			TraceLayer::new_for_http()
+				.make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+				.on_response(DefaultOnResponse::new().level(Level::INFO)),
+		)
+		.with_state(shared)
 }
 
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Body> {
+fn json(status: StatusCode, value: serde_json::Value) -> Response {
+	(status, axum::Json(value)).into_response()
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 	json(status, serde_json::json!({ "error": message.to_string() }))
 }
 
@@ -46,60 +92,38 @@ fn parse_account(text: &str) -> Option<AccountId> {
 	}
 }
 
-/// The value of `name` in a query string.
-fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-	query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+async fn status(State(shared): State<Arc<Shared>>) -> Response {
+	json(StatusCode::OK, shared.status().await)
 }
 
-/// Answers one request.
-pub async fn handle(
-	shared: Arc<Shared>,
-	request: Request<hyper::body::Incoming>,
-) -> Response<Body> {
-	let method = request.method().clone();
-	let path = request.uri().path().to_string();
-	let response = route(&shared, request).await;
-	tracing::info!(%method, %path, status = response.status().as_u16(), "http");
-	response
-}
-
-async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -> Response<Body> {
-	let path = request.uri().path().to_string();
-	match (request.method().clone(), path.as_str()) {
-		(Method::GET, "/v1/status") => json(StatusCode::OK, shared.status().await),
-		(Method::GET, p) if p.starts_with("/v1/jobs/") => {
-			let Ok(job) = p["/v1/jobs/".len()..].parse::<u64>() else {
-				return error(StatusCode::BAD_REQUEST, "a job id is a number");
-			};
-			match shared.job(job).await {
-				Some(value) => json(StatusCode::OK, value),
-				None => {
-					error(StatusCode::NOT_FOUND, format!("this provider has not seen job {job}"))
-				},
-			}
-		},
-		(method, p) if p.starts_with("/v1/blobs/") => {
-			let Some(hash) = parse_hash(&p["/v1/blobs/".len()..]) else {
-				return error(StatusCode::BAD_REQUEST, "a blob is named by 0x and 64 hex digits");
-			};
-			match method {
-				Method::PUT => put_blob(shared, hash, request).await,
-				Method::GET => get_blob(shared, hash).await,
-				_ => error(StatusCode::METHOD_NOT_ALLOWED, "blobs take GET and PUT"),
-			}
-		},
-		_ => error(StatusCode::NOT_FOUND, format!("no route {path}")),
+async fn job(State(shared): State<Arc<Shared>>, Path(job): Path<String>) -> Response {
+	let Ok(job) = job.parse::<u64>() else {
+		return error(StatusCode::BAD_REQUEST, "a job id is a number");
+	};
+	match shared.job(job).await {
+		Some(value) => json(StatusCode::OK, value),
+		None => error(StatusCode::NOT_FOUND, format!("this provider has not seen job {job}")),
 	}
 }
 
+#[derive(serde::Deserialize)]
+struct UploadQuery {
+	datanet: Option<String>,
+	contributor: Option<String>,
+}
+
 async fn put_blob(
-	shared: &Arc<Shared>,
-	hash: H256,
-	request: Request<hyper::body::Incoming>,
-) -> Response<Body> {
-	let query = request.uri().query().unwrap_or_default();
-	let datanet = query_value(query, "datanet").and_then(|d| d.parse::<u32>().ok());
-	let contributor = query_value(query, "contributor").and_then(parse_account);
+	State(shared): State<Arc<Shared>>,
+	Path(hash): Path<String>,
+	query: Option<Query<UploadQuery>>,
+	request: Request,
+) -> Response {
+	let Some(hash) = parse_hash(&hash) else {
+		return error(StatusCode::BAD_REQUEST, "a blob is named by 0x and 64 hex digits");
+	};
+	let query = query.map(|q| q.0);
+	let datanet = query.as_ref().and_then(|q| q.datanet.as_deref()?.parse::<u32>().ok());
+	let contributor = query.as_ref().and_then(|q| parse_account(q.contributor.as_deref()?));
 	let (Some(datanet), Some(contributor)) = (datanet, contributor) else {
 		return error(
 			StatusCode::BAD_REQUEST,
@@ -109,7 +133,7 @@ async fn put_blob(
 	let limit = shared.store.limit();
 	if let Some(length) = request
 		.headers()
-		.get(hyper::header::CONTENT_LENGTH)
+		.get(header::CONTENT_LENGTH)
 		.and_then(|v| v.to_str().ok())
 		.and_then(|v| v.parse::<u64>().ok())
 	{
@@ -183,10 +207,9 @@ async fn put_blob(
 			// The connection closes with the answer: the rest of the body is not read.
 			Err(e @ BodyError::TooSlow { .. }) => {
 				let mut answer = error(StatusCode::REQUEST_TIMEOUT, e);
-				answer.headers_mut().insert(
-					hyper::header::CONNECTION,
-					hyper::header::HeaderValue::from_static("close"),
-				);
+				answer
+					.headers_mut()
+					.insert(header::CONNECTION, HeaderValue::from_static("close"));
 				return answer;
 			},
 			Err(e) => return error(StatusCode::BAD_REQUEST, e),
@@ -206,7 +229,7 @@ async fn put_blob(
 	}
 }
 
-fn store_error(e: StoreError) -> Response<Body> {
+fn store_error(e: StoreError) -> Response {
 	match e {
 		e @ StoreError::HashMismatch { .. } => error(StatusCode::BAD_REQUEST, e),
 		e @ StoreError::TooLarge { .. } => error(StatusCode::PAYLOAD_TOO_LARGE, e),
@@ -216,18 +239,20 @@ fn store_error(e: StoreError) -> Response<Body> {
 	}
 }
 
-async fn get_blob(shared: &Arc<Shared>, hash: H256) -> Response<Body> {
+async fn get_blob(State(shared): State<Arc<Shared>>, Path(hash): Path<String>) -> Response {
 	use futures::TryStreamExt;
+	let Some(hash) = parse_hash(&hash) else {
+		return error(StatusCode::BAD_REQUEST, "a blob is named by 0x and 64 hex digits");
+	};
 	match shared.store.open_blob(&hash) {
 		Ok(Some((file, size))) => {
 			let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-			let body = StreamBody::new(stream.map_ok(Frame::data));
 			Response::builder()
 				.status(StatusCode::OK)
-				.header("Content-Type", "application/octet-stream")
-				.header("Content-Length", size)
-				.body(BodyExt::boxed(body))
-				.unwrap_or_else(|_| Response::new(full(Bytes::new())))
+				.header(header::CONTENT_TYPE, "application/octet-stream")
+				.header(header::CONTENT_LENGTH, size)
+				.body(Body::from_stream(stream.map_ok(Bytes::from)))
+				.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 		},
 		Ok(None) => error(StatusCode::NOT_FOUND, format!("no blob {hash:?}")),
 		Err(e) => {

@@ -122,7 +122,8 @@ impl BlobStore {
 		self.limit
 	}
 
-	fn path(&self, hash: &H256) -> PathBuf {
+	/// Where the blob under `hash` is (or would be) stored.
+	pub fn path(&self, hash: &H256) -> PathBuf {
 		self.dir.join(hex::encode(hash.as_bytes()))
 	}
 

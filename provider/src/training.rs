@@ -380,6 +380,11 @@ impl BaseModels {
 		Ok(Self { tiny, files })
 	}
 
+	/// The hash of the canonical tiny-byte-gpt's weights.
+	pub fn tiny(&self) -> H256 {
+		self.tiny
+	}
+
 	/// The weights files found, by hash.
 	pub fn files(&self) -> &BTreeMap<H256, PathBuf> {
 		&self.files

@@ -17,6 +17,7 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 import { accounts, balances, blobUrl, commitmentOf, commitTx, MAX_COST, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 import { blockTicker, cli, startProvider } from '../lib/provider.js';
+import { waitFor } from '../lib/wait.js';
 
 const PRICE = OPEN / 2n;
 const VALIDATION_FEE = OPEN;
@@ -25,16 +26,6 @@ const DEPOSIT = 10n * OPEN;
 
 const GOOD = '{"prompt":"What is a datanet?","answer":"A curated dataset."}\n{"prompt":"Who is paid?","answer":"Contributors."}\n';
 const CORRUPT = '{"prompt":"ok","answer":"fine"}\n{"prompt":"broken", "answer":\n';
-
-async function waitFor(what, check, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Every event of blocks `from..=to` with the block's number, hash and timestamp. */
 async function eventsBetween(api, from, to) {
@@ -284,10 +275,11 @@ describe('compute providers on a development chain', () => {
     assert.equal((await fetch(`${provider.url}/v1/blobs/${slowHash}`)).status, 404);
     await submit(api, api.tx.datanets.withdrawCommitment(commitmentOf(bob.address, 0, slowHash)), bob, { until: 'inBlock' });
 
-    // The daemon takes no work from the network: there is nothing to notify.
+    // The daemon takes no work from the network: there is nothing to notify (jobs are only read).
     const ferdieNonce = (await api.rpc.system.accountNextIndex(ferdie.address)).toNumber();
     response = await fetch(`${provider.url}/v1/jobs/notify`, { method: 'POST', body: JSON.stringify({ jobs: [0] }) });
-    assert.equal(response.status, 404);
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'GET,HEAD');
     await sleep(1500);
     assert.equal((await api.rpc.system.accountNextIndex(ferdie.address)).toNumber(), ferdieNonce);
   });

@@ -5,18 +5,17 @@
 // SmolLM2-135M trained the same way; the contributors' access-fee claims to the unit; then refusals of bad input that cost nothing but the fee, a result for
 // another version refused with the job left open, and an abandoned job refunded in full.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-import { u8aConcat } from '@polkadot/util';
-import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
+import { blake2AsHex } from '@polkadot/util-crypto';
 
 import { accounts, balances, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
-import { blockTicker, cli, startProvider } from '../lib/provider.js';
+import { blockTicker, cli } from '../lib/provider.js';
+import { publishedDatanet, splittingSeed, startTrainer } from '../lib/training.js';
 
 const TRAINING_PRICE = 5n * OPEN;
 // SmolLM2's GGUF, as scripts/fetch-models.sh leaves it.
@@ -32,32 +31,6 @@ const contributions = Array.from({ length: 6 }, (_, i) =>
     JSON.stringify({ text: `Line ${i}: a version freezes accepted contributions under a Merkle root.` }),
   ].join('\n') + '\n',
 );
-
-/** Whether the provider holds a contribution out for evaluation: as `openledger_ml::data::is_held_out`. */
-function heldOut(hash, seed) {
-  const seedBytes = new Uint8Array(8);
-  new DataView(seedBytes.buffer).setBigUint64(0, BigInt(seed), true);
-  const digest = blake2AsU8a(u8aConcat(seedBytes, hash), 64);
-  return new DataView(digest.buffer, digest.byteOffset).getBigUint64(0, true) % 1_000_000n < BigInt(EVAL_PPM);
-}
-
-/** The first seed that puts at least one contribution on each side of the split. */
-function splittingSeed(hashes) {
-  for (let seed = 0; ; seed += 1) {
-    const out = hashes.filter((h) => heldOut(h, seed)).length;
-    if (out > 0 && out < hashes.length) return seed;
-  }
-}
-
-async function waitFor(what, check, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Every event of blocks `from..=to`. */
 async function eventsBetween(api, from, to) {
@@ -127,47 +100,18 @@ describe('ModelFactory on a development chain', () => {
     keys = await accounts();
     ticker = blockTicker(api, 500);
     dir = await mkdtemp(join(tmpdir(), 'openledger-models-'));
-    provider = await startProvider({
-      rpcPort: node.rpcPort,
-      suri: '//Ferdie',
-      // SmolLM2 adapters of rank 4 on three projections are 1.9 MB.
-      maxBlobBytes: 4 << 20,
-      baseModelsDir: MODEL_CACHE,
-      offers: [
-        { kind: 'contribution-validation', price: '0.5' },
-        { kind: 'training', price: '5' },
-      ],
+    provider = await startTrainer(api, node.rpcPort, MODEL_CACHE);
+    const hashes = await publishedDatanet({
+      api,
+      ws: ws(),
+      provider,
+      dir,
+      contributions,
+      contributor: (i) => (i % 2 === 0 ? '//Bob' : '//Dave'),
+      metadata: { name: 'Datanet facts', description: 'Q&A about datanets', tags: ['qa'], kind: 'Text', licence: 'CC-BY-4.0' },
+      accessFee: ACCESS_FEE,
     });
-    const { alice, bob, charlie, dave, ferdie } = keys;
-    await waitFor('registration', async () => (await api.query.compute.providers(ferdie.address)).isSome);
-    const rules = {
-      contributionDeposit: 10n * OPEN,
-      maxContributionSize: 1n << 20n,
-      acceptedFormats: ['JsonLines'],
-      curators: [alice.address],
-      approvalsNeeded: 1,
-    };
-    const metadata = { name: 'Datanet facts', description: 'Q&A about datanets', tags: ['qa'], kind: 'Text', licence: 'CC-BY-4.0' };
-    await submit(api, api.tx.datanets.create(metadata, rules), alice, { until: 'inBlock' });
-    await submit(api, api.tx.datanets.setServices(0, [provider.url], null), alice, { until: 'inBlock' });
-    await submit(api, api.tx.datanets.setAccessFee(0, ACCESS_FEE), alice, { until: 'inBlock' });
-    const hashes = [];
-    for (const [i, text] of contributions.entries()) {
-      const file = join(dir, `c${i}.jsonl`);
-      await writeFile(file, text);
-      const suri = i % 2 === 0 ? '//Bob' : '//Dave';
-      const out = await cli(['--rpc', ws(), '--json', 'contribute', '--datanet', '0', '--file', file, '--format', 'json-lines', '--suri', suri]);
-      assert.equal(out.code, 0, out.stderr);
-      const { contribution } = JSON.parse(out.stdout.trim().split('\n').pop());
-      await submit(api, api.tx.datanets.review(0, contribution, 'Accept'), alice, { until: 'inBlock' });
-      hashes.push(blake2AsU8a(text, 256));
-    }
-    await submit(api, api.tx.datanets.publishVersion(0), alice, { until: 'inBlock' });
-    seed = splittingSeed(hashes);
-    // Contributors and curator are set; Charlie will play a provider that the test drives by hand.
-    void bob;
-    void charlie;
-    void dave;
+    seed = splittingSeed(hashes, EVAL_PPM);
   });
 
   after(async () => {

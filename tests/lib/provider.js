@@ -30,6 +30,7 @@ export async function startProvider({
   pollMs = 1000,
   offers = [{ kind: 'contribution-validation', price }],
   baseModelsDir,
+  serving,
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'openledger-provider-'));
   const listen = port ?? (await freePort());
@@ -56,6 +57,8 @@ export async function startProvider({
       'cpu_cores = 2',
       'memory_mib = 4096',
       ...offers.flatMap((o) => ['[[offers]]', `kind = "${o.kind}"`, `price = "${o.price}"`]),
+      // OpenLoRA: `serving` is the [serving] section, its values written as TOML.
+      ...(serving ? ['[serving]', ...Object.entries(serving).map(([k, v]) => `${k} = ${JSON.stringify(v)}`)] : []),
     ].join('\n'),
   );
   const logs = [];

@@ -1,4 +1,4 @@
-//! The command line of contributors and model builders.
+//! The command line of contributors, model builders and model users.
 //!
 //! ```text
 //! openledger contribute --datanet 0 --file data.jsonl --format json-lines --suri //Alice
@@ -6,6 +6,8 @@
 //! openledger train --base tiny-byte-gpt --source 0:0 --rank 8 --max-fee 50 --suri //Bob --wait
 //! openledger model show 3
 //! openledger model fetch 3 -o adapter/
+//! openledger complete --model 3 "Datanets are"
+//! openledger chat --model 3
 //! ```
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -14,7 +16,7 @@ use openledger_provider::{
 	chain::Chain,
 	client::HttpClient,
 	contribute::{self, contribute, Contributed, Report, Request, Step},
-	models, Open,
+	inference, models, Open,
 };
 use openledger_runtime::Runtime;
 use pallet_datanets::{DataFormat, ValidationState};
@@ -73,6 +75,43 @@ enum Command {
 	/// Reads and fetches trained models.
 	#[command(subcommand)]
 	Model(ModelCommand),
+	/// Completes a prompt with a published model, streaming the answer.
+	Complete {
+		#[command(flatten)]
+		ask: AskArgs,
+		/// The text to complete.
+		prompt: String,
+	},
+	/// Chats with a published model: each line read is a message, each answer streams back.
+	Chat {
+		#[command(flatten)]
+		ask: AskArgs,
+		/// The system message; by default the model's template's.
+		#[arg(long)]
+		system: Option<String>,
+	},
+}
+
+#[derive(clap::Args)]
+struct AskArgs {
+	/// The model's id on chain, or an ensemble such as `3+5` or `0.7*3+0.3*5`.
+	#[arg(long)]
+	model: String,
+	/// The provider's URL; by default the first registered provider that serves the model.
+	#[arg(long)]
+	provider: Option<String>,
+	#[arg(long, default_value_t = 128)]
+	max_tokens: u32,
+	/// 0 is greedy decoding.
+	#[arg(long, default_value_t = 0.0)]
+	temperature: f32,
+	#[arg(long, default_value_t = 1.0)]
+	top_p: f32,
+	#[arg(long)]
+	seed: Option<u64>,
+	/// Ends the answer before this text (up to four).
+	#[arg(long)]
+	stop: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -256,6 +295,34 @@ async fn run(cli: Cli) -> Result<()> {
 			show(&chain, cli.json, datanet, contribution, None, None, None).await
 		},
 		Command::Train(args) => train(&chain, cli.json, args).await,
+		Command::Complete { ask: args, prompt } => {
+			let (http, endpoint) = provider_for(&chain, &args).await?;
+			let mut request = ask_request(&args);
+			request["prompt"] = prompt.into();
+			let mut text = String::new();
+			let json = cli.json;
+			let ended = inference::stream(&http, &endpoint, "/v1/completions", request, |piece| {
+				text.push_str(piece);
+				if !json {
+					print!("{piece}");
+					let _ = std::io::Write::flush(&mut std::io::stdout());
+				}
+			})
+			.await?;
+			if json {
+				println!(
+					"{}",
+					serde_json::json!({
+						"provider": endpoint, "text": text,
+						"finish_reason": ended.finish_reason, "usage": ended.usage,
+					})
+				);
+			} else {
+				println!();
+			}
+			Ok(())
+		},
+		Command::Chat { ask: args, system } => chat(&chain, cli.json, args, system).await,
 		Command::Model(ModelCommand::Show { model }) => {
 			let view = models::model_view(&chain, model).await?;
 			if cli.json {
@@ -505,6 +572,84 @@ async fn show(
 	} else {
 		println!("status: {status}");
 		println!("validation: {validation_text}");
+	}
+	Ok(())
+}
+
+/// The HTTP client and the endpoint of the provider that answers `args`.
+async fn provider_for(chain: &Chain, args: &AskArgs) -> Result<(HttpClient, String)> {
+	// A provider's endpoint is whatever it registered, its own machine included.
+	let http = HttpClient::new(true);
+	let endpoint = match &args.provider {
+		Some(url) => url.trim_end_matches('/').to_string(),
+		None => inference::find_provider(chain, &http, &args.model).await?,
+	};
+	Ok((http, endpoint))
+}
+
+/// The fields of a request that `args` sets.
+fn ask_request(args: &AskArgs) -> serde_json::Value {
+	let mut request = serde_json::json!({
+		"model": args.model,
+		"max_tokens": args.max_tokens,
+		"temperature": args.temperature,
+		"top_p": args.top_p,
+	});
+	if let Some(seed) = args.seed {
+		request["seed"] = seed.into();
+	}
+	if !args.stop.is_empty() {
+		request["stop"] = args.stop.clone().into();
+	}
+	request
+}
+
+/// Reads messages from standard input, one a line, and streams each answer, keeping the
+/// conversation.
+async fn chat(chain: &Chain, json: bool, args: AskArgs, system: Option<String>) -> Result<()> {
+	use std::io::{BufRead, Write};
+	let (http, endpoint) = provider_for(chain, &args).await?;
+	let mut messages: Vec<serde_json::Value> = Vec::new();
+	if let Some(system) = system {
+		messages.push(serde_json::json!({ "role": "system", "content": system }));
+	}
+	if !json {
+		eprintln!("model {} at {endpoint}; a line is a message, end of input ends", args.model);
+	}
+	let stdin = std::io::stdin();
+	let mut lines = stdin.lock().lines();
+	loop {
+		if !json {
+			eprint!("> ");
+		}
+		let Some(line) = lines.next() else { break };
+		let line = line.context("reading standard input")?;
+		if line.trim().is_empty() {
+			continue;
+		}
+		messages.push(serde_json::json!({ "role": "user", "content": line }));
+		let mut request = ask_request(&args);
+		request["messages"] = messages.clone().into();
+		let mut answer = String::new();
+		let ended = inference::stream(&http, &endpoint, "/v1/chat/completions", request, |piece| {
+			answer.push_str(piece);
+			if !json {
+				print!("{piece}");
+				let _ = std::io::stdout().flush();
+			}
+		})
+		.await?;
+		if json {
+			println!(
+				"{}",
+				serde_json::json!({
+					"content": answer, "finish_reason": ended.finish_reason, "usage": ended.usage,
+				})
+			);
+		} else {
+			println!();
+		}
+		messages.push(serde_json::json!({ "role": "assistant", "content": answer }));
 	}
 	Ok(())
 }

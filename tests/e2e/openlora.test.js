@@ -1,0 +1,322 @@
+// OpenLoRA end to end: a real node, a provider that trains (Ferdie) and another that serves
+// (Charlie) what it never trained, and the official `openai` npm client pointed at the server.
+// Two tiny-byte-gpt adapters and one SmolLM2-135M adapter are trained through ModelFactory and
+// published; the serving provider fetches them from the trainer's blob store by their hashes,
+// re-serves them, and answers completions and chats (streamed and whole), stop sequences, seeds,
+// ensembles, log-probabilities, and every refusal: 400, 404, 413 and 429 with Retry-After.
+import assert from 'node:assert/strict';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+
+import { blake2AsHex } from '@polkadot/util-crypto';
+import OpenAI from 'openai';
+
+import { accounts, OPEN, submit } from '../lib/chain.js';
+import { startNode } from '../lib/node.js';
+import { binDir, blockTicker, cli, startProvider } from '../lib/provider.js';
+import { publishedDatanet, splittingSeed, startTrainer } from '../lib/training.js';
+import { waitFor } from '../lib/wait.js';
+
+const MODEL_CACHE = process.env.MODEL_CACHE ?? join(homedir(), '.cache', 'openledger', 'models');
+
+const contributions = Array.from({ length: 4 }, (_, i) =>
+  [
+    JSON.stringify({ text: `Datanet fact ${i}: contributors are paid when models trained on their data are used.` }),
+    JSON.stringify({ prompt: `Question ${i}: who is paid for data? `, completion: `Answer ${i}: the contributors.` }),
+  ].join('\n') + '\n',
+);
+
+const EVAL_PPM = 300_000;
+
+/** Runs the `openledger` command line with `input` on its standard input. */
+function cliWithInput(args, input) {
+  return new Promise((resolve) => {
+    const child = spawn(join(binDir(), 'openledger'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+/** The status of a promise that should be refused by the server. */
+async function refusal(promise) {
+  const error = await promise.then(() => assert.fail('the request was answered'), (e) => e);
+  assert.ok(error instanceof OpenAI.APIError, `${error}`);
+  return error;
+}
+
+describe('OpenLoRA serving through the openai client', () => {
+  let node;
+  let api;
+  let ticker;
+  let trainer;
+  let server;
+  let dir;
+  let client;
+  const models = {};
+  let seed;
+  const ws = () => `ws://127.0.0.1:${node.rpcPort}`;
+
+  const train = async (name, args) => {
+    const out = await cli([
+      '--rpc', ws(), '--json', 'train', '--source', '0:0', '--batch-size', '2', '--sequence-length', '32', '--warmup-steps', '1',
+      '--eval-percent', '30', '--seed', String(seed), '--max-fee', '50', '--name', name, '--suri', '//Eve', '--wait', '300', ...args,
+    ]);
+    assert.equal(out.code, 0, `${out.stderr}\n${trainer.logs.slice(-20).join('\n')}`);
+    return JSON.parse(out.stdout.trim().split('\n').pop()).model.id;
+  };
+
+  before(async () => {
+    node = await startNode({ args: ['--dev', '--sealing', 'manual'] });
+    api = node.api;
+    ticker = blockTicker(api, 500);
+    const { eve, charlie } = await accounts();
+    dir = await mkdtemp(join(tmpdir(), 'openledger-openlora-'));
+    trainer = await startTrainer(api, node.rpcPort, MODEL_CACHE);
+    const hashes = await publishedDatanet({
+      api,
+      ws: ws(),
+      provider: trainer,
+      dir,
+      contributions,
+      contributor: () => '//Bob',
+      metadata: { name: 'Facts', description: '', tags: [], kind: 'Text', licence: 'CC0-1.0' },
+    });
+    seed = splittingSeed(hashes, EVAL_PPM);
+
+    models.a = await train('tiny-a', ['--base', 'tiny-byte-gpt', '--rank', '8', '--max-steps', '10', '--learning-rate', '0.01']);
+    models.b = await train('tiny-b', ['--base', 'tiny-byte-gpt', '--rank', '4', '--targets', 'q_proj,k_proj,up_proj', '--max-steps', '10', '--learning-rate', '0.01']);
+    models.smol = await train('smol', ['--base', 'SmolLM2-135M-Instruct', '--rank', '4', '--max-steps', '2', '--learning-rate', '0.002']);
+    models.draft = await train('tiny-draft', ['--base', 'tiny-byte-gpt', '--rank', '2', '--max-steps', '2', '--learning-rate', '0.01']);
+    for (const id of [models.a, models.b, models.smol]) {
+      await submit(api, api.tx.models.publish(id, OPEN, 300_000_000), eve, { until: 'inBlock' });
+    }
+
+    server = await startProvider({
+      rpcPort: node.rpcPort,
+      suri: '//Charlie',
+      maxBlobBytes: 4 << 20,
+      baseModelsDir: MODEL_CACHE,
+      serving: {
+        base_models: ['tiny-byte-gpt', 'SmolLM2-135M-Instruct'],
+        max_running: 4,
+        max_queued: 4,
+        max_prompt_tokens: 256,
+        max_tokens: 64,
+        kv_cache_mib: 64,
+      },
+    });
+    await waitFor('registration', async () => (await api.query.compute.providers(charlie.address)).isSome);
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
+    await waitFor('the published models', async () => (await client.models.list()).data.length === 3);
+  });
+
+  after(async () => {
+    if (server) await server.cleanup();
+    if (trainer) await trainer.cleanup();
+    if (ticker) await ticker.stop();
+    if (node) await node.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('models lists the published adapters by on-chain id, never a draft', async () => {
+    const listed = (await client.models.list()).data;
+    assert.deepEqual(listed.map((m) => m.id).sort(), [models.a, models.b, models.smol].map(String).sort());
+    const a = listed.find((m) => m.id === String(models.a));
+    assert.equal(a.object, 'model');
+    assert.equal(a.base_model, 'tiny-byte-gpt');
+    assert.equal(a.lora.rank, 8);
+    const record = (await api.call.modelsApi.model(models.a)).unwrap();
+    assert.equal(a.artifact, record.artifact.contentHash.toHex());
+    const error = await refusal(client.completions.create({ model: String(models.draft), prompt: 'x' }));
+    assert.equal(error.status, 404);
+    assert.equal(error.code, 'model_not_found');
+  });
+
+  test('a completion, whole and streamed, greedy and seeded; the served adapter is re-served by its hash', async () => {
+    const prompt = 'Question 1: who is paid for data? ';
+    const ask = (extra) => client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0, ...extra });
+    const whole = await ask({});
+    const text = whole.choices[0].text;
+    assert.equal(whole.object, 'text_completion');
+    assert.equal(whole.usage.prompt_tokens, Buffer.byteLength(prompt));
+    assert.ok(whole.usage.completion_tokens >= 1 && whole.usage.completion_tokens <= 24);
+    assert.equal(whole.usage.total_tokens, whole.usage.prompt_tokens + whole.usage.completion_tokens);
+    assert.ok(['length', 'stop'].includes(whole.choices[0].finish_reason));
+    assert.equal((await ask({})).choices[0].text, text, 'greedy decoding repeats');
+
+    const stream = await ask({ stream: true, stream_options: { include_usage: true } });
+    let streamed = '';
+    let usage;
+    let finish;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices) {
+        streamed += choice.text;
+        finish = choice.finish_reason ?? finish;
+      }
+    }
+    assert.equal(streamed, text, 'the stream carries the same text');
+    assert.deepEqual(usage, whole.usage);
+    assert.equal(finish, whole.choices[0].finish_reason);
+
+    const sampled = (seed) => client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 1.2, seed });
+    const first = (await sampled(7)).choices[0].text;
+    assert.equal((await sampled(7)).choices[0].text, first, 'a seed reproduces its answer');
+
+    // The adapter is kept by the serving provider, byte for byte, and served to others.
+    const record = (await api.call.modelsApi.model(models.a)).unwrap();
+    const hash = record.artifact.contentHash.toHex();
+    const blob = Buffer.from(await (await fetch(`${server.url}/v1/blobs/${hash}`)).arrayBuffer());
+    assert.equal(blake2AsHex(blob, 256), hash);
+    await access(join(server.dataDir, 'models', String(models.a), 'adapter_config.json'));
+  });
+
+  test('openledger complete and openledger chat find the serving provider and stream its answers', async () => {
+    const prompt = 'Question 2: who is paid for data? ';
+    const api = await client.completions.create({ model: String(models.a), prompt, max_tokens: 12, temperature: 0 });
+    const out = await cli(['--rpc', ws(), '--json', 'complete', '--model', String(models.a), '--max-tokens', '12', prompt]);
+    assert.equal(out.code, 0, out.stderr);
+    const completed = JSON.parse(out.stdout.trim().split('\n').pop());
+    assert.equal(completed.provider, server.url);
+    assert.equal(completed.text, api.choices[0].text);
+    assert.equal(completed.usage.completion_tokens, api.usage.completion_tokens);
+
+    const chat = await cliWithInput(
+      ['--rpc', ws(), '--json', 'chat', '--model', String(models.smol), '--max-tokens', '8'],
+      'Hello!\nAnd who are you?\n',
+    );
+    assert.equal(chat.code, 0, chat.stderr);
+    const answers = chat.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(answers.length, 2);
+    assert.ok(answers.every((a) => a.content.length > 0));
+    // The second turn carries the first: its prompt is longer by the whole first exchange.
+    assert.ok(answers[1].usage.prompt_tokens > answers[0].usage.prompt_tokens + answers[0].usage.completion_tokens);
+
+    const missing = await cli(['--rpc', ws(), 'complete', '--model', String(models.draft), 'x']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no registered provider serves model/);
+  });
+
+  test('a stop sequence cuts the answer before it; logprobs of the chosen tokens', async () => {
+    const prompt = 'Datanet fact 2: ';
+    const base = await client.completions.create({ model: String(models.a), prompt, max_tokens: 32, temperature: 0 });
+    const text = base.choices[0].text;
+    assert.ok(text.length >= 8, `a long enough answer: ${JSON.stringify(text)}`);
+    const stop = text.slice(4, 6);
+    const cut = await client.completions.create({ model: String(models.a), prompt, max_tokens: 32, temperature: 0, stop: [stop] });
+    assert.equal(cut.choices[0].text, text.slice(0, text.indexOf(stop)));
+    assert.equal(cut.choices[0].finish_reason, 'stop');
+
+    const withLogprobs = await client.completions.create({ model: String(models.a), prompt, max_tokens: 8, temperature: 0, logprobs: 0 });
+    const logprobs = withLogprobs.choices[0].logprobs;
+    assert.equal(logprobs.token_logprobs.length, withLogprobs.usage.completion_tokens);
+    assert.ok(logprobs.token_logprobs.every((p) => p <= 0 && Number.isFinite(p)));
+    assert.equal(logprobs.tokens.length, withLogprobs.usage.completion_tokens);
+    assert.equal(logprobs.text_offset[0], 0);
+  });
+
+  test('chat with the SmolLM2 adapter in ChatML, streamed and whole', async () => {
+    const messages = [{ role: 'user', content: 'Who is paid when a model trained on a datanet is used?' }];
+    const whole = await client.chat.completions.create({ model: String(models.smol), messages, max_tokens: 24, temperature: 0, logprobs: true });
+    const answer = whole.choices[0].message;
+    assert.equal(answer.role, 'assistant');
+    assert.ok(answer.content.length > 0);
+    assert.ok(!answer.content.includes('<|im_end|>') && !answer.content.includes('<|im_start|>'));
+    // The default system message and the template's markers: more tokens than the question's words.
+    assert.ok(whole.usage.prompt_tokens > 25, `${whole.usage.prompt_tokens}`);
+    assert.equal(whole.choices[0].logprobs.content.length, whole.usage.completion_tokens);
+
+    const stream = await client.chat.completions.create({ model: String(models.smol), messages, max_tokens: 24, temperature: 0, stream: true });
+    let streamed = '';
+    let role;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta ?? {};
+      role = delta.role ?? role;
+      streamed += delta.content ?? '';
+    }
+    assert.equal(role, 'assistant');
+    assert.equal(streamed, answer.content);
+  });
+
+  test('an ensemble of both tiny adapters, weighted, in one request', async () => {
+    const prompt = 'Answer 3: ';
+    const ensemble = await client.completions.create({ model: `${models.a}+${models.b}`, prompt, max_tokens: 16, temperature: 0 });
+    assert.equal(ensemble.model, `${models.a}+${models.b}`);
+    assert.ok(ensemble.usage.completion_tokens >= 1);
+    const weighted = await client.completions.create({ model: `0.5*${models.a}+0.5*${models.b}`, prompt, max_tokens: 16, temperature: 0 });
+    assert.ok(weighted.usage.completion_tokens >= 1);
+    const across = await refusal(client.completions.create({ model: `${models.a}+${models.smol}`, prompt, max_tokens: 4 }));
+    assert.equal(across.status, 400);
+  });
+
+  test('refusals: 400 for what is not served, 404, 413 and 429 with Retry-After', async () => {
+    const model = String(models.a);
+    for (const extra of [{ n: 2 }, { frequency_penalty: 1 }, { logit_bias: { 5: 1 } }, { max_tokens: 1000 }, { temperature: 5 }]) {
+      const error = await refusal(client.completions.create({ model, prompt: 'x', max_tokens: 4, ...extra }));
+      assert.equal(error.status, 400, JSON.stringify(extra));
+      assert.equal(error.type, 'invalid_request_error');
+    }
+    assert.equal((await refusal(client.completions.create({ model: '999', prompt: 'x' }))).status, 404);
+    assert.equal((await refusal(client.completions.create({ model: 'gpt-4o', prompt: 'x' }))).status, 400);
+    const tooLong = await refusal(client.completions.create({ model, prompt: 'y'.repeat(300), max_tokens: 4 }));
+    assert.equal(tooLong.status, 413);
+    assert.equal(tooLong.code, 'context_length_exceeded');
+    const raw = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: '{"model": ' });
+    assert.equal(raw.status, 400);
+    assert.equal((await raw.json()).error.type, 'invalid_request_error');
+
+    // Four run and four wait: a flood of twelve on SmolLM2 gets 429s with Retry-After, and the
+    // rest is answered.
+    const flood = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        client.completions.create({ model: String(models.smol), prompt: `flood ${i} `, max_tokens: 16, temperature: 0 }),
+      ),
+    );
+    const refused = flood.filter((r) => r.status === 'rejected');
+    const answered = flood.filter((r) => r.status === 'fulfilled');
+    assert.ok(refused.length >= 1 && answered.length >= 4, `${refused.length} refused, ${answered.length} answered`);
+    for (const { reason } of refused) {
+      assert.equal(reason.status, 429);
+      assert.ok(Number(reason.headers.get('retry-after')) >= 1);
+    }
+  });
+
+  test('a client that goes away mid-stream ends its request at the next step', async () => {
+    const controller = new AbortController();
+    const stream = await client.completions.create(
+      { model: String(models.smol), prompt: 'Tell a long story: ', max_tokens: 64, temperature: 0, stream: true },
+      { signal: controller.signal },
+    );
+    let chunks = 0;
+    try {
+      for await (const chunk of stream) {
+        void chunk;
+        chunks += 1;
+        if (chunks === 2) controller.abort();
+      }
+    } catch (error) {
+      assert.ok(error instanceof OpenAI.APIUserAbortError, `${error}`);
+    }
+    assert.equal(chunks, 2);
+    const aborted = /openlora:request_success_total\{base="SmolLM2-135M-Instruct",finished_reason="abort"\} [1-9]/;
+    await waitFor('the request to end as aborted', async () => aborted.test(await (await fetch(`${server.url}/metrics`)).text()), 20_000);
+  });
+
+  test('metrics in Prometheus format count the tokens, the batch and the adapter pool', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    assert.ok(value('openlora:generation_tokens_total\\{base="tiny-byte-gpt"\\}') > 0);
+    assert.ok(value('openlora:adapter_pool_loads_total\\{base="tiny-byte-gpt"\\}') >= 2);
+    assert.ok(value('openlora:adapter_pool_loads_total\\{base="SmolLM2-135M-Instruct"\\}') >= 1);
+    assert.ok(value('openlora:time_to_first_token_seconds_count\\{base="tiny-byte-gpt"\\}') > 0);
+    assert.equal(value('openlora:models_served'), 3);
+    assert.match(text, /# TYPE openlora:batch_size histogram/);
+  });
+});
