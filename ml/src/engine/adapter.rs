@@ -362,13 +362,53 @@ impl Stacks {
 /// What one step's rows need of the adapters: built by [`AdapterCache::plan`], read by the
 /// forward pass once per module.
 pub(crate) struct LoraPlan {
-	/// Per module, the decode tokens it adapts: (token indices `u32 [E]`, stack slots
-	/// `u32 [E]`), with the stacks.
-	bgmv: Vec<Option<(Tensor, Tensor)>>,
+	/// Per module, the decode tokens it adapts, with the stacks.
+	bgmv: Vec<Option<Gather>>,
 	stacks: Option<Arc<Stacks>>,
 	/// Prefill rows with adapters: first token, token count, token indices (`u32 [count]`) and
 	/// the set.
 	segments: Vec<(usize, usize, Tensor, Arc<PackedSet>)>,
+}
+
+/// The decode tokens of one module: token indices and stack slots, as tensors (`u32 [E]`) and
+/// on the host.
+#[derive(Clone)]
+struct Gather {
+	tokens: Tensor,
+	slots: Tensor,
+	host: Vec<(u32, u32)>,
+}
+
+/// BGMV on the host: for each token, `u = A x` (one dot product per rank) and then
+/// `delta = Bᵀ u` (an update of the output per rank, in rank order): `[E, out]`. `None` off the
+/// host.
+// h: [tokens, in]
+fn bgmv_host(h: &Tensor, gather: &Gather, stack: &ModuleStack) -> Result<Option<Tensor>> {
+	if !h.device().is_cpu() {
+		return Ok(None);
+	}
+	let (_, r_max, input) = stack.a.dims3()?;
+	let out = stack.bt.dim(2)?;
+	let x: Vec<f32> = h.flatten_all()?.to_vec1()?;
+	let mut deltas = vec![0f32; gather.host.len() * out];
+	let done = super::host::with_host2(&stack.a, &stack.bt, |a, bt| {
+		let mut u = vec![0f32; r_max];
+		for (delta, &(token, slot)) in deltas.chunks_exact_mut(out).zip(&gather.host) {
+			let x = &x[token as usize * input..][..input];
+			let a = &a[slot as usize * r_max * input..][..r_max * input];
+			let bt = &bt[slot as usize * r_max * out..][..r_max * out];
+			for (u, a) in u.iter_mut().zip(a.chunks_exact(input)) {
+				*u = super::host::dot(x, a);
+			}
+			for (&u, bt) in u.iter().zip(bt.chunks_exact(out)) {
+				super::host::axpy(u, bt, delta);
+			}
+		}
+	});
+	match done {
+		Some(()) => Ok(Some(Tensor::from_vec(deltas, (gather.host.len(), out), h.device())?)),
+		None => Ok(None),
+	}
 }
 
 impl LoraPlan {
@@ -377,15 +417,21 @@ impl LoraPlan {
 	pub(crate) fn apply(&self, index: usize, h: &Tensor, y: Tensor) -> Result<Tensor> {
 		let mut rows = Vec::new();
 		let mut deltas = Vec::new();
-		if let (Some(Some((tokens, slots))), Some(stacks)) = (self.bgmv.get(index), &self.stacks) {
+		if let (Some(Some(gather)), Some(stacks)) = (self.bgmv.get(index), &self.stacks) {
 			if let Some(Some(stack)) = stacks.modules.get(index) {
-				// BGMV: gather each token's input and its set's matrices, then one bmm each way.
-				let x = h.index_select(tokens, 0)?.unsqueeze(1)?; // [E, 1, in]
-				let a = stack.a.index_select(slots, 0)?; // [E, r_max, in]
-				let bt = stack.bt.index_select(slots, 0)?; // [E, r_max, out]
-				let u = x.matmul(&a.transpose(1, 2)?)?; // [E, 1, r_max]
-				let d = u.matmul(&bt)?.squeeze(1)?; // [E, out]
-				rows.push(tokens.clone());
+				let d = match bgmv_host(h, gather, stack)? {
+					Some(d) => d,
+					None => {
+						// BGMV: gather each token's input and its set's matrices, then one bmm
+						// each way.
+						let x = h.index_select(&gather.tokens, 0)?.unsqueeze(1)?; // [E, 1, in]
+						let a = stack.a.index_select(&gather.slots, 0)?; // [E, r_max, in]
+						let bt = stack.bt.index_select(&gather.slots, 0)?; // [E, r_max, out]
+						let u = x.matmul(&a.transpose(1, 2)?)?; // [E, 1, r_max]
+						u.matmul(&bt)?.squeeze(1)? // [E, out]
+					},
+				};
+				rows.push(gather.tokens.clone());
 				deltas.push(d);
 			}
 		}
@@ -483,10 +529,12 @@ impl AdapterCache {
 				}
 				if !tokens.is_empty() {
 					let n = tokens.len();
-					bgmv[index] = Some((
-						Tensor::from_vec(tokens, n, device)?,
-						Tensor::from_vec(slots, n, device)?,
-					));
+					let host = tokens.iter().copied().zip(slots.iter().copied()).collect();
+					bgmv[index] = Some(Gather {
+						tokens: Tensor::from_vec(tokens, n, device)?,
+						slots: Tensor::from_vec(slots, n, device)?,
+						host,
+					});
 				}
 			}
 		}

@@ -244,17 +244,7 @@ impl PagedKvCache {
 		f: impl FnOnce(&[f32], &[f32]) -> R,
 	) -> Option<R> {
 		let (keys, values) = self.layers.get(layer)?;
-		let (k_storage, k_layout) = keys.storage_and_layout();
-		let (v_storage, v_layout) = values.storage_and_layout();
-		let (k_start, k_end) = k_layout.contiguous_offsets()?;
-		let (v_start, v_end) = v_layout.contiguous_offsets()?;
-		match (&*k_storage, &*v_storage) {
-			(
-				candle_core::Storage::Cpu(candle_core::CpuStorage::F32(k)),
-				candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)),
-			) => Some(f(k.get(k_start..k_end)?, v.get(v_start..v_end)?)),
-			_ => None,
-		}
+		super::host::with_host2(keys, values, f)
 	}
 }
 

@@ -49,26 +49,33 @@
 //!    which keeps products of 64 or more columns out of the small kernels): the token matrix is
 //!    padded with zero rows, and the base weights are still read once per step. The quantized
 //!    kernel computes each row's dot products on their own and needs no padding.
-//! 2. Attention, and the SGMV update of a prefill row, run per row: their shapes are the row's
-//!    own.
-//! 3. A decode token's BGMV update is a `1 x in` by `in x r` product then `1 x r` by `r x out`,
-//!    whatever the batch. Stacked ranks are padded with zeros to a multiple of [`RANK_ALIGN`]
-//!    (8, whole SIMD lanes); zero padding beyond that was measured to change no bit, while
-//!    padding a rank-3 update to 8 does change the last bits. An ensemble's summed rank is at
-//!    most [`MAX_SET_RANK`] (256), the width up to which the first product stays in one kernel.
+//! 2. Attention runs per query token on the host, straight over the cache's blocks: dot products
+//!    with the keys of the token's own positions, a softmax, a weighted sum of the values, each in
+//!    a fixed order. The SGMV update of a prefill row runs per row: its shapes are the row's own.
+//! 3. A decode token's BGMV update runs per token on the host: `u = A x` (a dot product per rank)
+//!    then `Bᵀ u` (the output updated rank by rank), whatever the batch. Stacked ranks are padded
+//!    with zeros to a multiple of [`RANK_ALIGN`]; a zero rank adds exact zeros. An ensemble's
+//!    summed rank is at most [`MAX_SET_RANK`] (256). (On a GPU the same steps run as tensor
+//!    operations: a `1 x in` by `in x r` product then `1 x r` by `r x out` per token.)
 //! 4. Each token's update is added to its base output once (`index_add`), in the same order
 //!    whatever its neighbours.
 //!
 //! So a row's arithmetic depends on its own tokens, adapters and cache alone; the same prompt
-//! split into different chunks may still differ in the last bits.
+//! split into different chunks may still differ in the last bits (its projections' rows).
+//!
+//! The host loops also make a step cheap in the rows it has: a decode row's attention and
+//! adapter update cost a few passes over its own numbers, where a dozen tensor operations per
+//! row and layer cost more than their arithmetic.
 //!
 //! ## Quantized base
 //!
 //! [`Precision::Quantized`] keeps SmolLM2's Q4_1 projections (and its Q8_0 tied output
-//! projection) as candle `QMatMul`s instead of dequantized f32. The GGUF query and key rows are in
-//! llama.cpp's interleaved layout; their outputs are put back in Hugging Face's order, where the
-//! adapters' `B` rows are, before the rotary embedding. `examples/bench_engine.rs` measures both
-//! (tokens/s and the largest logit difference).
+//! projection) as candle `QMatMul`s instead of dequantized f32; [`Precision::Q8_0`] requantizes
+//! the Q4_1 blocks to Q8_0, whose dot product candle vectorises (its Q4_1 one it does not). The
+//! GGUF query and key rows are in llama.cpp's interleaved layout; their outputs are put back in
+//! Hugging Face's order, where the adapters' `B` rows are, before the rotary embedding.
+//! `examples/bench_openlora.rs` measures the three (tokens/s at each batch), and a test bounds
+//! their logits' distance from f32's.
 //!
 //! ## Fully trained tiny-byte-gpt models
 //!
@@ -83,6 +90,7 @@
 
 pub mod adapter;
 pub mod cache;
+mod host;
 pub mod model;
 pub mod pool;
 pub mod sampling;

@@ -590,7 +590,7 @@ impl ServingModel {
 						let mut max = f32::NEG_INFINITY;
 						for j in 0..len {
 							let at = slot(&row.blocks, j) * kv_dim + offset;
-							let score = dot(query, &keys[at..at + head_dim]) * scale;
+							let score = super::host::dot(query, &keys[at..at + head_dim]) * scale;
 							max = max.max(score);
 							scores.push(score);
 						}
@@ -602,10 +602,7 @@ impl ServingModel {
 						let attended = &mut out[token * width + h * head_dim..][..head_dim];
 						for (j, score) in scores.iter().enumerate() {
 							let at = slot(&row.blocks, j) * kv_dim + offset;
-							let weight = score / sum;
-							for (o, v) in attended.iter_mut().zip(&values[at..at + head_dim]) {
-								*o += weight * v;
-							}
+							super::host::axpy(score / sum, &values[at..at + head_dim], attended);
 						}
 					}
 				}
@@ -664,20 +661,6 @@ impl ServingModel {
 		}
 		Ok(Tensor::cat(&out, 0)?)
 	}
-}
-
-/// The dot product of two vectors, summed in eight lanes (which the compiler vectorises) and
-/// then in a fixed order.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-	let mut lanes = [0f32; 8];
-	let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-	let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
-	for (x, y) in a8.zip(b8) {
-		for ((lane, x), y) in lanes.iter_mut().zip(x).zip(y) {
-			*lane += x * y;
-		}
-	}
-	lanes.iter().sum::<f32>() + tail
 }
 
 fn llama_config(c: &LlamaConfig, precision: Precision) -> ServingConfig {

@@ -78,9 +78,8 @@ impl Sampler {
 		if logits.is_empty() {
 			return Err(MlError::Config("no logits to sample from".into()));
 		}
-		let log_probs = log_softmax(logits);
 		let token = if self.params.is_greedy() { argmax(logits) } else { self.nucleus(logits) };
-		Ok(Sampled { token: token as u32, logprob: log_probs[token] })
+		Ok(Sampled { token: token as u32, logprob: log_prob(logits, token) })
 	}
 
 	/// Draws from `softmax(logits / temperature)` cut to its top-`p` nucleus.
@@ -122,6 +121,14 @@ pub fn argmax(logits: &[f32]) -> usize {
 		}
 	}
 	best
+}
+
+/// Element `token` of [`log_softmax`], computed alone (the same value, without the vector).
+fn log_prob(logits: &[f32], token: usize) -> f32 {
+	let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+	let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+	let chosen = logits.get(token).copied().unwrap_or(f32::NEG_INFINITY);
+	(f64::from(chosen - max) - sum.ln()) as f32
 }
 
 /// `log softmax(logits)`, in f64 then rounded: `l_i - max - ln Σ_j exp(l_j - max)`.
