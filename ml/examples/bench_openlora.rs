@@ -31,7 +31,7 @@
 //! Options (defaults): `--adapters 1000 --pool 256 --stream 4000 --tokens 32 --decode-tokens 16
 //! --merged 8 --single 128 --poisson-seconds 45 --arrivals 256 --load 0.5 --bandwidth-mib 512
 //! --models all|tiny|smollm2 --parts kernels,pool,concurrent,decode,single,poisson --prompt TEXT
-//! --llama-cpp TOKENS_PER_S --no-f32`. `--merged` is how many of the 64 requests the merged
+//! --llama-cpp TOKENS_PER_S --precisions q8_0,q4_1,f32`. `--merged` is how many of the 64 requests the merged
 //! baseline serves (its rate is the same for all; tiny-byte-gpt serves all 64).
 
 use candle_core::{
@@ -89,7 +89,8 @@ struct Options {
 	load: f64,
 	llama_cpp: Option<f64>,
 	models: String,
-	f32: bool,
+	/// The SmolLM2 bases measured: `q8_0`, `q4_1` (the GGUF's own blocks), `f32`.
+	precisions: Vec<String>,
 	bandwidth_mib: usize,
 	prompt: String,
 	/// The parts to run: pool, concurrent, decode, single, poisson.
@@ -111,17 +112,13 @@ impl Options {
 			load: 0.5,
 			llama_cpp: None,
 			models: "all".into(),
-			f32: true,
+			precisions: ["q8_0", "q4_1", "f32"].map(String::from).to_vec(),
 			bandwidth_mib: 512,
 			prompt: PROMPT.into(),
 			parts: PARTS.iter().map(|p| p.to_string()).collect(),
 		};
 		let mut args = std::env::args().skip(1);
 		while let Some(flag) = args.next() {
-			if flag == "--no-f32" {
-				o.f32 = false;
-				continue;
-			}
 			let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
 			match flag.as_str() {
 				"--adapters" => o.adapters = value.parse()?,
@@ -140,6 +137,7 @@ impl Options {
 				"--bandwidth-mib" => o.bandwidth_mib = value.parse()?,
 				"--prompt" => o.prompt = value,
 				"--parts" => o.parts = value.split(',').map(String::from).collect(),
+				"--precisions" => o.precisions = value.split(',').map(String::from).collect(),
 				_ => return Err(format!("unknown option {flag}").into()),
 			}
 		}
@@ -215,29 +213,34 @@ fn main() -> Result<(), Error> {
 		println!("SmolLM2 Q8_0 base loaded in {:.2} s", start.elapsed().as_secs_f64());
 		let targets = ["q_proj", "v_proj"];
 		let registry = Arc::new(registry(&quantized, o.adapters, 8, 16.0, &targets)?);
-		let bench = Bench {
-			name: "SmolLM2-135M Q8_0".into(),
-			model: q8,
-			dense: dense.clone(),
-			registry: registry.clone(),
-			pool: None,
-			prompts: prompts.clone(),
-			single_prompt: encode(&o.prompt)?,
-			step_bytes: gguf_step_bytes(&path, Precision::Q8_0)?,
-		};
-		columns.push(bench.run(&o, o.merged, &bandwidth)?);
-		let bench = Bench {
-			name: "SmolLM2-135M Q4_1".into(),
-			model: quantized,
-			dense: dense.clone(),
-			registry: registry.clone(),
-			pool: None,
-			prompts: prompts.clone(),
-			single_prompt: encode(&o.prompt)?,
-			step_bytes: gguf_step_bytes(&path, Precision::Quantized)?,
-		};
-		columns.push(bench.run(&o, o.merged, &bandwidth)?);
-		if o.f32 {
+		let measured = |name: &str| o.precisions.iter().any(|p| p == name);
+		if measured("q8_0") {
+			let bench = Bench {
+				name: "SmolLM2-135M Q8_0".into(),
+				model: q8,
+				dense: dense.clone(),
+				registry: registry.clone(),
+				pool: None,
+				prompts: prompts.clone(),
+				single_prompt: encode(&o.prompt)?,
+				step_bytes: gguf_step_bytes(&path, Precision::Q8_0)?,
+			};
+			columns.push(bench.run(&o, o.merged, &bandwidth)?);
+		}
+		if measured("q4_1") {
+			let bench = Bench {
+				name: "SmolLM2-135M Q4_1".into(),
+				model: quantized,
+				dense: dense.clone(),
+				registry: registry.clone(),
+				pool: None,
+				prompts: prompts.clone(),
+				single_prompt: encode(&o.prompt)?,
+				step_bytes: gguf_step_bytes(&path, Precision::Quantized)?,
+			};
+			columns.push(bench.run(&o, o.merged, &bandwidth)?);
+		}
+		if measured("f32") {
 			let bench = Bench {
 				name: "SmolLM2-135M f32".into(),
 				model: dense.clone(),
