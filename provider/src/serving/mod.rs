@@ -111,6 +111,21 @@ pub struct BaseServer {
 	submitter: Submitter<ModelId>,
 	pool: Arc<AdapterPool<ModelId>>,
 	commands: std::sync::Mutex<mpsc::Sender<Command>>,
+	/// Whether the engine thread runs; false once it ended (a panic), so that new requests are
+	/// refused at once rather than queued for nothing.
+	alive: Arc<AtomicBool>,
+}
+
+/// Marks its engine as stopped when the engine thread ends, however it ends.
+struct Alive(Arc<AtomicBool>);
+
+impl Drop for Alive {
+	fn drop(&mut self) {
+		self.0.store(false, Ordering::Release);
+		if std::thread::panicking() {
+			tracing::error!("an engine thread panicked; its base model is no longer served");
+		}
+	}
 }
 
 impl BaseServer {
@@ -342,6 +357,16 @@ impl Serving {
 			.get(&base_id)
 			.cloned()
 			.ok_or_else(|| ApiError::model_not_found(&generation.model))?;
+		if !base.alive.load(Ordering::Acquire) {
+			return Err(ApiError::new(
+				503,
+				"server_error",
+				format!(
+					"the engine of base model {} stopped; the provider's log says why",
+					base.name
+				),
+			));
+		}
 		let chat = matches!(generation.prompt, Prompt::Chat(_));
 		let prompt = match &generation.prompt {
 			Prompt::Text(text) => base.codec.encode(text),
@@ -470,11 +495,16 @@ impl BaseServer {
 		let metrics = Arc::new(Metrics::default());
 		let (commands, receiver) = mpsc::channel();
 		let (loads, requests) = unbounded_channel();
+		let alive = Arc::new(AtomicBool::new(true));
 		{
 			let metrics = metrics.clone();
+			let alive = Alive(alive.clone());
 			std::thread::Builder::new()
 				.name(format!("engine-{id}"))
-				.spawn(move || engine_loop(scheduler, receiver, loads, metrics))
+				.spawn(move || {
+					let _alive = alive;
+					engine_loop(scheduler, receiver, loads, metrics)
+				})
 				.map_err(|e| openledger_ml::MlError::Config(format!("starting the engine: {e}")))?;
 		}
 		Ok((
@@ -487,6 +517,7 @@ impl BaseServer {
 				submitter,
 				pool,
 				commands: std::sync::Mutex::new(commands),
+				alive,
 			},
 			requests,
 		))

@@ -92,6 +92,14 @@ impl ModelSpec {
 		};
 		let mut members: Vec<(u32, f32)> = Vec::new();
 		for term in text.split('+') {
+			// Checked before each term is read, so that a field of a million terms costs no more
+			// than one of nine.
+			if members.len() == MAX_ENSEMBLE {
+				return Err(ApiError::invalid(
+					"model",
+					format!("an ensemble has at most {MAX_ENSEMBLE} models"),
+				));
+			}
 			let term = term.trim();
 			let (weight, id) = match term.split_once('*') {
 				Some((w, id)) => (w.trim().parse::<f32>().map_err(|_| bad())?, id.trim()),
@@ -108,12 +116,6 @@ impl ModelSpec {
 				return Err(ApiError::invalid("model", format!("`{text}` names model {id} twice")));
 			}
 			members.push((id, weight));
-		}
-		if members.len() > MAX_ENSEMBLE {
-			return Err(ApiError::invalid(
-				"model",
-				format!("an ensemble has at most {MAX_ENSEMBLE} models"),
-			));
 		}
 		Ok(Self { members })
 	}
@@ -503,6 +505,17 @@ mod tests {
 		for bad in ["", "gpt-4", "3+", "-1*3", "NaN*3", "3+3", "1e9*3"] {
 			assert_eq!(ModelSpec::parse(bad).unwrap_err().status, 400, "{bad}");
 		}
+	}
+
+	#[test]
+	fn a_model_field_of_a_million_terms_is_refused_at_its_ninth() {
+		let eight = (1..=8).map(|i| i.to_string()).collect::<Vec<_>>().join("+");
+		assert_eq!(ModelSpec::parse(&eight).unwrap().members.len(), 8);
+		// Nine ids, then a million terms that are not even ids, each the same: read, the tenth
+		// would be refused as no model, and each would be checked against all before it.
+		let flood = format!("{eight}+9{}", "+x".repeat(1_000_000));
+		let error = ModelSpec::parse(&flood).unwrap_err();
+		assert!(error.message.contains("at most 8 models"), "{}", error.message);
 	}
 
 	#[test]
