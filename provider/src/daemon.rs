@@ -766,7 +766,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		let shared = shared.clone();
 		tokio::spawn(async move {
 			loop {
-				if let Err(e) = serving.refresh(&shared.chain).await {
+				if let Err(e) = serving.refresh(&shared.chain, &shared.config.data_dir).await {
 					tracing::warn!(error = %crate::error_chain(&e), "reading the published models");
 				}
 				tokio::time::sleep(poll).await;

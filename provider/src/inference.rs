@@ -5,9 +5,7 @@ use crate::{
 	chain::{Chain, ChainError},
 	client::{HttpClient, HttpError},
 };
-use frame_support::storage::StoragePrefixedMap;
 use http_body_util::BodyExt;
-use openledger_runtime::Runtime;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -48,12 +46,7 @@ pub async fn find_provider(chain: &Chain, http: &HttpClient, model: &str) -> Res
 		.split('+')
 		.map(|term| term.rsplit('*').next().unwrap_or_default().trim().to_string())
 		.collect();
-	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
-	let keys = chain.keys(&prefix).await?;
-	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
-		chain.storage_many(&keys).await?;
-	for record in records.into_iter().flatten() {
-		let endpoint = String::from_utf8_lossy(&record.endpoint).trim_end_matches('/').to_string();
+	for endpoint in crate::models::provider_endpoints(chain).await? {
 		let Ok(Some(list)) = http.get(&format!("{endpoint}/v1/models"), LIST_LIMIT).await else {
 			continue;
 		};

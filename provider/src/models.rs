@@ -152,6 +152,32 @@ pub async fn provider_endpoint(chain: &Chain, provider: &AccountId) -> Result<Op
 	Ok(record.map(|p| String::from_utf8_lossy(&p.endpoint).trim_end_matches('/').to_string()))
 }
 
+/// The registered endpoint of every provider, without a trailing `/`.
+pub async fn provider_endpoints(chain: &Chain) -> Result<Vec<String>, ChainError> {
+	use frame_support::storage::StoragePrefixedMap;
+	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
+	let keys = chain.keys(&prefix).await?;
+	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
+		chain.storage_many(&keys).await?;
+	Ok(records
+		.into_iter()
+		.flatten()
+		.map(|p| String::from_utf8_lossy(&p.endpoint).trim_end_matches('/').to_string())
+		.collect())
+}
+
+/// The PEFT shape of a model trained with `method`; `None` for full training.
+pub fn lora_config(method: &Method) -> Option<openledger_ml::lora::LoraConfig> {
+	match method {
+		Method::Lora { rank, alpha, targets } => Some(openledger_ml::lora::LoraConfig {
+			rank: *rank as usize,
+			alpha: f64::from(*alpha),
+			targets: targets.iter().map(|t| t.peft_name().to_string()).collect(),
+		}),
+		Method::Full => None,
+	}
+}
+
 /// Where `job` stands: on chain, and at its provider's `GET /v1/jobs/{id}`.
 pub async fn training_state(chain: &Chain, http: &HttpClient, job: u64) -> Result<TrainingState> {
 	if training_request(chain, job).await?.is_none() {
@@ -403,18 +429,11 @@ pub async fn fetch_artifact(
 		Ok::<_, ModelError>(path.display().to_string())
 	};
 	let base = base.map(|b| String::from_utf8_lossy(&b.name).into_owned()).unwrap_or_default();
-	Ok(match &model.hyperparameters.method {
-		Method::Lora { rank, alpha, targets } => {
-			let config = openledger_ml::lora::LoraConfig {
-				rank: *rank as usize,
-				alpha: f64::from(*alpha),
-				targets: targets.iter().map(|t| t.peft_name().to_string()).collect(),
-			};
-			vec![
-				write("adapter_model.safetensors", &bytes)?,
-				write("adapter_config.json", config.peft_json(&base)?.as_bytes())?,
-			]
-		},
-		Method::Full => vec![write("model.safetensors", &bytes)?],
+	Ok(match lora_config(&model.hyperparameters.method) {
+		Some(config) => vec![
+			write("adapter_model.safetensors", &bytes)?,
+			write("adapter_config.json", config.peft_json(&base)?.as_bytes())?,
+		],
+		None => vec![write("model.safetensors", &bytes)?],
 	})
 }

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import { blake2AsHex } from '@polkadot/util-crypto';
@@ -16,7 +15,7 @@ import OpenAI from 'openai';
 
 import { accounts, OPEN, submit } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
-import { binDir, blockTicker, cli, startProvider } from '../lib/provider.js';
+import { blockTicker, cli, startProvider } from '../lib/provider.js';
 import { publishedDatanet, splittingSeed, startTrainer } from '../lib/training.js';
 import { waitFor } from '../lib/wait.js';
 
@@ -30,19 +29,6 @@ const contributions = Array.from({ length: 4 }, (_, i) =>
 );
 
 const EVAL_PPM = 300_000;
-
-/** Runs the `openledger` command line with `input` on its standard input. */
-function cliWithInput(args, input) {
-  return new Promise((resolve) => {
-    const child = spawn(join(binDir(), 'openledger'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 /** The status of a promise that should be refused by the server. */
 async function refusal(promise) {
@@ -188,9 +174,9 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.equal(completed.text, api.choices[0].text);
     assert.equal(completed.usage.completion_tokens, api.usage.completion_tokens);
 
-    const chat = await cliWithInput(
+    const chat = await cli(
       ['--rpc', ws(), '--json', 'chat', '--model', String(models.smol), '--max-tokens', '8'],
-      'Hello!\nAnd who are you?\n',
+      { input: 'Hello!\nAnd who are you?\n' },
     );
     assert.equal(chat.code, 0, chat.stderr);
     const answers = chat.stdout.trim().split('\n').map((l) => JSON.parse(l));

@@ -109,12 +109,13 @@ export async function startProvider({
   return { url, port: listen, dataDir: data, logs, exited, stop, cleanup, status };
 }
 
-/** Runs the contributor CLI; resolves with its exit code, stdout and stderr. */
-export function cli(args) {
+/** Runs the `openledger` CLI, with `input` on its standard input if given; resolves with its exit code, stdout and stderr. */
+export function cli(args, { input } = {}) {
   return new Promise((resolve) => {
-    execFile(join(binDir(), 'openledger'), args, { timeout: 180_000 }, (error, stdout, stderr) => {
+    const child = execFile(join(binDir(), 'openledger'), args, { timeout: 180_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr });
     });
+    if (input !== undefined) child.stdin.end(input);
   });
 }
 

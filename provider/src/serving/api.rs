@@ -182,14 +182,18 @@ impl Answer {
 				"logprobs": logprobs, "finish_reason": finish,
 			}),
 		};
-		let object = match self.kind {
+		json!({
+			"id": self.id, "object": self.chunk_object(), "created": self.created,
+			"model": self.model, "choices": [choice],
+		})
+	}
+
+	/// The `object` of a stream chunk.
+	fn chunk_object(&self) -> &'static str {
+		match self.kind {
 			Kind::Completion => "text_completion",
 			Kind::Chat => "chat.completion.chunk",
-		};
-		json!({
-			"id": self.id, "object": object, "created": self.created, "model": self.model,
-			"choices": [choice],
-		})
+		}
 	}
 }
 
@@ -294,7 +298,7 @@ fn stream(mut started: Started, mut answer: Answer, include_usage: bool) -> Resp
 							chunks.send(with_usage(answer.chunk(None, &[], Some(reason)))).await;
 						if include_usage {
 							let last = json!({
-								"id": answer.id, "object": answer.chunk(None, &[], None)["object"],
+								"id": answer.id, "object": answer.chunk_object(),
 								"created": answer.created, "model": answer.model,
 								"choices": [], "usage": usage.json(),
 							});

@@ -27,11 +27,10 @@ use crate::{
 	chain::{Chain, ChainError},
 	config::{Precision, ServingConfig},
 	daemon::Shared,
-	models::provider_endpoint,
+	models::{lora_config, provider_endpoint, provider_endpoints},
 	store::content_hash,
 	training::BaseModels as BaseWeights,
 };
-use frame_support::storage::StoragePrefixedMap;
 use metrics::{Ended, Metrics};
 use openai::{ApiError, Generation, Prompt};
 use openledger_ml::{
@@ -44,7 +43,7 @@ use openledger_ml::{
 	tiny::TinyByteGpt,
 };
 use openledger_runtime::{AccountId, Runtime};
-use pallet_models::{Architecture, BaseModel, BaseModelId, Method, ModelId, ModelOf, ModelStatus};
+use pallet_models::{Architecture, BaseModel, BaseModelId, ModelId, ModelOf, ModelStatus};
 use sp_core::H256;
 use std::{
 	collections::{BTreeMap, HashSet},
@@ -268,7 +267,14 @@ impl Serving {
 	}
 
 	/// Reads the published models on the served base models from the chain, a page at a time.
-	pub async fn refresh(&self, chain: &Chain) -> Result<(), ChainError> {
+	/// A model no longer served leaves the adapter pool and its PEFT directory
+	/// (`{data_dir}/models/{id}`, see [`load`]) is removed, so that its hard link does not keep
+	/// the bytes on disk once the blob store lets them go.
+	pub async fn refresh(
+		&self,
+		chain: &Chain,
+		data_dir: &std::path::Path,
+	) -> Result<(), ChainError> {
 		let mut found: BTreeMap<ModelId, Arc<Served>> = BTreeMap::new();
 		let mut start: ModelId = 0;
 		loop {
@@ -292,6 +298,7 @@ impl Serving {
 				if let Some(base) = self.bases.get(&old.base) {
 					base.pool.evict(id);
 				}
+				let _ = std::fs::remove_dir_all(peft_dir(data_dir, *id));
 			}
 		}
 		for (id, served) in found.iter_mut() {
@@ -312,9 +319,7 @@ impl Serving {
 		if !self.bases.contains_key(&base) {
 			return None;
 		}
-		let Method::Lora { rank, alpha, targets } = &model.hyperparameters.method else {
-			return None;
-		};
+		let lora = lora_config(&model.hyperparameters.method)?;
 		Some(Served {
 			id,
 			base,
@@ -323,11 +328,7 @@ impl Serving {
 			trainer: model.provenance.provider,
 			artifact: model.artifact.content_hash,
 			length: model.artifact.length,
-			lora: LoraConfig {
-				rank: *rank as usize,
-				alpha: f64::from(*alpha),
-				targets: targets.iter().map(|t| t.peft_name().to_string()).collect(),
-			},
+			lora,
 			listed: unix_now(),
 		})
 	}
@@ -603,13 +604,18 @@ pub fn run_loaders(shared: Arc<Shared>, requests: LoadRequests) {
 	}
 }
 
+/// Where a served model's PEFT files are: `adapter_config.json` and `adapter_model.safetensors`.
+fn peft_dir(data_dir: &std::path::Path, model: ModelId) -> std::path::PathBuf {
+	data_dir.join("models").join(model.to_string())
+}
+
 /// Fetches, keeps and loads the adapter of model `key`.
 async fn load(shared: &Arc<Shared>, base: BaseModelId, key: ModelId) -> Result<(), String> {
 	let serving = shared.serving.as_ref().ok_or("serving is off")?;
 	let server = serving.bases.get(&base).ok_or("unknown base model")?.clone();
 	let served = serving.model(key).ok_or_else(|| format!("model {key} is not served"))?;
 	let bytes = adapter_bytes(shared, &served).await?;
-	let dir = shared.config.data_dir.join("models").join(key.to_string());
+	let dir = peft_dir(&shared.config.data_dir, key);
 	let blob = shared.store.path(&served.artifact);
 	let base_name = server.name.clone();
 	let lora = served.lora.clone();
@@ -658,7 +664,7 @@ async fn adapter_bytes(shared: &Arc<Shared>, served: &Served) -> Result<Vec<u8>,
 	if let Ok(Some(trainer)) = provider_endpoint(&shared.chain, &served.trainer).await {
 		endpoints.push(trainer);
 	}
-	endpoints.extend(other_endpoints(shared).await.unwrap_or_default());
+	endpoints.extend(provider_endpoints(&shared.chain).await.unwrap_or_default());
 	let own = shared.config.public_url.trim_end_matches('/').to_string();
 	endpoints.retain(|e| *e != own);
 	endpoints.dedup();
@@ -684,17 +690,4 @@ async fn adapter_bytes(shared: &Arc<Shared>, served: &Served) -> Result<Vec<u8>,
 		}
 	}
 	Err(format!("no blob store has the artifact {hash:?} ({})", tried.join("; ")))
-}
-
-/// The endpoints of every registered provider.
-async fn other_endpoints(shared: &Shared) -> Result<Vec<String>, ChainError> {
-	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
-	let keys = shared.chain.keys(&prefix).await?;
-	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
-		shared.chain.storage_many(&keys).await?;
-	Ok(records
-		.into_iter()
-		.flatten()
-		.map(|p| String::from_utf8_lossy(&p.endpoint).trim_end_matches('/').to_string())
-		.collect())
 }
