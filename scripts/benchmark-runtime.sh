@@ -23,7 +23,7 @@ FRAME_PALLETS=(
 	pallet_vesting pallet_utility pallet_multisig pallet_sudo pallet_preimage pallet_scheduler
 	pallet_referenda pallet_conviction_voting pallet_treasury pallet_parameters pallet_grandpa
 )
-OWN_PALLETS=(datanets compute models grants)
+OWN_PALLETS=(datanets compute models grants inference)
 if [ "$#" -gt 0 ]; then selected=("$@"); else selected=("${FRAME_PALLETS[@]}" "${OWN_PALLETS[@]}" overhead storage); fi
 
 [ -n "${NO_BUILD:-}" ] || build_bench_node

@@ -82,4 +82,13 @@ pub trait DatanetAccess<AccountId, Balance> {
 
 	/// The most any one of the functions above weighs.
 	fn access_weight() -> Weight;
+
+	/// An accepted contribution of a published version: its contributor, its size and the
+	/// version's size in bytes. `None` when the version or the contribution is unknown, or the
+	/// contribution is not in the version (pending, rejected, slashed or accepted after it).
+	fn contribution_in_version(
+		datanet: DatanetId,
+		version: VersionId,
+		contribution: ContributionId,
+	) -> Option<(AccountId, u64, u64)>;
 }

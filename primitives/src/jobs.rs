@@ -79,6 +79,9 @@ pub trait JobMarket<AccountId, Balance, BlockNumber> {
 
 	/// The least fee a job may carry.
 	fn min_fee() -> Balance;
+
+	/// Whether `who` is a registered provider, bonded and active.
+	fn is_active_provider(who: &AccountId) -> bool;
 }
 
 /// Receives the outcome of the jobs the runtime created.
@@ -130,5 +133,8 @@ impl<AccountId, Balance: Default, BlockNumber> JobMarket<AccountId, Balance, Blo
 	}
 	fn min_fee() -> Balance {
 		Balance::default()
+	}
+	fn is_active_provider(_: &AccountId) -> bool {
+		false
 	}
 }

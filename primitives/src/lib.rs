@@ -7,6 +7,8 @@
 //! - [`datanets`]: what the model registry reads of datanets' versions, and how training pays
 //!   a datanet's access fee to its contributors ([`DatanetAccess`], implemented by
 //!   `pallet-datanets`).
+//! - [`models`]: what the inference market reads of the model registry ([`ModelRegistry`],
+//!   implemented by `pallet-models`).
 //! - [`is_http_url`]: what an endpoint of a provider or of a datanet's storage must look like.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -15,11 +17,15 @@ extern crate alloc;
 
 pub mod datanets;
 pub mod jobs;
+pub mod models;
 
 pub use datanets::{
 	ContributionId, DatanetAccess, DatanetId, PublishedVersion, VersionId, VersionUnavailable,
 };
 pub use jobs::{Creation, JobConsumer, JobId, JobKind, JobMarket};
+pub use models::{
+	BaseModelId, MaxModelSources, ModelId, ModelRegistry, ModelUnavailable, ServedModel,
+};
 
 /// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an
 /// endpoint of a provider or a datanet's storage must be.

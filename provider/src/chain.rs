@@ -181,6 +181,11 @@ impl Chain {
 		Ok(out)
 	}
 
+	/// The chain's genesis hash.
+	pub fn genesis(&self) -> H256 {
+		self.genesis
+	}
+
 	/// Calls the runtime API function `method` (e.g. `ModelsApi_models`) with SCALE-encoded
 	/// `args` at the best block, and decodes its answer.
 	pub async fn runtime_call<T: Decode>(&self, method: &str, args: impl Encode) -> Result<T> {

@@ -195,11 +195,14 @@ impl HttpClient {
 		&self,
 		url: &str,
 		body: &serde_json::Value,
+		bearer: Option<&str>,
 	) -> Result<(StatusCode, hyper::body::Incoming), HttpError> {
 		let uri = self.checked(url)?;
-		let request = Request::post(uri)
-			.header("Content-Type", "application/json")
-			.body(Full::new(Bytes::from(body.to_string())));
+		let mut request = Request::post(uri).header("Content-Type", "application/json");
+		if let Some(key) = bearer {
+			request = request.header("Authorization", format!("Bearer {key}"));
+		}
+		let request = request.body(Full::new(Bytes::from(body.to_string())));
 		let response = self.request(request).await?;
 		Ok((response.status(), response.into_body()))
 	}

@@ -66,6 +66,17 @@ pub struct ServingConfig {
 	/// `tiny-byte-gpt`): every published adapter on them is served. A llama base's weights are
 	/// found in `base_models_dir` by the hash the chain registers.
 	pub base_models: Vec<String>,
+	/// The serving price per 1,000 tokens, in OPEN, that the daemon offers on chain for each
+	/// base model (`pallet-inference`'s offers); users pay it besides each model's own price.
+	#[serde(default)]
+	pub price_per_1k_tokens: Open,
+	/// How often served inferences are settled on chain, in seconds; sooner when
+	/// `settle_batch` of them wait.
+	#[serde(default = "default_settle_interval")]
+	pub settle_interval_secs: u64,
+	/// Served inferences that start a settlement at once.
+	#[serde(default = "default_settle_batch")]
+	pub settle_batch: usize,
 	/// Adapters held in memory at once, per base model.
 	#[serde(default = "default_max_adapters")]
 	pub max_adapters: usize,
@@ -107,6 +118,14 @@ pub enum Precision {
 	Q8_0,
 	Quantized,
 	F32,
+}
+
+fn default_settle_interval() -> u64 {
+	30
+}
+
+fn default_settle_batch() -> usize {
+	4_096
 }
 
 fn default_max_adapters() -> usize {
@@ -282,6 +301,8 @@ impl Config {
 				("max_adapter_sets", serving.max_adapter_sets),
 				("prefill_chunk", serving.prefill_chunk),
 				("kv_cache_mib", serving.kv_cache_mib),
+				("settle_interval_secs", serving.settle_interval_secs as usize),
+				("settle_batch", serving.settle_batch),
 			] {
 				if value == 0 {
 					return Err(ConfigError::ZeroServingLimit(name));

@@ -87,6 +87,8 @@ pub enum DaemonError {
 	Training(#[from] TrainingError),
 	#[error("starting OpenLoRA serving")]
 	Serving(#[from] crate::serving::ServingError),
+	#[error("opening the settlement of inferences")]
+	Settlement(#[from] crate::settlement::SettlementError),
 }
 
 /// The steps of the daemon's own transactions, for [`DaemonError::Submit`] and
@@ -123,6 +125,8 @@ pub struct Shared {
 	pub(crate) http: HttpClient,
 	/// OpenLoRA serving, when configured.
 	pub serving: Option<Arc<crate::serving::Serving>>,
+	/// Paid inference: API keys, the journal of what was served, settlement. With serving.
+	pub payments: Option<Arc<crate::settlement::Payments>>,
 	pub config: Config,
 	/// What each HTTP connection may take (see [`crate::http`]).
 	pub limits: crate::http::Limits,
@@ -444,6 +448,29 @@ impl Shared {
 		Ok(())
 	}
 
+	/// Offers on chain each base model served, at the configured price per 1,000 tokens, where
+	/// the chain has another price or none.
+	async fn offer(&self, serving: &crate::serving::Serving) -> Result<(), DaemonError> {
+		let price = serving.config.price_per_1k_tokens.units();
+		let offers: Vec<(pallet_models::BaseModelId, u128)> =
+			self.chain.runtime_call("InferenceApi_offers", &self.account).await?;
+		for base in serving.bases.keys() {
+			if offers.iter().any(|(b, p)| b == base && *p == price) {
+				continue;
+			}
+			let call = RuntimeCall::Inference(pallet_inference::Call::set_offer {
+				base_model: *base,
+				price_per_1k_tokens: price,
+			});
+			self.chain
+				.submit(&self.signer, call)
+				.await
+				.map_err(submitting("offering serving"))?;
+			tracing::info!(base, price, "offering serving");
+		}
+		Ok(())
+	}
+
 	/// Takes one job as far as it goes: accept, execute, submit.
 	async fn process(&self, job: JobId) -> Result<(), DaemonError> {
 		let key = pallet_compute::Jobs::<Runtime>::hashed_key_for(job);
@@ -742,8 +769,22 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		},
 		None => (None, Vec::new()),
 	};
+	let payments = match &config.serving {
+		Some(serving) => Some(
+			crate::settlement::Payments::open(
+				chain.clone(),
+				signer.clone(),
+				account.clone(),
+				&config.data_dir,
+				serving.settle_batch,
+			)
+			.await?,
+		),
+		None => None,
+	};
 	let shared = Arc::new(Shared {
 		serving,
+		payments,
 		bases: Arc::new(bases),
 		memory: Arc::new(memory),
 		chain,
@@ -766,7 +807,9 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 		let shared = shared.clone();
 		tokio::spawn(async move {
 			loop {
-				if let Err(e) = serving.refresh(&shared.chain, &shared.config.data_dir).await {
+				let refreshed =
+					serving.refresh(&shared.chain, &shared.account, &shared.config.data_dir).await;
+				if let Err(e) = refreshed {
 					tracing::warn!(error = %crate::error_chain(&e), "reading the published models");
 				}
 				tokio::time::sleep(poll).await;
@@ -790,6 +833,20 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 	};
 
 	shared.register().await?;
+	if let (Some(serving), Some(payments)) = (shared.serving.clone(), shared.payments.clone()) {
+		// A provider the market does not count as active (paused, leaving) cannot offer: it
+		// serves what it offered before, or nothing.
+		if let Err(e) = shared.offer(&serving).await {
+			tracing::warn!(error = %crate::error_chain(&e), "offering serving on chain");
+		}
+		if let Err(e) =
+			serving.refresh(&shared.chain, &shared.account, &shared.config.data_dir).await
+		{
+			tracing::warn!(error = %crate::error_chain(&e), "reading the published models");
+		}
+		let every = Duration::from_secs(serving.config.settle_interval_secs);
+		tokio::spawn(payments.run(every));
+	}
 
 	let poller = {
 		let shared = shared.clone();

@@ -1,5 +1,7 @@
-//! The model user's flows, shared by `openledger complete` and `openledger chat`: find a
-//! provider that serves a model, and stream an answer from its OpenAI-compatible API.
+//! The model user's flows, shared by `openledger complete`, `chat`, `infer`, `deposit`, `key`,
+//! `rewards` and `claim`: find a provider that serves a model, pay for inference (prepaid OPEN,
+//! an API key that is a signed spending authorisation), stream an answer from the provider's
+//! OpenAI-compatible API, and claim what inferences earned.
 
 use crate::{
 	chain::{Chain, ChainError},
@@ -37,6 +39,8 @@ pub type Result<T, E = InferenceError> = std::result::Result<T, E>;
 pub struct Ended {
 	pub finish_reason: Option<String>,
 	pub usage: Option<Value>,
+	/// The provider's receipt: the fee, the records' numbers, what the key spent.
+	pub receipt: Option<Value>,
 }
 
 /// The endpoint of the first registered provider whose `GET /v1/models` lists every model that
@@ -69,13 +73,14 @@ pub async fn stream(
 	endpoint: &str,
 	path: &str,
 	mut request: Value,
+	key: Option<&str>,
 	mut on_text: impl FnMut(&str),
 ) -> Result<Ended> {
 	request["stream"] = Value::Bool(true);
 	request["stream_options"] = serde_json::json!({ "include_usage": true });
 	let url = format!("{}{path}", endpoint.trim_end_matches('/'));
 	let (status, mut body) = http
-		.post_json_stream(&url, &request)
+		.post_json_stream(&url, &request, key)
 		.await
 		.map_err(|source| InferenceError::Http { url: url.clone(), source })?;
 	let mut buffer: Vec<u8> = Vec::new();
@@ -114,6 +119,9 @@ pub async fn stream(
 				if !chunk["usage"].is_null() {
 					ended.usage = Some(chunk["usage"].clone());
 				}
+				if !chunk["openledger_receipt"].is_null() {
+					ended.receipt = Some(chunk["openledger_receipt"].clone());
+				}
 				for choice in chunk["choices"].as_array().into_iter().flatten() {
 					let piece =
 						choice["text"].as_str().or_else(|| choice["delta"]["content"].as_str());
@@ -144,4 +152,151 @@ pub async fn stream(
 			},
 		}
 	}
+}
+
+/// A provider as a key names it: its account and its registered endpoint.
+pub async fn provider_account(
+	chain: &Chain,
+	provider: &str,
+) -> Result<(openledger_runtime::AccountId, String)> {
+	use frame_support::storage::StoragePrefixedMap;
+	use openledger_runtime::{AccountId, Runtime};
+	use sp_core::crypto::Ss58Codec;
+	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
+	let keys = chain.keys(&prefix).await?;
+	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
+		chain.storage_many(&keys).await?;
+	let wanted = provider.trim_end_matches('/');
+	let by_account = AccountId::from_ss58check(wanted).ok();
+	for (key, record) in keys.iter().zip(records) {
+		let Some(record) = record else { continue };
+		// The map's key ends with the account, after its blake2-128 hash.
+		let Some(account) = key
+			.get(key.len().saturating_sub(32)..)
+			.and_then(|b| <[u8; 32]>::try_from(b).ok())
+		else {
+			continue;
+		};
+		let account = AccountId::from(account);
+		let endpoint = String::from_utf8_lossy(&record.endpoint).trim_end_matches('/').to_string();
+		if by_account.as_ref() == Some(&account) || endpoint == wanted {
+			return Ok((account, endpoint));
+		}
+	}
+	Err(InferenceError::NotServed(format!("no registered provider is {provider}")))
+}
+
+/// Signs an API key: `signer`'s funds for `provider` on `models` at today's prices (each model's
+/// owner's and the provider's serving price for its base), up to `max_spend`, for `blocks`
+/// blocks from now.
+pub async fn make_key(
+	chain: &Chain,
+	signer: &sp_core::sr25519::Pair,
+	provider: &openledger_runtime::AccountId,
+	models: &[u32],
+	max_spend: u128,
+	blocks: u32,
+	nonce: u64,
+) -> Result<crate::settlement::Key> {
+	use openledger_runtime::{Runtime, Signature};
+	use pallet_inference::{Authorisation, KeyModel, SignedAuthorisation};
+	use pallet_models::{ModelOf, ModelStatus};
+	use sp_core::crypto::Pair as _;
+	let offers: Vec<(u32, u128)> = chain.runtime_call("InferenceApi_offers", provider).await?;
+	let mut pinned = Vec::new();
+	for &model in models {
+		let record: Option<ModelOf<Runtime>> = chain.runtime_call("ModelsApi_model", model).await?;
+		let record =
+			record.ok_or_else(|| InferenceError::NotServed(format!("{model} (no such model)")))?;
+		let ModelStatus::Published { price_per_1k_tokens, .. } = record.status else {
+			return Err(InferenceError::NotServed(format!("{model} (not published)")));
+		};
+		let serving = offers
+			.iter()
+			.find(|(base, _)| *base == record.provenance.base_model)
+			.map(|(_, price)| *price)
+			.ok_or_else(|| {
+				InferenceError::NotServed(format!(
+					"{model} (its base is not offered by this provider)"
+				))
+			})?;
+		pinned.push(KeyModel { model, model_price: price_per_1k_tokens, serving_price: serving });
+	}
+	let now = chain.best_number().await?;
+	let authorisation = Authorisation {
+		genesis: chain.genesis(),
+		user: signer.public().into(),
+		provider: provider.clone(),
+		models: frame_support::BoundedVec::truncate_from(pinned),
+		max_spend,
+		expires: now.saturating_add(blocks),
+		nonce,
+	};
+	let payload = pallet_inference::Pallet::<Runtime>::signing_payload(&authorisation);
+	let signature = Signature::Sr25519(signer.sign(&payload));
+	Ok(SignedAuthorisation { authorisation, signature })
+}
+
+/// What an account may claim: its rewards as a provider, an owner or the protocol pot, and each
+/// of its contributions' shares of the versions' pools that inferences paid into.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Claimable {
+	pub rewards: String,
+	/// (datanet, version, contribution, amount)
+	pub contributions: Vec<(u32, u32, u32, String)>,
+}
+
+/// Finds what `account` may claim: the pools are few (one per version a paid model was trained
+/// on), and each version lists its contributions.
+pub async fn claimable(
+	chain: &Chain,
+	account: &openledger_runtime::AccountId,
+) -> Result<Claimable> {
+	use frame_support::storage::StoragePrefixedMap;
+	use openledger_runtime::Runtime;
+	let rewards: u128 = chain.runtime_call("InferenceApi_rewards", account).await?;
+	let prefix = pallet_inference::ContributorPools::<Runtime>::final_prefix();
+	let mut contributions = Vec::new();
+	for key in chain.keys(&prefix).await? {
+		// prefix, then twox64(datanet) ++ datanet, twox64(version) ++ version.
+		let rest = &key[prefix.len()..];
+		let (Some(datanet), Some(version)) = (rest.get(8..12), rest.get(20..24)) else { continue };
+		let datanet = u32::from_le_bytes(datanet.try_into().unwrap_or_default());
+		let version = u32::from_le_bytes(version.try_into().unwrap_or_default());
+		let mut start = 0u32;
+		loop {
+			let page: Vec<pallet_datanets::VersionEntry> = chain
+				.runtime_call(
+					"DatanetsApi_version_contributions",
+					(datanet, version, start, 1_000u32),
+				)
+				.await?;
+			if page.is_empty() {
+				break;
+			}
+			for entry in &page {
+				start = entry.position.saturating_add(1);
+				let record: Option<pallet_datanets::ContributionOf<Runtime>> = chain
+					.runtime_call("DatanetsApi_contribution", (datanet, entry.contribution))
+					.await?;
+				if record.is_some_and(|r| &r.contributor == account) {
+					let amount: u128 = chain
+						.runtime_call(
+							"InferenceApi_contribution_rewards",
+							(datanet, version, entry.contribution),
+						)
+						.await?;
+					if amount > 0 {
+						contributions.push((
+							datanet,
+							version,
+							entry.contribution,
+							amount.to_string(),
+						));
+					}
+				}
+			}
+		}
+	}
+	Ok(Claimable { rewards: rewards.to_string(), contributions })
 }

@@ -22,9 +22,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	configs, genesis_config_presets, AccountId, Aura, Balance, Block, Datanets, Executive, Grandpa,
-	Grants, InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, VERSION,
+	configs, genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Datanets,
+	Executive, Grandpa, Grants, Inference, InherentDataExt, Models, Nonce, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -203,6 +203,44 @@ impl_runtime_apis! {
 		}
 		fn provenance(model: ModelId) -> Option<pallet_models::Lineage<AccountId>> {
 			Models::lineage(model)
+		}
+	}
+
+	impl pallet_inference::runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber, H256>
+		for Runtime
+	{
+		fn authorise(
+			key: Vec<u8>,
+			provider: AccountId,
+		) -> Result<
+			pallet_inference::runtime_api::KeyView<AccountId, Balance, BlockNumber, H256>,
+			pallet_inference::runtime_api::KeyRefusal,
+		> {
+			Inference::authorise(&key, &provider)
+		}
+		fn key(id: H256) -> Option<pallet_inference::KeyState<Balance, BlockNumber>> {
+			pallet_inference::Keys::<Runtime>::get(id)
+		}
+		fn prepaid(
+			user: AccountId,
+		) -> (Option<pallet_inference::Prepaid<Balance, BlockNumber>>, Balance) {
+			(pallet_inference::PrepaidFunds::<Runtime>::get(&user), Inference::available(&user))
+		}
+		fn offers(provider: AccountId) -> Vec<(BaseModelId, Balance)> {
+			pallet_inference::Offers::<Runtime>::get(provider).map(|o| o.into_inner()).unwrap_or_default()
+		}
+		fn model_earnings(model: ModelId) -> pallet_inference::Earnings<Balance> {
+			pallet_inference::ModelEarnings::<Runtime>::get(model)
+		}
+		fn rewards(account: AccountId) -> Balance {
+			pallet_inference::Rewards::<Runtime>::get(account)
+		}
+		fn contribution_rewards(
+			datanet: DatanetId,
+			version: VersionId,
+			contribution: ContributionId,
+		) -> Balance {
+			Inference::contribution_claimable(datanet, version, contribution)
 		}
 	}
 

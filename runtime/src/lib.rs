@@ -196,6 +196,8 @@ mod runtime {
 	pub type Compute = pallet_compute;
 	#[runtime::pallet_index(65)]
 	pub type Models = pallet_models;
+	#[runtime::pallet_index(66)]
+	pub type Inference = pallet_inference;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -222,5 +224,6 @@ mod benches {
 		[pallet_datanets, Datanets]
 		[pallet_models, Models]
 		[pallet_compute, Compute]
+		[pallet_inference, Inference]
 	);
 }

@@ -141,7 +141,7 @@ mod parameter_bounds {
 	use super::*;
 	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
 	use openledger_runtime::configs::{
-		dynamic_params::{compute as c, datanets as d, grants as g, models as m},
+		dynamic_params::{compute as c, datanets as d, grants as g, inference as i, models as m},
 		parameters::{within_bounds, RateLimit},
 		RuntimeParameters,
 	};
@@ -249,6 +249,14 @@ mod parameter_bounds {
 					m::MinContributorShare,
 					Some(m::MinContributorShare::get()),
 				)),
+				RuntimeParameters::Inference(i::Parameters::ProtocolShare(
+					i::ProtocolShare,
+					Some(i::ProtocolShare::get()),
+				)),
+				RuntimeParameters::Inference(i::Parameters::WithdrawalDelay(
+					i::WithdrawalDelay,
+					Some(i::WithdrawalDelay::get()),
+				)),
 			];
 			for default in defaults {
 				assert!(within_bounds(&default), "{default:?}");
@@ -266,6 +274,24 @@ mod parameter_bounds {
 			accepted(RuntimeParameters::Models(m::Parameters::MinContributorShare(
 				m::MinContributorShare,
 				Some(sp_runtime::Perbill::from_percent(50)),
+			)));
+		});
+	}
+
+	#[test]
+	fn inference_fees_cannot_be_handed_to_the_protocol_nor_withdrawals_outrun_settlement() {
+		preset_ext("local_testnet").execute_with(|| {
+			refused(RuntimeParameters::Inference(i::Parameters::ProtocolShare(
+				i::ProtocolShare,
+				Some(Perbill::from_percent(21)),
+			)));
+			refused(RuntimeParameters::Inference(i::Parameters::WithdrawalDelay(
+				i::WithdrawalDelay,
+				Some(openledger_runtime::time::HOURS - 1),
+			)));
+			accepted(RuntimeParameters::Inference(i::Parameters::WithdrawalDelay(
+				i::WithdrawalDelay,
+				Some(openledger_runtime::time::HOURS),
 			)));
 		});
 	}

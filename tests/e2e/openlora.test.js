@@ -4,13 +4,17 @@
 // published; the serving provider fetches them from the trainer's blob store by their hashes,
 // re-serves them, and answers completions and chats (streamed and whole), stop sequences, seeds,
 // ensembles, log-probabilities, and every refusal: 400, 404, 413 and 429 with Retry-After.
+// Every answer is paid: the client's API key is an `openledger key`, a signed spending
+// authorisation of prepaid OPEN; the last tests follow the fees through settlement, a provider
+// killed with answers unsettled, and each refusal of a key.
 import assert from 'node:assert/strict';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { blake2AsHex } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { blake2AsHex, encodeAddress } from '@polkadot/util-crypto';
 import OpenAI from 'openai';
 
 import { accounts, OPEN, submit } from '../lib/chain.js';
@@ -30,6 +34,31 @@ const contributions = Array.from({ length: 4 }, (_, i) =>
 
 const EVAL_PPM = 300_000;
 
+/** The serving configuration: answers settle when four wait, or after a restart. */
+const SERVING = {
+  base_models: ['tiny-byte-gpt', 'SmolLM2-135M-Instruct'],
+  max_running: 4,
+  max_queued: 4,
+  max_prompt_tokens: 256,
+  max_tokens: 64,
+  kv_cache_mib: 64,
+  price_per_1k_tokens: '0.5',
+  settle_interval_secs: 3600,
+  settle_batch: 4,
+};
+
+/** The community pot, which the protocol's share of each fee goes to. */
+const POT = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('ol/cmnty'), new Uint8Array(20)), 42);
+
+/** Signs an API key with the CLI; returns its JSON (`key`, `id`, `models`). */
+async function makeKey(ws, provider, suri, models, max) {
+  const args = ['--rpc', ws, '--json', 'key', '--provider', provider, '--max', max, '--expires', '1h', '--suri', suri];
+  for (const m of models) args.push('--model', String(m));
+  const out = await cli(args);
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout.trim());
+}
+
 /** The status of a promise that should be refused by the server. */
 async function refusal(promise) {
   const error = await promise.then(() => assert.fail('the request was answered'), (e) => e);
@@ -45,6 +74,7 @@ describe('OpenLoRA serving through the openai client', () => {
   let server;
   let dir;
   let client;
+  let key;
   const models = {};
   let seed;
   const ws = () => `ws://127.0.0.1:${node.rpcPort}`;
@@ -89,17 +119,14 @@ describe('OpenLoRA serving through the openai client', () => {
       suri: '//Charlie',
       maxBlobBytes: 4 << 20,
       baseModelsDir: MODEL_CACHE,
-      serving: {
-        base_models: ['tiny-byte-gpt', 'SmolLM2-135M-Instruct'],
-        max_running: 4,
-        max_queued: 4,
-        max_prompt_tokens: 256,
-        max_tokens: 64,
-        kv_cache_mib: 64,
-      },
+      serving: SERVING,
     });
     await waitFor('registration', async () => (await api.query.compute.providers(charlie.address)).isSome);
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
+    await waitFor('the offers', async () => (await api.call.inferenceApi.offers(charlie.address)).length === 2);
+    const deposited = await cli(['--rpc', ws(), 'deposit', '100', '--suri', '//Dave']);
+    assert.equal(deposited.code, 0, deposited.stderr);
+    key = (await makeKey(ws(), server.url, '//Dave', [models.a, models.b, models.smol], '50')).key;
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0, timeout: 120_000 });
     await waitFor('the published models', async () => (await client.models.list()).data.length === 3);
   });
 
@@ -167,7 +194,7 @@ describe('OpenLoRA serving through the openai client', () => {
   test('openledger complete and openledger chat find the serving provider and stream its answers', async () => {
     const prompt = 'Question 2: who is paid for data? ';
     const api = await client.completions.create({ model: String(models.a), prompt, max_tokens: 12, temperature: 0 });
-    const out = await cli(['--rpc', ws(), '--json', 'complete', '--model', String(models.a), '--max-tokens', '12', prompt]);
+    const out = await cli(['--rpc', ws(), '--json', 'complete', '--key', key, '--model', String(models.a), '--max-tokens', '12', prompt]);
     assert.equal(out.code, 0, out.stderr);
     const completed = JSON.parse(out.stdout.trim().split('\n').pop());
     assert.equal(completed.provider, server.url);
@@ -175,7 +202,7 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.equal(completed.usage.completion_tokens, api.usage.completion_tokens);
 
     const chat = await cli(
-      ['--rpc', ws(), '--json', 'chat', '--model', String(models.smol), '--max-tokens', '8'],
+      ['--rpc', ws(), '--json', 'chat', '--key', key, '--model', String(models.smol), '--max-tokens', '8'],
       { input: 'Hello!\nAnd who are you?\n' },
     );
     assert.equal(chat.code, 0, chat.stderr);
@@ -304,5 +331,115 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.ok(value('openlora:time_to_first_token_seconds_count\\{base="tiny-byte-gpt"\\}') > 0);
     assert.equal(value('openlora:models_served'), 3);
     assert.match(text, /# TYPE openlora:batch_size histogram/);
+  });
+
+  const unsettled = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(text.match(/^openledger:unsettled_inferences (\d+)$/m)?.[1]);
+  };
+
+  const restart = async () => {
+    await server.stop('SIGKILL');
+    server = await startProvider({
+      rpcPort: node.rpcPort,
+      suri: '//Charlie',
+      port: server.port,
+      dataDir: server.dataDir,
+      maxBlobBytes: 4 << 20,
+      baseModelsDir: MODEL_CACHE,
+      serving: SERVING,
+    });
+    await waitFor('the published models after the restart', async () => (await client.models.list()).data.length === 3);
+  };
+
+  test('fees reach the pot, the provider, the owner and the contributors to the unit, across a provider killed before settling', async () => {
+    const { eve, charlie } = await accounts();
+    // What earlier answers left unsettled settles when the restarted provider reads its journal.
+    await restart();
+    await waitFor('earlier answers settled', async () => (await unsettled()) === 0, 60_000);
+    const rewards = async (who) => BigInt((await api.call.inferenceApi.rewards(who)).toString());
+    const pool = async () => BigInt((await api.query.inference.contributorPools(0, 0)).paid.toString());
+    const before = { eve: await rewards(eve.address), charlie: await rewards(charlie.address), pot: await rewards(POT), pool: await pool() };
+
+    const deposited = await cli(['--rpc', ws(), 'deposit', '10', '--suri', '//Alice']);
+    assert.equal(deposited.code, 0, deposited.stderr);
+    const alice = await makeKey(ws(), server.url, '//Alice', [models.a, models.smol], '5');
+    const paying = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: alice.key, maxRetries: 0, timeout: 120_000 });
+    const whole = await paying.completions.create({ model: String(models.a), prompt: 'Datanet fact 1: ', max_tokens: 8, temperature: 0 });
+    const receipts = [whole.openledger_receipt];
+    const stream = await paying.chat.completions.create({
+      model: String(models.smol), messages: [{ role: 'user', content: 'Who is paid for data?' }], max_tokens: 8, temperature: 0,
+      stream: true, stream_options: { include_usage: true },
+    });
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.openledger_receipt) receipts.push(chunk.openledger_receipt);
+    }
+    assert.ok(text.length > 0);
+    assert.equal(receipts.length, 2, JSON.stringify(receipts));
+    assert.deepEqual(receipts.map((r) => r.seq), [[1], [2]]);
+    assert.equal(receipts[0].prompt_tokens + receipts[0].completion_tokens, whole.usage.total_tokens);
+    // 1 OPEN per 1,000 tokens for the model, 0.5 for serving: whole units per token, no rounding.
+    const tokens = BigInt(receipts.reduce((n, r) => n + r.prompt_tokens + r.completion_tokens, 0));
+    const perToken = 10n ** 15n;
+    assert.equal(BigInt(receipts[1].spent), tokens * (perToken * 3n / 2n));
+    assert.equal(await unsettled(), 2);
+
+    // Killed with both answers in its journal only; the restarted provider settles them.
+    await restart();
+    const id = alice.id;
+    await waitFor('the answers settled', async () => {
+      const state = await api.call.inferenceApi.key(id);
+      return state.isSome && state.unwrap().lastSeq.toNumber() === 2;
+    }, 60_000);
+    const after = { eve: await rewards(eve.address), charlie: await rewards(charlie.address), pot: await rewards(POT), pool: await pool() };
+    // The protocol takes 5% of both parts; the model's 95% goes 30% to the contributors.
+    assert.equal(after.pot - before.pot, tokens * (perToken * 5n / 100n + perToken / 2n * 5n / 100n));
+    assert.equal(after.charlie - before.charlie, tokens * (perToken / 2n * 95n / 100n));
+    assert.equal(after.pool - before.pool, tokens * (perToken * 95n / 100n * 30n / 100n));
+    assert.equal(after.eve - before.eve, tokens * (perToken * 95n / 100n * 70n / 100n));
+    const prepaid = (await api.query.inference.prepaidFunds((await accounts()).alice.address)).unwrap();
+    assert.equal(BigInt(prepaid.held.toString()), 10n * OPEN - tokens * (perToken * 3n / 2n));
+
+    // The contributor finds and claims its share; the owner claims its rewards.
+    const found = await cli(['--rpc', ws(), '--json', 'rewards', '--suri', '//Bob']);
+    assert.equal(found.code, 0, found.stderr);
+    const claimable = JSON.parse(found.stdout.trim());
+    assert.ok(claimable.contributions.length > 0, found.stdout);
+    const claimed = await cli(['--rpc', ws(), '--json', 'claim', '--suri', '//Bob']);
+    assert.equal(claimed.code, 0, claimed.stderr);
+    const total = claimable.contributions.reduce((n, c) => n + BigInt(c[3]), 0n);
+    assert.equal(BigInt(JSON.parse(claimed.stdout.trim()).claimed), total);
+    const again = JSON.parse((await cli(['--rpc', ws(), '--json', 'rewards', '--suri', '//Bob'])).stdout.trim());
+    assert.equal(again.contributions.length, 0);
+  });
+
+  test('a replayed settlement, an exhausted key, another provider\'s key and a malformed one are refused', async () => {
+    const { charlie } = await accounts();
+    const alice = await makeKey(ws(), server.url, '//Alice', [models.a], '0.001');
+    const paying = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: alice.key, maxRetries: 0 });
+    const over = await refusal(paying.completions.create({ model: String(models.a), prompt: 'x', max_tokens: 8 }));
+    assert.equal(over.status, 402);
+    assert.match(over.message, /may cost/);
+
+    // What a provider asks the chain of each key: another provider's check refuses it.
+    const { ferdie } = await accounts();
+    const checked = await api.call.inferenceApi.authorise(`0x${alice.key.slice(4)}`, ferdie.address);
+    assert.ok(checked.isErr && checked.asErr.isWrongProvider, checked.toString());
+    const garbled = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: `olk_${'00'.repeat(40)}`, maxRetries: 0 });
+    assert.equal((await refusal(garbled.completions.create({ model: String(models.a), prompt: 'x', max_tokens: 8 }))).status, 401);
+    const none = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'sk-not-ours', maxRetries: 0 });
+    assert.equal((await refusal(none.completions.create({ model: String(models.a), prompt: 'x', max_tokens: 8 }))).status, 401);
+
+    // Replay on chain: a record number the key settled already.
+    const keyBytes = `0x${(await makeKey(ws(), server.url, '//Alice', [models.a], '5')).key.slice(4)}`;
+    const fee = (10n ** 15n * 3n / 2n).toString();
+    const record = { seq: 1, model: models.a, promptTokens: 1, completionTokens: 0, fee, request: `0x${'11'.repeat(32)}` };
+    await submit(api, api.tx.inference.settle([{ key: keyBytes, records: [record] }]), charlie, { until: 'inBlock' });
+    await assert.rejects(
+      submit(api, api.tx.inference.settle([{ key: keyBytes, records: [record] }]), charlie, { until: 'inBlock' }),
+      /Replayed/,
+    );
   });
 });

@@ -154,6 +154,9 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 	fn min_fee() -> Balance {
 		MIN_JOB_FEE
 	}
+	fn is_active_provider(_: &AccountId) -> bool {
+		false
+	}
 }
 
 /// The test externalities, all tests' starting point. Everyone but `POOR` starts with

@@ -74,7 +74,8 @@ pub use features::training::{
 	MIN_SEQUENCE_LENGTH,
 };
 pub use openledger_primitives::{
-	DatanetAccess, DatanetId, JobConsumer, JobId, JobKind, JobMarket, VersionId,
+	DatanetAccess, DatanetId, JobConsumer, JobId, JobKind, JobMarket, ModelRegistry,
+	ModelUnavailable, ServedModel, VersionId,
 };
 pub use types::*;
 pub use weights::WeightInfo;

@@ -138,6 +138,9 @@ impl JobMarket<AccountId, Balance, u64> for MockJobs {
 	fn min_fee() -> Balance {
 		1
 	}
+	fn is_active_provider(who: &AccountId) -> bool {
+		*who == PROVIDER
+	}
 }
 
 /// Datanets as the tests publish them; access fees move to and from [`POOL`].
@@ -188,6 +191,13 @@ impl DatanetAccess<AccountId, Balance> for MockDatanets {
 	}
 	fn access_weight() -> Weight {
 		Weight::zero()
+	}
+	fn contribution_in_version(
+		_: DatanetId,
+		_: VersionId,
+		_: openledger_primitives::ContributionId,
+	) -> Option<(AccountId, u64, u64)> {
+		None
 	}
 }
 

@@ -3,15 +3,11 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::ConstU32, BoundedVec};
+pub use openledger_primitives::{BaseModelId, ModelId};
 use openledger_primitives::{DatanetId, JobId, VersionId};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::{Perbill, Permill};
-
-/// A base model's number, assigned in order of registration from 0.
-pub type BaseModelId = u32;
-/// A trained model's number, assigned in order of training from 0.
-pub type ModelId = u32;
 
 /// The longest name of a model or base model, in bytes.
 pub type MaxNameLength = ConstU32<64>;

@@ -6,8 +6,13 @@
 //! openledger train --base tiny-byte-gpt --source 0:0 --rank 8 --max-fee 50 --suri //Bob --wait
 //! openledger model show 3
 //! openledger model fetch 3 -o adapter/
-//! openledger complete --model 3 "Datanets are"
-//! openledger chat --model 3
+//! openledger deposit 100 --suri //Bob
+//! openledger key --provider http://10.0.0.7:9100 --model 3 --max 5 --expires 1d --suri //Bob
+//! openledger complete --model 3 --key olk_… "Datanets are"
+//! openledger infer --model 3 --prompt "Datanets are" --suri //Bob
+//! openledger chat --model 3 --key olk_…
+//! openledger rewards --account 5Grw…
+//! openledger claim --suri //Alice
 //! ```
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -63,6 +68,74 @@ enum Command {
 		#[arg(long)]
 		max_cost: Option<Open>,
 	},
+	/// Holds OPEN on the signer's account to pay for inference (`pallet-inference`).
+	Deposit {
+		/// The amount, in OPEN.
+		amount: Open,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+	/// Withdraws prepaid OPEN: asks for `amount`, or with `--complete` completes a withdrawal
+	/// asked for before, once its delay passed.
+	Withdraw {
+		/// The amount, in OPEN.
+		amount: Option<Open>,
+		#[arg(long, conflicts_with = "amount")]
+		complete: bool,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+	/// Signs an API key: a spending authorisation of the signer's prepaid OPEN for one provider
+	/// on one to four models, at today's prices, for any OpenAI client's `Authorization: Bearer`.
+	Key {
+		/// The provider: its account (SS58) or its registered endpoint.
+		#[arg(long)]
+		provider: String,
+		/// A model the key may be spent on; one to four.
+		#[arg(long = "model", required = true)]
+		models: Vec<u32>,
+		/// The most the key may spend, in OPEN.
+		#[arg(long)]
+		max: Open,
+		/// How long the key lives: `30m`, `12h`, `7d`, or a number of blocks.
+		#[arg(long, default_value = "1d", value_parser = parse_lifetime)]
+		expires: u32,
+		/// Tells apart keys that are otherwise the same.
+		#[arg(long, default_value_t = 0)]
+		nonce: u64,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+	/// Completes a prompt, paying as it goes: deposits what the key needs if the prepaid funds
+	/// fall short, signs a key for the provider, streams the answer and prints its fee.
+	Infer {
+		#[command(flatten)]
+		ask: AskArgs,
+		#[arg(long)]
+		prompt: String,
+		/// The most this key may spend, in OPEN.
+		#[arg(long, default_value = "1")]
+		max: Open,
+		/// Waits up to this many seconds for the provider to settle the answer on chain.
+		#[arg(long, default_value_t = 0)]
+		wait_settled: u64,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+	/// What an account may claim from paid inference: as a provider, a model's owner or the
+	/// protocol pot, and as a contributor of the data of paid models.
+	Rewards {
+		/// The account (SS58); by default the signer's.
+		#[arg(long)]
+		account: Option<String>,
+		#[command(flatten)]
+		signer: OptionalSigner,
+	},
+	/// Claims everything `rewards` lists for the signer.
+	Claim {
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
 	/// Shows a contribution and its validation.
 	Status {
 		#[arg(long)]
@@ -93,7 +166,45 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+struct SignerArgs {
+	/// The signer's secret URI (mnemonic, hex seed or dev path such as //Alice).
+	#[arg(long, conflicts_with = "key_file")]
+	suri: Option<String>,
+	/// A file holding the signer's secret URI.
+	#[arg(long)]
+	key_file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct OptionalSigner {
+	/// The signer's secret URI, to name its account.
+	#[arg(long)]
+	suri: Option<String>,
+}
+
+/// A lifetime in blocks, from `30m`, `12h`, `7d` or a number of blocks.
+fn parse_lifetime(text: &str) -> Result<u32, String> {
+	use openledger_runtime::time::{DAYS, HOURS, MINUTES};
+	let (number, unit) = match text.char_indices().last() {
+		Some((at, c)) if c.is_ascii_alphabetic() => (&text[..at], Some(c)),
+		_ => (text, None),
+	};
+	let n: u32 = number.trim().parse().map_err(|_| format!("`{text}` is not a lifetime"))?;
+	let per = match unit {
+		None => 1,
+		Some('m') => MINUTES,
+		Some('h') => HOURS,
+		Some('d') => DAYS,
+		Some(other) => return Err(format!("`{other}` is not m, h or d")),
+	};
+	n.checked_mul(per).ok_or_else(|| format!("`{text}` is too long"))
+}
+
+#[derive(clap::Args)]
 struct AskArgs {
+	/// The API key (`openledger key` makes one).
+	#[arg(long)]
+	key: Option<String>,
 	/// The model's id on chain, or an ensemble such as `3+5` or `0.7*3+0.3*5`.
 	#[arg(long)]
 	model: String,
@@ -301,20 +412,23 @@ async fn run(cli: Cli) -> Result<()> {
 			request["prompt"] = prompt.into();
 			let mut text = String::new();
 			let json = cli.json;
-			let ended = inference::stream(&http, &endpoint, "/v1/completions", request, |piece| {
-				text.push_str(piece);
-				if !json {
-					print!("{piece}");
-					let _ = std::io::Write::flush(&mut std::io::stdout());
-				}
-			})
-			.await?;
+			let key = args.key.as_deref();
+			let ended =
+				inference::stream(&http, &endpoint, "/v1/completions", request, key, |piece| {
+					text.push_str(piece);
+					if !json {
+						print!("{piece}");
+						let _ = std::io::Write::flush(&mut std::io::stdout());
+					}
+				})
+				.await?;
 			if json {
 				println!(
 					"{}",
 					serde_json::json!({
 						"provider": endpoint, "text": text,
 						"finish_reason": ended.finish_reason, "usage": ended.usage,
+						"receipt": ended.receipt,
 					})
 				);
 			} else {
@@ -323,6 +437,112 @@ async fn run(cli: Cli) -> Result<()> {
 			Ok(())
 		},
 		Command::Chat { ask: args, system } => chat(&chain, cli.json, args, system).await,
+		Command::Deposit { amount, signer: s } => {
+			let signer = signer(s.suri, s.key_file)?;
+			let call =
+				openledger_runtime::RuntimeCall::Inference(pallet_inference::Call::deposit {
+					amount: amount.units(),
+				});
+			chain.submit(&signer, call).await?;
+			print_prepaid(&chain, cli.json, &signer.public().into()).await
+		},
+		Command::Withdraw { amount, complete, signer: s } => {
+			let signer = signer(s.suri, s.key_file)?;
+			let call = match (amount, complete) {
+				(Some(amount), _) => {
+					pallet_inference::Call::request_withdrawal { amount: amount.units() }
+				},
+				(None, true) => pallet_inference::Call::withdraw {},
+				(None, false) => bail!("name an amount, or --complete"),
+			};
+			chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
+			print_prepaid(&chain, cli.json, &signer.public().into()).await
+		},
+		Command::Key { provider, models, max, expires, nonce, signer: s } => {
+			let signer = signer(s.suri, s.key_file)?;
+			let (account, _) = inference::provider_account(&chain, &provider).await?;
+			let key = inference::make_key(
+				&chain,
+				&signer,
+				&account,
+				&models,
+				max.units(),
+				expires,
+				nonce,
+			)
+			.await?;
+			let text = openledger_provider::settlement::key_text(&key);
+			if cli.json {
+				let id = pallet_inference::Pallet::<Runtime>::key_id(&key.authorisation);
+				println!(
+					"{}",
+					serde_json::json!({
+						"key": text, "id": format!("{id:?}"), "expires": key.authorisation.expires,
+						"models": key.authorisation.models.iter().map(|m| serde_json::json!({
+							"model": m.model, "model_price": m.model_price.to_string(),
+							"serving_price": m.serving_price.to_string(),
+						})).collect::<Vec<_>>(),
+					})
+				);
+			} else {
+				println!("{text}");
+			}
+			Ok(())
+		},
+		Command::Infer { ask: args, prompt, max, wait_settled, signer: s } => {
+			infer(&chain, cli.json, args, prompt, max, wait_settled, signer(s.suri, s.key_file)?)
+				.await
+		},
+		Command::Rewards { account, signer: s } => {
+			let account = match (account, s.suri) {
+				(Some(a), _) => {
+					use sp_core::crypto::Ss58Codec;
+					openledger_runtime::AccountId::from_ss58check(&a)
+						.map_err(|e| anyhow!("`{a}` is not an account: {e:?}"))?
+				},
+				(None, Some(suri)) => signer(Some(suri), None)?.public().into(),
+				(None, None) => bail!("name the account with --account or --suri"),
+			};
+			let claimable = inference::claimable(&chain, &account).await?;
+			if cli.json {
+				println!("{}", serde_json::to_string(&claimable)?);
+			} else {
+				println!("rewards: {} OPEN", Open(claimable.rewards.parse().unwrap_or_default()));
+				for (datanet, version, contribution, amount) in &claimable.contributions {
+					println!(
+						"contribution {contribution} of datanet {datanet}, version {version}: {} OPEN",
+						Open(amount.parse().unwrap_or_default())
+					);
+				}
+			}
+			Ok(())
+		},
+		Command::Claim { signer: s } => {
+			let signer = signer(s.suri, s.key_file)?;
+			let account: openledger_runtime::AccountId = signer.public().into();
+			let claimable = inference::claimable(&chain, &account).await?;
+			let mut claimed: u128 = 0;
+			if claimable.rewards != "0" {
+				let call = pallet_inference::Call::claim_rewards { account: account.clone() };
+				chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
+				claimed += claimable.rewards.parse::<u128>().unwrap_or_default();
+			}
+			for (datanet, version, contribution, amount) in &claimable.contributions {
+				let call = pallet_inference::Call::claim_contribution_rewards {
+					datanet: *datanet,
+					version: *version,
+					contribution: *contribution,
+				};
+				chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
+				claimed += amount.parse::<u128>().unwrap_or_default();
+			}
+			if cli.json {
+				println!("{}", serde_json::json!({ "claimed": claimed.to_string() }));
+			} else {
+				println!("claimed {} OPEN", Open(claimed));
+			}
+			Ok(())
+		},
 		Command::Model(ModelCommand::Show { model }) => {
 			let view = models::model_view(&chain, model).await?;
 			if cli.json {
@@ -587,6 +807,139 @@ async fn provider_for(chain: &Chain, args: &AskArgs) -> Result<(HttpClient, Stri
 	Ok((http, endpoint))
 }
 
+/// Prints an account's prepaid funds.
+async fn print_prepaid(
+	chain: &Chain,
+	json: bool,
+	account: &openledger_runtime::AccountId,
+) -> Result<()> {
+	type Funds = (Option<pallet_inference::Prepaid<u128, u32>>, u128);
+	let (funds, available): Funds = chain.runtime_call("InferenceApi_prepaid", account).await?;
+	let held = funds.map_or(0, |f| f.held);
+	let withdrawal = funds.and_then(|f| f.withdrawal);
+	if json {
+		println!(
+			"{}",
+			serde_json::json!({
+				"held": held.to_string(), "available": available.to_string(),
+				"withdrawal": withdrawal.map(|w| serde_json::json!({ "amount": w.amount.to_string(), "due": w.due })),
+			})
+		);
+	} else {
+		println!("prepaid: {} OPEN, {} available", Open(held), Open(available));
+		if let Some(w) = withdrawal {
+			println!("withdrawing {} OPEN from block {}", Open(w.amount), w.due);
+		}
+	}
+	Ok(())
+}
+
+/// `openledger infer`: deposit if needed, a key for the provider, the answer, its fee.
+async fn infer(
+	chain: &Chain,
+	json: bool,
+	mut args: AskArgs,
+	prompt: String,
+	max: Open,
+	wait_settled: u64,
+	signer: sr25519::Pair,
+) -> Result<()> {
+	let (http, endpoint) = provider_for(chain, &args).await?;
+	let user: openledger_runtime::AccountId = signer.public().into();
+	if args.key.is_none() {
+		let (provider, _) = inference::provider_account(chain, &endpoint).await?;
+		type Funds = (Option<pallet_inference::Prepaid<u128, u32>>, u128);
+		let (_, available): Funds = chain.runtime_call("InferenceApi_prepaid", &user).await?;
+		if available < max.units() {
+			let amount = max.units() - available;
+			let call = pallet_inference::Call::deposit { amount };
+			chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
+			if !json {
+				eprintln!("deposited {} OPEN for inference", Open(amount));
+			}
+		}
+		let models: Vec<u32> = args
+			.model
+			.split('+')
+			.filter_map(|term| term.rsplit('*').next()?.trim().parse().ok())
+			.collect();
+		let nonce = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_or(0, |d| d.as_nanos() as u64);
+		let lifetime = openledger_runtime::time::DAYS;
+		let key =
+			inference::make_key(chain, &signer, &provider, &models, max.units(), lifetime, nonce)
+				.await?;
+		args.key = Some(openledger_provider::settlement::key_text(&key));
+	}
+	let mut request = ask_request(&args);
+	request["prompt"] = prompt.into();
+	let mut text = String::new();
+	let ended = inference::stream(
+		&http,
+		&endpoint,
+		"/v1/completions",
+		request,
+		args.key.as_deref(),
+		|piece| {
+			text.push_str(piece);
+			if !json {
+				print!("{piece}");
+				let _ = std::io::Write::flush(&mut std::io::stdout());
+			}
+		},
+	)
+	.await?;
+	let receipt = ended.receipt.clone().unwrap_or_default();
+	let mut settled = serde_json::Value::Null;
+	if wait_settled > 0 {
+		let key_id: sp_core::H256 = receipt["key"]
+			.as_str()
+			.and_then(|k| openledger_provider::chain::from_hex(k).ok())
+			.filter(|b| b.len() == 32)
+			.map(|b| sp_core::H256::from_slice(&b))
+			.ok_or_else(|| anyhow!("the answer carries no receipt"))?;
+		let last = receipt["seq"]
+			.as_array()
+			.and_then(|s| s.last())
+			.and_then(|s| s.as_u64())
+			.unwrap_or(0);
+		let deadline = std::time::Instant::now() + Duration::from_secs(wait_settled);
+		loop {
+			let state: Option<pallet_inference::KeyState<u128, u32>> =
+				chain.runtime_call("InferenceApi_key", key_id).await?;
+			if let Some(state) = state.filter(|s| s.last_seq >= last) {
+				settled = serde_json::json!({ "spent": state.spent.to_string(), "last_seq": state.last_seq });
+				break;
+			}
+			if std::time::Instant::now() > deadline {
+				bail!("the provider did not settle the answer within {wait_settled} s");
+			}
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+	if json {
+		println!(
+			"{}",
+			serde_json::json!({
+				"provider": endpoint, "text": text, "finish_reason": ended.finish_reason,
+				"usage": ended.usage, "receipt": receipt, "settled": settled, "key": args.key,
+			})
+		);
+	} else {
+		println!();
+		let fee: u128 = receipt["fee"].as_str().and_then(|f| f.parse().ok()).unwrap_or(0);
+		eprintln!("fee: {} OPEN", Open(fee));
+		if !settled.is_null() {
+			eprintln!(
+				"settled on chain: the key spent {} OPEN in all",
+				Open(settled["spent"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0))
+			);
+		}
+	}
+	Ok(())
+}
+
 /// The fields of a request that `args` sets.
 fn ask_request(args: &AskArgs) -> serde_json::Value {
 	let mut request = serde_json::json!({
@@ -631,14 +984,16 @@ async fn chat(chain: &Chain, json: bool, args: AskArgs, system: Option<String>) 
 		let mut request = ask_request(&args);
 		request["messages"] = messages.clone().into();
 		let mut answer = String::new();
-		let ended = inference::stream(&http, &endpoint, "/v1/chat/completions", request, |piece| {
-			answer.push_str(piece);
-			if !json {
-				print!("{piece}");
-				let _ = std::io::stdout().flush();
-			}
-		})
-		.await?;
+		let key = args.key.as_deref();
+		let ended =
+			inference::stream(&http, &endpoint, "/v1/chat/completions", request, key, |piece| {
+				answer.push_str(piece);
+				if !json {
+					print!("{piece}");
+					let _ = std::io::stdout().flush();
+				}
+			})
+			.await?;
 		if json {
 			println!(
 				"{}",

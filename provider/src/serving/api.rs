@@ -8,15 +8,16 @@ use super::{
 	Started,
 };
 use crate::daemon::Shared;
+use crate::settlement::{Receipt, Ticket};
 use axum::{
 	body::{Body, Bytes},
 	extract::State,
-	http::{header, HeaderValue, StatusCode},
+	http::{header, HeaderMap, HeaderValue, StatusCode},
 	response::{IntoResponse, Response},
 };
 use openledger_ml::engine::{Event, FinishReason};
 use serde_json::{json, Value};
-use sp_core::crypto::Ss58Codec;
+use sp_core::{crypto::Ss58Codec, H256};
 use std::{convert::Infallible, sync::Arc};
 
 impl IntoResponse for ApiError {
@@ -48,6 +49,11 @@ pub async fn models(State(shared): State<Arc<Shared>>) -> Response {
 					"base_model": base,
 					"artifact": format!("{:?}", m.artifact),
 					"lora": { "rank": m.lora.rank, "alpha": m.lora.alpha, "targets": m.lora.targets },
+					// In OPEN's smallest units, as decimal strings: what a key must pin.
+					"pricing": {
+						"model_per_1k_tokens": m.price.to_string(),
+						"serving_per_1k_tokens": serving.serving_price(m.base).unwrap_or_default().to_string(),
+					},
 				})
 			})
 			.collect(),
@@ -65,23 +71,85 @@ pub async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 		out.push_str("# TYPE openlora:models_served gauge\n");
 		out.push_str(&format!("openlora:models_served {}\n", serving.models().len()));
 	}
+	if let Some(payments) = &shared.payments {
+		out.push_str("# TYPE openledger:unsettled_inferences gauge\n");
+		out.push_str(&format!("openledger:unsettled_inferences {}\n", payments.unsettled()));
+	}
 	([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 /// `POST /v1/completions`.
-pub async fn completions(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+pub async fn completions(
+	State(shared): State<Arc<Shared>>,
+	headers: HeaderMap,
+	body: Bytes,
+) -> Response {
 	match openai::completion_request(&body) {
-		Ok(generation) => answer(&shared, generation, Kind::Completion).await,
+		Ok(generation) => answer(&shared, &headers, &body, generation, Kind::Completion).await,
 		Err(e) => e.into_response(),
 	}
 }
 
 /// `POST /v1/chat/completions`.
-pub async fn chat_completions(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+pub async fn chat_completions(
+	State(shared): State<Arc<Shared>>,
+	headers: HeaderMap,
+	body: Bytes,
+) -> Response {
 	match openai::chat_request(&body) {
-		Ok(generation) => answer(&shared, generation, Kind::Chat).await,
+		Ok(generation) => answer(&shared, &headers, &body, generation, Kind::Chat).await,
 		Err(e) => e.into_response(),
 	}
+}
+
+/// The API key of `Authorization: Bearer`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+	let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+	value.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Checks the request's API key and reserves what the request may cost: each model of the
+/// request at its owner's price and this provider's serving price.
+async fn authorise(
+	shared: &Arc<Shared>,
+	headers: &HeaderMap,
+	generation: &Generation,
+) -> Result<Ticket, ApiError> {
+	let (Some(serving), Some(payments)) = (&shared.serving, &shared.payments) else {
+		return Err(ApiError::model_not_found(&generation.model));
+	};
+	let mut prices = Vec::new();
+	for (id, _) in &generation.spec.members {
+		let served =
+			serving.model(*id).ok_or_else(|| ApiError::model_not_found(&generation.model))?;
+		let serving_price = serving
+			.serving_price(served.base)
+			.ok_or_else(|| ApiError::model_not_found(&generation.model))?;
+		prices.push((*id, served.price, serving_price));
+	}
+	let config = &serving.config;
+	let most = config
+		.max_prompt_tokens
+		.saturating_add(generation.max_tokens.unwrap_or(config.max_tokens).min(config.max_tokens));
+	payments.authorise(bearer(headers), &prices, most as u64).await
+}
+
+/// Writes what an answer served to the settlement journal.
+fn settle_later(
+	shared: &Arc<Shared>,
+	ticket: Ticket,
+	request: H256,
+	usage: &Usage,
+) -> Result<Receipt, ApiError> {
+	let payments = shared
+		.payments
+		.as_ref()
+		.ok_or_else(|| ApiError::new(500, "server_error", "payments are off"))?;
+	payments.record(ticket, request, usage.prompt_tokens as u32, usage.completion_tokens as u32)
+}
+
+fn receipt_json(receipt: &Receipt) -> Value {
+	serde_json::to_value(receipt).unwrap_or(Value::Null)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -197,9 +265,19 @@ impl Answer {
 	}
 }
 
-async fn answer(shared: &Arc<Shared>, generation: Generation, kind: Kind) -> Response {
+async fn answer(
+	shared: &Arc<Shared>,
+	headers: &HeaderMap,
+	body: &[u8],
+	generation: Generation,
+	kind: Kind,
+) -> Response {
 	let Some(serving) = &shared.serving else {
 		return ApiError::model_not_found(&generation.model).into_response();
+	};
+	let ticket = match authorise(shared, headers, &generation).await {
+		Ok(ticket) => ticket,
+		Err(e) => return e.into_response(),
 	};
 	let mut started = match serving.start_generation(&generation) {
 		Ok(started) => started,
@@ -219,9 +297,11 @@ async fn answer(shared: &Arc<Shared>, generation: Generation, kind: Kind) -> Res
 		pending: Vec::new(),
 		offset: 0,
 	};
+	let request = H256(sp_crypto_hashing::blake2_256(&[answer.id.as_bytes(), body].concat()));
 	if generation.stream {
-		return stream(started, answer, generation.include_usage);
+		return stream(shared.clone(), ticket, request, started, answer, generation.include_usage);
 	}
+	let mut ticket = Some(ticket);
 	let mut text = String::new();
 	let mut tokens = Vec::new();
 	while let Some(event) = started.events.recv().await {
@@ -232,6 +312,12 @@ async fn answer(shared: &Arc<Shared>, generation: Generation, kind: Kind) -> Res
 					tokens.extend(logprobs);
 				},
 				Piece::Done(reason, usage) => {
+					let receipt =
+						match ticket.take().map(|t| settle_later(shared, t, request, &usage)) {
+							Some(Ok(receipt)) => receipt,
+							Some(Err(e)) => return e.into_response(),
+							None => return engine_failed("answered twice".into()).into_response(),
+						};
 					let logprobs = answer.logprobs_json(&tokens);
 					let (object, choice) = match kind {
 						Kind::Completion => (
@@ -247,11 +333,16 @@ async fn answer(shared: &Arc<Shared>, generation: Generation, kind: Kind) -> Res
 							}),
 						),
 					};
-					return axum::Json(json!({
+					let mut response = axum::Json(json!({
 						"id": answer.id, "object": object, "created": answer.created,
 						"model": answer.model, "choices": [choice], "usage": usage.json(),
+						"openledger_receipt": receipt_json(&receipt),
 					}))
 					.into_response();
+					if let Ok(value) = HeaderValue::from_str(&receipt_json(&receipt).to_string()) {
+						response.headers_mut().insert("openledger-receipt", value);
+					}
+					return response;
 				},
 				Piece::Failed(error) => return engine_failed(error).into_response(),
 			}
@@ -271,8 +362,16 @@ fn sse(value: &Value) -> Bytes {
 /// Server-sent events: a chunk per piece of text, the end, the usage when asked, `[DONE]`. The
 /// request is cancelled when the client goes away (the body, and with it the task's channel, is
 /// dropped).
-fn stream(mut started: Started, mut answer: Answer, include_usage: bool) -> Response {
+fn stream(
+	shared: Arc<Shared>,
+	ticket: Ticket,
+	request: H256,
+	mut started: Started,
+	mut answer: Answer,
+	include_usage: bool,
+) -> Response {
 	let (chunks, receiver) = tokio::sync::mpsc::channel::<Bytes>(16);
+	let mut ticket = Some(ticket);
 	tokio::spawn(async move {
 		let with_usage = |mut chunk: Value| {
 			if include_usage {
@@ -294,8 +393,22 @@ fn stream(mut started: Started, mut answer: Answer, include_usage: bool) -> Resp
 						with_usage(answer.chunk(Some(&text), &tokens, None))
 					},
 					Piece::Done(reason, usage) => {
-						let _ =
-							chunks.send(with_usage(answer.chunk(None, &[], Some(reason)))).await;
+						// Recorded before the answer completes: a client that saw the end was
+						// charged for it, and the journal has it.
+						let receipt = match ticket
+							.take()
+							.map(|t| settle_later(&shared, t, request, &usage))
+						{
+							Some(Ok(receipt)) => receipt,
+							Some(Err(e)) => {
+								let _ = chunks.send(sse(&e.body())).await;
+								return;
+							},
+							None => return,
+						};
+						let mut last = answer.chunk(None, &[], Some(reason));
+						last["openledger_receipt"] = receipt_json(&receipt);
+						let _ = chunks.send(with_usage(last)).await;
 						if include_usage {
 							let last = json!({
 								"id": answer.id, "object": answer.chunk_object(),

@@ -42,7 +42,7 @@ use openledger_ml::{
 	lora::LoraConfig,
 	tiny::TinyByteGpt,
 };
-use openledger_runtime::{AccountId, Runtime};
+use openledger_runtime::{AccountId, Balance, Runtime};
 use pallet_models::{Architecture, BaseModel, BaseModelId, ModelId, ModelOf, ModelStatus};
 use sp_core::H256;
 use std::{
@@ -90,6 +90,8 @@ pub struct Served {
 	pub lora: LoraConfig,
 	/// Unix seconds when this provider first served it.
 	pub listed: u64,
+	/// Its owner's price per 1,000 tokens.
+	pub price: Balance,
 }
 
 /// What the engine thread is told.
@@ -139,6 +141,9 @@ pub struct Serving {
 	pub config: ServingConfig,
 	pub bases: BTreeMap<BaseModelId, Arc<BaseServer>>,
 	catalog: RwLock<BTreeMap<ModelId, Arc<Served>>>,
+	/// This provider's offers on chain: the base models it serves and its price per 1,000
+	/// tokens for each. Only the published models on these bases are served.
+	offers: RwLock<BTreeMap<BaseModelId, Balance>>,
 	/// Makes response ids and default seeds.
 	counter: AtomicU64,
 }
@@ -237,6 +242,7 @@ impl Serving {
 			config,
 			bases,
 			catalog: RwLock::new(BTreeMap::new()),
+			offers: RwLock::new(BTreeMap::new()),
 			counter: AtomicU64::new(unix_now() << 20),
 		};
 		Ok((serving, loads))
@@ -266,15 +272,26 @@ impl Serving {
 		self.counter.fetch_add(1, Ordering::Relaxed)
 	}
 
-	/// Reads the published models on the served base models from the chain, a page at a time.
-	/// A model no longer served leaves the adapter pool and its PEFT directory
+	/// This provider's price per 1,000 tokens for a base model it offers.
+	pub fn serving_price(&self, base: BaseModelId) -> Option<Balance> {
+		self.offers.read().unwrap_or_else(|e| e.into_inner()).get(&base).copied()
+	}
+
+	/// Reads this provider's offers, then the published models on the base models it loaded
+	/// and offers, from the chain, a page at a time. A model no longer served leaves the adapter pool and its PEFT directory
 	/// (`{data_dir}/models/{id}`, see [`load`]) is removed, so that its hard link does not keep
 	/// the bytes on disk once the blob store lets them go.
 	pub async fn refresh(
 		&self,
 		chain: &Chain,
+		account: &AccountId,
 		data_dir: &std::path::Path,
 	) -> Result<(), ChainError> {
+		let offers: Vec<(BaseModelId, Balance)> =
+			chain.runtime_call("InferenceApi_offers", account).await?;
+		let offers: BTreeMap<BaseModelId, Balance> =
+			offers.into_iter().filter(|(base, _)| self.bases.contains_key(base)).collect();
+		*self.offers.write().unwrap_or_else(|e| e.into_inner()) = offers;
 		let mut found: BTreeMap<ModelId, Arc<Served>> = BTreeMap::new();
 		let mut start: ModelId = 0;
 		loop {
@@ -312,11 +329,11 @@ impl Serving {
 	}
 
 	fn servable(&self, id: ModelId, model: ModelOf<Runtime>) -> Option<Served> {
-		if !matches!(model.status, ModelStatus::Published { .. }) {
+		let ModelStatus::Published { price_per_1k_tokens, .. } = model.status else {
 			return None;
-		}
+		};
 		let base = model.provenance.base_model;
-		if !self.bases.contains_key(&base) {
+		if !self.bases.contains_key(&base) || self.serving_price(base).is_none() {
 			return None;
 		}
 		let lora = lora_config(&model.hyperparameters.method)?;
@@ -330,6 +347,7 @@ impl Serving {
 			length: model.artifact.length,
 			lora,
 			listed: unix_now(),
+			price: price_per_1k_tokens,
 		})
 	}
 

@@ -46,6 +46,11 @@ impl ApiError {
 		Self { status, message: message.into(), kind, param: None, code: None, retry_after: None }
 	}
 
+	/// The same error with OpenAI's `code`.
+	pub fn with_code(self, code: &'static str) -> Self {
+		Self { code: Some(code), ..self }
+	}
+
 	pub fn model_not_found(model: &str) -> Self {
 		Self {
 			code: Some("model_not_found"),

@@ -4,6 +4,7 @@ mod consensus;
 mod data;
 pub mod governance;
 pub mod grants;
+mod inference;
 mod models;
 mod monetary;
 pub mod parameters;

@@ -142,7 +142,7 @@ pub(super) mod benchmark_helper {
 	}
 
 	/// Registers `provider` for `kind` at `price`, taking up to 1,000 jobs at once.
-	fn register(provider: &AccountId, kind: JobKind, price: crate::Balance) {
+	pub(crate) fn register(provider: &AccountId, kind: JobKind, price: crate::Balance) {
 		let _ = pallet_balances::Pallet::<Runtime>::mint_into(provider, 1_000_000 * OPEN);
 		assert_ok!(Compute::register(
 			RuntimeOrigin::signed(provider.clone()),

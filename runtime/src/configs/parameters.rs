@@ -147,6 +147,20 @@ pub mod dynamic_params {
 		#[codec(index = 2)]
 		pub static MinContributorShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 	}
+
+	/// The governed parameters of paid inference.
+	#[dynamic_pallet_params]
+	#[codec(index = 4)]
+	pub mod inference {
+		/// The share of every inference fee that goes to the community pot.
+		#[codec(index = 0)]
+		pub static ProtocolShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(5);
+		/// How long a withdrawal of prepaid funds waits for providers to settle what they
+		/// served against them: two hours, twice the settlement window of a revoked or
+		/// expired key.
+		#[codec(index = 1)]
+		pub static WithdrawalDelay: crate::BlockNumber = 2 * crate::time::HOURS;
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -198,6 +212,14 @@ pub mod bounds {
 	/// most half, so that owners and providers are paid too.
 	pub const MIN_CONTRIBUTOR_SHARE: (Perbill, Perbill) =
 		(Perbill::zero(), Perbill::from_percent(50));
+	/// The protocol's share of inference fees: at most a fifth, so that providers, owners and
+	/// contributors are paid most of each fee.
+	pub const PROTOCOL_SHARE: (Perbill, Perbill) = (Perbill::zero(), Perbill::from_percent(20));
+	/// A withdrawal of prepaid funds waits at least the settlement window (one hour), so that
+	/// no user can withdraw what it was served before the provider settles it, and at most a
+	/// week.
+	pub const WITHDRAWAL_DELAY: (crate::BlockNumber, crate::BlockNumber) =
+		(crate::time::HOURS, 7 * crate::time::DAYS);
 }
 
 /// Whether `value` lies in `(low, high)`, both included.
@@ -210,7 +232,7 @@ fn within<V: PartialOrd>(value: V, (low, high): (V, V)) -> bool {
 /// for the grant tiers the default is checked against the other tiers' current limits.
 pub fn within_bounds(key_value: &RuntimeParameters) -> bool {
 	use bounds::*;
-	use dynamic_params::{compute as c, datanets as d, grants as g, models as m};
+	use dynamic_params::{compute as c, datanets as d, grants as g, inference as i, models as m};
 	match key_value {
 		RuntimeParameters::Datanets(p) => match p {
 			d::Parameters::DatanetDepositBase(_, v) => v.is_none_or(|v| within(v, DEPOSIT)),
@@ -271,6 +293,10 @@ pub fn within_bounds(key_value: &RuntimeParameters) -> bool {
 			m::Parameters::MinContributorShare(_, v) => {
 				v.is_none_or(|v| within(v, MIN_CONTRIBUTOR_SHARE))
 			},
+		},
+		RuntimeParameters::Inference(p) => match p {
+			i::Parameters::ProtocolShare(_, v) => v.is_none_or(|v| within(v, PROTOCOL_SHARE)),
+			i::Parameters::WithdrawalDelay(_, v) => v.is_none_or(|v| within(v, WITHDRAWAL_DELAY)),
 		},
 	}
 }

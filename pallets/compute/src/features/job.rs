@@ -345,4 +345,9 @@ impl<T: Config> JobMarket<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 	fn min_fee() -> BalanceOf<T> {
 		T::MinJobFee::get()
 	}
+
+	fn is_active_provider(who: &T::AccountId) -> bool {
+		Providers::<T>::get(who)
+			.is_some_and(|p| p.status == ProviderStatus::Active && p.bond >= T::MinBond::get())
+	}
 }

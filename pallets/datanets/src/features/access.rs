@@ -237,4 +237,19 @@ impl<T: Config> DatanetAccess<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn access_weight() -> Weight {
 		T::WeightInfo::reserve_access()
 	}
+
+	fn contribution_in_version(
+		datanet: DatanetId,
+		version: VersionId,
+		contribution: ContributionId,
+	) -> Option<(T::AccountId, u64, u64)> {
+		let record = Versions::<T>::get(datanet, version)?;
+		let item = Contributions::<T>::get(datanet, contribution)?;
+		match item.status {
+			ContributionStatus::Accepted { position, .. } if position < record.contributions => {
+				Some((item.contributor, item.size, record.total_bytes))
+			},
+			_ => None,
+		}
+	}
 }

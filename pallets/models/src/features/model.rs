@@ -110,3 +110,33 @@ impl<T: Config> Pallet<T> {
 		(start..end).filter_map(|id| ModelInfo::<T>::get(id).map(|m| (id, m))).collect()
 	}
 }
+
+impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn served(model: ModelId) -> Result<ServedModel<T::AccountId, BalanceOf<T>>, ModelUnavailable> {
+		let record = ModelInfo::<T>::get(model).ok_or(ModelUnavailable::UnknownModel)?;
+		match record.status {
+			ModelStatus::Published { price_per_1k_tokens, contributor_share } => {
+				let sources = record
+					.provenance
+					.sources
+					.iter()
+					.map(|s| (s.datanet, s.version, s.total_bytes))
+					.collect::<alloc::vec::Vec<_>>();
+				Ok(ServedModel {
+					owner: record.owner,
+					base_model: record.provenance.base_model,
+					price_per_1k_tokens,
+					contributor_share,
+					// As many sources as the provenance holds, which has the same bound.
+					sources: BoundedVec::truncate_from(sources),
+				})
+			},
+			ModelStatus::Draft => Err(ModelUnavailable::NotPublished),
+			ModelStatus::Retired => Err(ModelUnavailable::Retired),
+		}
+	}
+
+	fn base_model_registered(base_model: BaseModelId) -> bool {
+		BaseModels::<T>::contains_key(base_model)
+	}
+}
