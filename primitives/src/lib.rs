@@ -10,6 +10,7 @@
 //! - [`models`]: what the inference market reads of the model registry ([`ModelRegistry`],
 //!   implemented by `pallet-models`).
 //! - [`is_http_url`]: what an endpoint of a provider or of a datanet's storage must look like.
+//! - [`pro_rata`]: a part's share of an amount, as the contributors' pools pay each contribution.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -23,9 +24,30 @@ pub use datanets::{
 	ContributionId, DatanetAccess, DatanetId, PublishedVersion, VersionId, VersionUnavailable,
 };
 pub use jobs::{Creation, JobConsumer, JobId, JobKind, JobMarket};
+
 pub use models::{
 	BaseModelId, MaxModelSources, ModelId, ModelRegistry, ModelUnavailable, ServedModel,
 };
+
+/// `amount` times `part` over `whole` (`part` capped at `whole`), rounded down, so that the shares
+/// of all parts never sum above `amount`; zero when `whole` is zero.
+pub fn pro_rata<Balance: sp_runtime::traits::AtLeast32BitUnsigned>(
+	amount: Balance,
+	part: u64,
+	whole: u64,
+) -> Balance {
+	if whole == 0 {
+		return Balance::zero();
+	}
+	sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+		amount.unique_saturated_into(),
+		u128::from(part.min(whole)),
+		u128::from(whole),
+		sp_runtime::Rounding::Down,
+	)
+	.and_then(|share| Balance::try_from(share).ok())
+	.unwrap_or_else(Balance::zero)
+}
 
 /// Whether `url` is an `http://` or `https://` URL with a host, of printable ASCII: what an
 /// endpoint of a provider or a datanet's storage must be.
@@ -37,7 +59,19 @@ pub fn is_http_url(url: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-	use super::is_http_url;
+	use super::{is_http_url, pro_rata};
+
+	#[test]
+	fn pro_rata_shares_round_down_and_never_exceed_the_amount() {
+		assert_eq!(pro_rata(270u64, 300, 400), 202);
+		assert_eq!(pro_rata(270u64, 100, 400), 67);
+		assert_eq!(pro_rata(10u64, 500, 100), 10);
+		assert_eq!(pro_rata(10u64, 5, 0), 0);
+		assert_eq!(pro_rata(u128::MAX, u64::MAX, u64::MAX), u128::MAX);
+		let parts = [1u64, 2, 3, 5, 8, 13];
+		let whole: u64 = parts.iter().sum();
+		assert!(parts.iter().map(|p| pro_rata(1_000_003u64, *p, whole)).sum::<u64>() <= 1_000_003);
+	}
 
 	#[test]
 	fn endpoints_are_http_urls_with_a_host_in_printable_ascii() {

@@ -83,6 +83,9 @@ struct Ledger {
 	unsettled: Vec<InferenceRecord>,
 	/// What the requests under way may cost at most.
 	reserved: Balance,
+	/// Whether it recorded an answer since the daemon started: its `next_seq` is then the one
+	/// to trust, whatever a state read a moment before a settlement says.
+	served: bool,
 }
 
 impl Ledger {
@@ -111,7 +114,7 @@ impl Drop for Ticket {
 				ledger.reserved = ledger.reserved.saturating_sub(self.reserved);
 				// A key whose every request failed leaves nothing behind: keys cost nothing to
 				// make, so they must cost the daemon nothing to remember.
-				if ledger.reserved == 0 && ledger.unsettled.is_empty() {
+				if ledger.reserved == 0 && ledger.unsettled.is_empty() && !ledger.served {
 					ledgers.remove(&self.id);
 				}
 			}
@@ -126,8 +129,9 @@ pub struct Receipt {
 	pub key: String,
 	/// The request's hash, which the settlement records name.
 	pub request: String,
-	/// The records' numbers under the key, one per model of the request.
+	/// The records' numbers under the key, one per model of the request, and their models.
 	pub seq: Vec<u64>,
+	pub models: Vec<ModelId>,
 	pub prompt_tokens: u32,
 	pub completion_tokens: u32,
 	/// The fee, in the chain's smallest unit, as a decimal string.
@@ -268,22 +272,26 @@ impl Payments {
 			.filter(|l| l.user == view.user)
 			.map(|l| l.unsettled_fees().saturating_add(l.reserved))
 			.sum();
+		let key_pending = ledgers
+			.get(&view.id)
+			.map_or(0, |l| l.unsettled_fees().saturating_add(l.reserved));
+		let left_on_key = view.max_spend.saturating_sub(view.spent).saturating_sub(key_pending);
+		let left_in_funds = view.available.saturating_sub(user_pending);
+		if most > left_on_key || most > left_in_funds {
+			return Err(payment_required(format!(
+				"this request may cost {most}; the key has {left_on_key} left and its user's \
+				 prepaid funds here {left_in_funds} (`openledger deposit` adds to them)"
+			)));
+		}
+		// Only a key that may pay is remembered: keys cost nothing to make.
 		let ledger = ledgers.entry(view.id).or_insert_with(|| Ledger {
 			key: bytes.clone(),
 			user: view.user.clone(),
 			next_seq: view.last_seq.saturating_add(1),
 			unsettled: Vec::new(),
 			reserved: 0,
+			served: false,
 		});
-		let key_pending = ledger.unsettled_fees().saturating_add(ledger.reserved);
-		let left_on_key = view.max_spend.saturating_sub(view.spent).saturating_sub(key_pending);
-		let left_in_funds = view.available.saturating_sub(user_pending);
-		if most > left_on_key || most > left_in_funds {
-			return Err(payment_required(format!(
-				"this request may cost {most}; the key has {left_on_key} left and its user's \
-				 prepaid funds {left_in_funds} (`openledger deposit` adds to them)"
-			)));
-		}
 		ledger.reserved = ledger.reserved.saturating_add(most);
 		Ok(Ticket {
 			payments: self.clone(),
@@ -339,6 +347,7 @@ impl Payments {
 			})?;
 		}
 		ledger.next_seq = seq;
+		ledger.served = true;
 		ledger.reserved = ledger.reserved.saturating_sub(ticket.reserved);
 		ticket.done = true;
 		let fee: Balance = records.iter().map(|r| r.fee).sum();
@@ -353,6 +362,7 @@ impl Payments {
 			key: format!("{:?}", ticket.id),
 			request: format!("{request:?}"),
 			seq: records.iter().map(|r| r.seq).collect(),
+			models: records.iter().map(|r| r.model).collect(),
 			prompt_tokens,
 			completion_tokens,
 			fee: fee.to_string(),
@@ -447,7 +457,10 @@ impl Payments {
 				count += before - ledger.unsettled.len();
 			}
 		}
-		ledgers.retain(|_, l| !l.unsettled.is_empty() || l.reserved > 0);
+		// Keys that served keep their next number until the daemon restarts (and reads the
+		// chain's, settled by then): a read of the chain's state in flight during this
+		// settlement could give an older one.
+		ledgers.retain(|_, l| !l.unsettled.is_empty() || l.reserved > 0 || l.served);
 		self.compact(&ledgers);
 		count
 	}
@@ -480,7 +493,6 @@ impl Payments {
 		file.sync_data().map_err(|e| SettlementError::Journal(path.clone(), e))?;
 		tracing::warn!(key = ?id, records = ledger.unsettled.len(), error = why, "the chain refuses a key's records");
 		ledger.unsettled.clear();
-		ledgers.retain(|_, l| !l.unsettled.is_empty() || l.reserved > 0);
 		self.compact(&ledgers);
 		Ok(())
 	}
@@ -533,6 +545,7 @@ fn read_journal(path: &Path) -> Result<BTreeMap<H256, Ledger>, SettlementError> 
 					next_seq: 1,
 					unsettled: Vec::new(),
 					reserved: 0,
+					served: true,
 				});
 			},
 			Entry::Served { id, record } => {
@@ -575,7 +588,8 @@ fn rewrite(path: &Path, ledgers: &BTreeMap<H256, Ledger>) -> Result<File, Settle
 			let _ = dir.sync_all();
 		}
 	}
-	OpenOptions::new().append(true).open(path).map_err(error)
+	// The handle written through, now the journal's, positioned at its end.
+	Ok(file)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -630,6 +644,7 @@ mod tests {
 			next_seq: records.last().map_or(1, |s| s + 1),
 			unsettled: records.iter().map(|&s| record(s)).collect(),
 			reserved: 0,
+			served: true,
 		}
 	}
 

@@ -223,8 +223,12 @@ impl_runtime_apis! {
 		}
 		fn prepaid(
 			user: AccountId,
+			provider: AccountId,
 		) -> (Option<pallet_inference::Prepaid<Balance, BlockNumber>>, Balance) {
-			(pallet_inference::PrepaidFunds::<Runtime>::get(&user), Inference::available(&user))
+			(
+				pallet_inference::PrepaidFunds::<Runtime>::get(&user, &provider),
+				Inference::available(&user, &provider),
+			)
 		}
 		fn offers(provider: AccountId) -> Vec<(BaseModelId, Balance)> {
 			pallet_inference::Offers::<Runtime>::get(provider).map(|o| o.into_inner()).unwrap_or_default()
@@ -241,6 +245,9 @@ impl_runtime_apis! {
 			contribution: ContributionId,
 		) -> Balance {
 			Inference::contribution_claimable(datanet, version, contribution)
+		}
+		fn protocol_share() -> sp_runtime::Perbill {
+			<<Runtime as pallet_inference::Config>::ProtocolShare as frame_support::traits::Get<_>>::get()
 		}
 	}
 

@@ -16,17 +16,16 @@ use frame_support::{
 use openledger_runtime::{
 	configs::{dynamic_params::inference as params, CommunityPotAccount},
 	currency::OPEN,
-	AccountId, Balance, Balances, Compute, Datanets, Inference, Models, Runtime, RuntimeOrigin,
-	Signature, System,
+	AccountId, Balance, Balances, Compute, Inference, Models, Runtime, RuntimeOrigin, Signature,
+	System,
 };
 use pallet_compute::{Hardware, JobKind, Offer, ProviderInput};
-use pallet_datanets::{DataFormat, Verdict};
 use pallet_inference::{Authorisation, KeyModel, KeyRecords, Record, SignedAuthorisation};
 use pallet_models::{
 	FileRef, Hyperparameters, Method, Metrics, TargetModule, TrainingResult, TrainingSetCommitment,
 };
 use sp_core::H256;
-use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Dave, Eve, Ferdie};
+use sp_keyring::Sr25519Keyring::{self, Bob, Dave, Eve, Ferdie};
 use sp_runtime::{Perbill, Permill};
 
 const MODEL_PRICE: Balance = 2 * OPEN;
@@ -53,26 +52,7 @@ fn setup() -> sp_io::TestExternalities {
 			],
 		};
 		assert_ok!(Compute::register(signed(Ferdie.into()), input, 1_000 * OPEN));
-		common::create_text_datanet(b"Facts", Alice.into());
-		for n in 0..2u8 {
-			let bob: AccountId = Bob.into();
-			let hash = H256::repeat_byte(n + 1);
-			assert_ok!(Datanets::commit(
-				signed(bob.clone()),
-				pallet_datanets::commitment_of(&bob, 0, &hash)
-			));
-			System::set_block_number(System::block_number() + 1);
-			assert_ok!(Datanets::contribute(
-				signed(bob),
-				0,
-				hash,
-				100 * u64::from(n + 1),
-				DataFormat::JsonLines,
-				Balance::MAX
-			));
-			assert_ok!(Datanets::review(signed(Alice.into()), 0, u32::from(n), Verdict::Accept));
-		}
-		assert_ok!(Datanets::publish_version(signed(Alice.into()), 0));
+		common::bobs_published_version();
 		let hyperparameters = Hyperparameters {
 			method: Method::Lora {
 				rank: 8,
@@ -158,7 +138,7 @@ fn an_answer_is_paid_and_its_fee_reaches_the_pot_the_provider_the_owner_and_the_
 			Ferdie.to_account_id(),
 			Bob.to_account_id(),
 		);
-		assert_ok!(Inference::deposit(signed(dave.clone()), 100 * OPEN));
+		assert_ok!(Inference::deposit(signed(dave.clone()), ferdie.clone(), 100 * OPEN));
 		let key = key(Dave, Dave, 10 * OPEN);
 		let view = Inference::authorise(&key.encode(), &ferdie).unwrap();
 		assert_eq!(view.available, 100 * OPEN);
@@ -192,7 +172,7 @@ fn an_answer_is_paid_and_its_fee_reaches_the_pot_the_provider_the_owner_and_the_
 		assert_eq!(after[3] - before[3], 855 * milli);
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_eq!(
-			pallet_inference::PrepaidFunds::<Runtime>::get(&dave).unwrap().held,
+			pallet_inference::PrepaidFunds::<Runtime>::get(&dave, &ferdie).unwrap().held,
 			100 * OPEN - 4_500 * milli
 		);
 		let earnings = pallet_inference::ModelEarnings::<Runtime>::get(0);
@@ -223,7 +203,7 @@ fn an_answer_is_paid_and_its_fee_reaches_the_pot_the_provider_the_owner_and_the_
 fn a_key_signed_by_anyone_but_its_user_spends_nothing() {
 	setup().execute_with(|| {
 		let ferdie = Ferdie.to_account_id();
-		assert_ok!(Inference::deposit(signed(Dave.into()), 100 * OPEN));
+		assert_ok!(Inference::deposit(signed(Dave.into()), ferdie.clone(), 100 * OPEN));
 		let forged = key(Dave, Bob, 10 * OPEN);
 		assert_eq!(
 			Inference::authorise(&forged.encode(), &ferdie).unwrap_err(),

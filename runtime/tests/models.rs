@@ -19,7 +19,6 @@ use openledger_runtime::{
 	Models, Runtime, RuntimeOrigin, System,
 };
 use pallet_compute::{Hardware, JobKind, Offer, ProviderInput};
-use pallet_datanets::{DataFormat, Verdict};
 use pallet_models::{
 	Architecture, FileRef, Hyperparameters, Method, Metrics, ModelStatus, TargetModule,
 	TrainingResult, TrainingSetCommitment,
@@ -52,26 +51,7 @@ fn setup() -> sp_io::TestExternalities {
 			offers: vec![Offer { kind: JobKind::Training, price: PRICE }],
 		};
 		assert_ok!(Compute::register(signed(Ferdie.into()), input, 1_000 * OPEN));
-		common::create_text_datanet(b"Facts", Alice.into());
-		for n in 0..2u8 {
-			let bob: AccountId = Bob.into();
-			let hash = H256::repeat_byte(n + 1);
-			assert_ok!(Datanets::commit(
-				signed(bob.clone()),
-				pallet_datanets::commitment_of(&bob, 0, &hash)
-			));
-			System::set_block_number(System::block_number() + 1);
-			assert_ok!(Datanets::contribute(
-				signed(bob),
-				0,
-				hash,
-				100 * u64::from(n + 1),
-				DataFormat::JsonLines,
-				Balance::MAX
-			));
-			assert_ok!(Datanets::review(signed(Alice.into()), 0, u32::from(n), Verdict::Accept));
-		}
-		assert_ok!(Datanets::publish_version(signed(Alice.into()), 0));
+		common::bobs_published_version();
 		assert_ok!(Datanets::set_access_fee(signed(Alice.into()), 0, ACCESS_FEE));
 	});
 	ext

@@ -69,7 +69,7 @@ try {
   // Deposits go in in bursts, a block sealing each.
   await ticker.stop();
   for (let i = 0; i < users.length; i += 500) {
-    const burst = users.slice(i, i + 500).map((u) => submit(api, api.tx.inference.deposit(50n * OPEN), u, { until: 'inBlock', timeoutMs: 600_000 }));
+    const burst = users.slice(i, i + 500).map((u) => submit(api, api.tx.inference.deposit(charlie.address, 50n * OPEN), u, { until: 'inBlock', timeoutMs: 600_000 }));
     const sealing = blockTicker(api, 200);
     await Promise.all(burst);
     await sealing.stop();

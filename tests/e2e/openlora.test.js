@@ -123,7 +123,7 @@ describe('OpenLoRA serving through the openai client', () => {
     });
     await waitFor('registration', async () => (await api.query.compute.providers(charlie.address)).isSome);
     await waitFor('the offers', async () => (await api.call.inferenceApi.offers(charlie.address)).length === 2);
-    const deposited = await cli(['--rpc', ws(), 'deposit', '100', '--suri', '//Dave']);
+    const deposited = await cli(['--rpc', ws(), 'deposit', '100', '--provider', server.url, '--suri', '//Dave']);
     assert.equal(deposited.code, 0, deposited.stderr);
     key = (await makeKey(ws(), server.url, '//Dave', [models.a, models.b, models.smol], '50')).key;
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0, timeout: 120_000 });
@@ -361,7 +361,7 @@ describe('OpenLoRA serving through the openai client', () => {
     const pool = async () => BigInt((await api.query.inference.contributorPools(0, 0)).paid.toString());
     const before = { eve: await rewards(eve.address), charlie: await rewards(charlie.address), pot: await rewards(POT), pool: await pool() };
 
-    const deposited = await cli(['--rpc', ws(), 'deposit', '10', '--suri', '//Alice']);
+    const deposited = await cli(['--rpc', ws(), 'deposit', '10', '--provider', server.url, '--suri', '//Alice']);
     assert.equal(deposited.code, 0, deposited.stderr);
     const alice = await makeKey(ws(), server.url, '//Alice', [models.a, models.smol], '5');
     const paying = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: alice.key, maxRetries: 0, timeout: 120_000 });
@@ -399,7 +399,7 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.equal(after.charlie - before.charlie, tokens * (perToken / 2n * 95n / 100n));
     assert.equal(after.pool - before.pool, tokens * (perToken * 95n / 100n * 30n / 100n));
     assert.equal(after.eve - before.eve, tokens * (perToken * 95n / 100n * 70n / 100n));
-    const prepaid = (await api.query.inference.prepaidFunds((await accounts()).alice.address)).unwrap();
+    const prepaid = (await api.query.inference.prepaidFunds((await accounts()).alice.address, charlie.address)).unwrap();
     assert.equal(BigInt(prepaid.held.toString()), 10n * OPEN - tokens * (perToken * 3n / 2n));
 
     // The contributor finds and claims its share; the owner claims its rewards.
@@ -415,7 +415,7 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.equal(again.contributions.length, 0);
   });
 
-  test('a replayed settlement, an exhausted key, another provider\'s key and a malformed one are refused', async () => {
+  test('a replayed settlement and every bad key are refused: exhausted, another provider\'s or chain\'s, malformed, underpriced, too long-lived, for another model, expired, revoked', async () => {
     const { charlie } = await accounts();
     const alice = await makeKey(ws(), server.url, '//Alice', [models.a], '0.001');
     const paying = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: alice.key, maxRetries: 0 });
@@ -431,6 +431,66 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.equal((await refusal(garbled.completions.create({ model: String(models.a), prompt: 'x', max_tokens: 8 }))).status, 401);
     const none = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'sk-not-ours', maxRetries: 0 });
     assert.equal((await refusal(none.completions.create({ model: String(models.a), prompt: 'x', max_tokens: 8 }))).status, 401);
+
+    // Keys signed here, as any wallet could: for another chain, or pinning a price below today's.
+    const { alice: signer } = await accounts();
+    const model = await api.call.modelsApi.model(models.a);
+    const price = model.unwrap().status.asPublished.pricePer1kTokens.toBigInt();
+    const signedKey = (fields) => {
+      const authorisation = api.createType('PalletInferenceAuthorisation', {
+        genesis: api.genesisHash.toHex(), user: signer.address, provider: charlie.address,
+        models: [{ model: models.a, modelPrice: price, servingPrice: OPEN / 2n }], maxSpend: OPEN, expires: 1_000_000, nonce: 7,
+        ...fields,
+      });
+      const signature = signer.sign(u8aConcat(stringToU8a('openledger/inference-key/v1:'), authorisation.toU8a()));
+      const key = api.createType('PalletInferenceSignedAuthorisation', { authorisation, signature: { Sr25519: signature } });
+      return `olk_${key.toHex().slice(2)}`;
+    };
+    const ask = (apiKey, m = models.a) =>
+      refusal(new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 }).completions.create({ model: String(m), prompt: 'x', max_tokens: 8 }));
+    const expiresAt = (await api.rpc.chain.getHeader()).number.toNumber() + 1_000;
+    const otherChain = await ask(signedKey({ genesis: `0x${'01'.repeat(32)}`, expires: expiresAt }));
+    assert.equal(otherChain.status, 401);
+    assert.match(otherChain.message, /another chain/);
+    const cheap = await ask(signedKey({ models: [{ model: models.a, modelPrice: price - 1n, servingPrice: OPEN / 2n }], expires: expiresAt }));
+    assert.equal(cheap.status, 403);
+    assert.match(cheap.message, /below today's/);
+    const otherProvider = await ask(signedKey({ provider: (await accounts()).ferdie.address, expires: expiresAt }));
+    assert.equal(otherProvider.status, 403);
+    assert.match(otherProvider.message, /another provider/);
+    const { bob } = await accounts();
+    const forged = api.createType('PalletInferenceSignedAuthorisation', {
+      authorisation: api.createType('PalletInferenceAuthorisation', {
+        genesis: api.genesisHash.toHex(), user: signer.address, provider: charlie.address,
+        models: [{ model: models.a, modelPrice: price, servingPrice: OPEN / 2n }], maxSpend: OPEN, expires: expiresAt, nonce: 8,
+      }),
+      signature: { Sr25519: bob.sign(stringToU8a('Alice pays')) },
+    });
+    const wronglySigned = await ask(`olk_${forged.toHex().slice(2)}`);
+    assert.equal(wronglySigned.status, 401);
+    assert.match(wronglySigned.message, /signature does not verify/);
+    const tooLong = await ask(signedKey({}));
+    assert.equal(tooLong.status, 403);
+    assert.match(tooLong.message, /later than the chain allows/);
+
+    // A model the key does not allow; an expired key; a revoked key, refused at once.
+    const onlyA = await makeKey(ws(), server.url, '//Alice', [models.a], '5');
+    const notAllowed = await ask(onlyA.key, models.smol);
+    assert.equal(notAllowed.status, 403);
+    assert.match(notAllowed.message, /does not allow model/);
+    const expiring = await cli(['--rpc', ws(), '--json', 'key', '--provider', server.url, '--model', String(models.a), '--max', '1', '--expires', '1', '--suri', '//Alice']);
+    assert.equal(expiring.code, 0, expiring.stderr);
+    const shortLived = JSON.parse(expiring.stdout.trim()).key;
+    const at = (await api.rpc.chain.getHeader()).number.toNumber();
+    await waitFor('two more blocks', async () => (await api.rpc.chain.getHeader()).number.toNumber() >= at + 2);
+    const expired = await ask(shortLived);
+    assert.equal(expired.status, 403);
+    assert.match(expired.message, /expired/);
+    const revoked = await cli(['--rpc', ws(), '--json', 'revoke', '--key', onlyA.key, '--suri', '//Alice']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const refusedRevoked = await ask(onlyA.key);
+    assert.equal(refusedRevoked.status, 403);
+    assert.match(refusedRevoked.message, /revoked/);
 
     // Replay on chain: a record number the key settled already.
     const keyBytes = `0x${(await makeKey(ws(), server.url, '//Alice', [models.a], '5')).key.slice(4)}`;

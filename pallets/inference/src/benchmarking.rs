@@ -106,44 +106,48 @@ mod benchmarks {
 	#[benchmark]
 	fn deposit() {
 		let who = T::BenchmarkHelper::user(0);
+		let provider: T::AccountId = account("provider", 0, 0);
 		funded::<T>(&who);
-		assert!(Pallet::<T>::deposit(RawOrigin::Signed(who.clone()).into(), 10u32.into()).is_ok());
+		let origin = || RawOrigin::Signed(who.clone());
+		assert!(Pallet::<T>::deposit(origin().into(), provider.clone(), 10u32.into()).is_ok());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), 1_000u32.into());
+		_(origin(), provider.clone(), 1_000u32.into());
 
-		assert_eq!(PrepaidFunds::<T>::get(&who).map(|f| f.held), Some(1_010u32.into()));
+		assert_eq!(PrepaidFunds::<T>::get(&who, &provider).map(|f| f.held), Some(1_010u32.into()));
 	}
 
 	#[benchmark]
 	fn request_withdrawal() {
 		let who = T::BenchmarkHelper::user(0);
+		let provider: T::AccountId = account("provider", 0, 0);
 		funded::<T>(&who);
-		assert!(
-			Pallet::<T>::deposit(RawOrigin::Signed(who.clone()).into(), 1_000u32.into()).is_ok()
-		);
+		let origin = || RawOrigin::Signed(who.clone());
+		assert!(Pallet::<T>::deposit(origin().into(), provider.clone(), 1_000u32.into()).is_ok());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), 500u32.into());
+		_(origin(), provider.clone(), 500u32.into());
 
-		assert!(PrepaidFunds::<T>::get(&who).and_then(|f| f.withdrawal).is_some());
+		assert!(PrepaidFunds::<T>::get(&who, &provider).and_then(|f| f.withdrawal).is_some());
 	}
 
 	#[benchmark]
 	fn withdraw() {
 		let who = T::BenchmarkHelper::user(0);
+		let provider: T::AccountId = account("provider", 0, 0);
 		funded::<T>(&who);
 		let origin = || RawOrigin::Signed(who.clone());
-		assert!(Pallet::<T>::deposit(origin().into(), 1_000u32.into()).is_ok());
-		assert!(Pallet::<T>::request_withdrawal(origin().into(), 500u32.into()).is_ok());
+		assert!(Pallet::<T>::deposit(origin().into(), provider.clone(), 1_000u32.into()).is_ok());
+		assert!(Pallet::<T>::request_withdrawal(origin().into(), provider.clone(), 500u32.into())
+			.is_ok());
 		let due =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::WithdrawalDelay::get());
 		frame_system::Pallet::<T>::set_block_number(due);
 
 		#[extrinsic_call]
-		_(origin());
+		_(origin(), provider.clone());
 
-		assert_eq!(PrepaidFunds::<T>::get(&who).map(|f| f.held), Some(500u32.into()));
+		assert_eq!(PrepaidFunds::<T>::get(&who, &provider).map(|f| f.held), Some(500u32.into()));
 	}
 
 	#[benchmark]
@@ -151,6 +155,14 @@ mod benchmarks {
 		let base = T::BenchmarkHelper::base_model();
 		let provider = provider::<T>(base);
 		let key = key::<T>(0, &provider, &[0]);
+		let user = key.authorisation.user.clone();
+		funded::<T>(&user);
+		assert!(Pallet::<T>::deposit(
+			RawOrigin::Signed(user).into(),
+			provider.clone(),
+			10u32.into()
+		)
+		.is_ok());
 		let id = Pallet::<T>::key_id(&key.authorisation);
 
 		#[extrinsic_call]
@@ -172,15 +184,17 @@ mod benchmarks {
 	) {
 		let base = T::BenchmarkHelper::base_model();
 		let provider = provider::<T>(base);
-		let owner: T::AccountId = account("owner", 0, 0);
-		let models: Vec<ModelId> =
-			(0..m).map(|_| T::BenchmarkHelper::published_model(&owner, base)).collect();
+		// Each model of its own owner, trained on eight versions of its own.
+		let models: Vec<ModelId> = (0..m)
+			.map(|i| T::BenchmarkHelper::published_model(&account("owner", i, 0), base))
+			.collect();
 		let mut batch: Vec<KeyRecordsOf<T>> = Vec::new();
 		for n in 0..k {
 			let user = T::BenchmarkHelper::user(n);
 			funded::<T>(&user);
 			assert!(Pallet::<T>::deposit(
 				RawOrigin::Signed(user).into(),
+				provider.clone(),
 				BalanceOf::<T>::max_value() / 10_000_000u32.into()
 			)
 			.is_ok());

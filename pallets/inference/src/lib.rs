@@ -9,10 +9,13 @@
 //! serves, its **serving price** per 1,000 tokens ([`Pallet::set_offer`],
 //! [`Pallet::withdraw_offer`]); the OpenLoRA server serves the published models on those bases.
 //!
-//! A **user** deposits OPEN for inference ([`Pallet::deposit`]): it stays on the user's account,
-//! held under [`HoldReason::Prepaid`]. Withdrawing takes two steps ([`Pallet::request_withdrawal`],
-//! then [`Pallet::withdraw`] after [`Config::WithdrawalDelay`]), so that providers settle what
-//! they served against the funds first: settlements still take from them meanwhile.
+//! A **user** deposits OPEN for inference with a provider ([`Pallet::deposit`]): it stays on the
+//! user's account, held under [`HoldReason::Prepaid`], and only that provider's settlements take
+//! from it, so that a provider serves against funds no other provider can spend first.
+//! Withdrawing takes two steps ([`Pallet::request_withdrawal`], then [`Pallet::withdraw`] after
+//! [`Config::WithdrawalDelay`]), so that the provider settles what it served against the funds
+//! first: settlements still take from them meanwhile. Only funds the account may spend can be
+//! deposited; once held, they pay for what was served even if a lock covers them later.
 //!
 //! The user pays through an **authorisation** signed off chain ([`Authorisation`]): the chain's
 //! genesis hash, the user, one provider, one to four models each with the model's and the
@@ -57,7 +60,8 @@
 //!
 //! ## Reading
 //!
-//! [`runtime_api::InferenceApi`]: a user's prepaid funds, an authorisation's state and whether a
+//! [`runtime_api::InferenceApi`]: a user's prepaid funds with a provider, an authorisation's state
+//! and whether a
 //! key may be served now, a provider's offers, a model's earnings, an account's claimable
 //! rewards and a contribution's.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -97,7 +101,8 @@ pub trait BenchmarkHelper<AccountId, Signature> {
 	fn provider(who: &AccountId);
 	/// A registered base model.
 	fn base_model() -> BaseModelId;
-	/// A published model of `owner` on `base_model`, trained on eight datanet versions.
+	/// A published model of `owner` on `base_model`, trained on eight datanet versions no other
+	/// model of the helper's was trained on.
 	fn published_model(owner: &AccountId, base_model: BaseModelId) -> ModelId;
 	/// An accepted contribution in a published version.
 	fn contribution() -> (DatanetId, VersionId, ContributionId);
@@ -248,9 +253,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Offers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, OffersOf<T>>;
 
-	/// Each user's prepaid funds.
+	/// Each user's prepaid funds with each provider: what that provider's settlements may take.
 	#[pallet::storage]
-	pub type PrepaidFunds<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, PrepaidOf<T>>;
+	pub type PrepaidFunds<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		PrepaidOf<T>,
+	>;
 
 	/// The authorisations the chain has seen settle or be revoked, by id, until they can
 	/// settle nothing more.
@@ -313,12 +325,24 @@ pub mod pallet {
 		},
 		/// A provider no longer offers `base_model`.
 		OfferWithdrawn { provider: T::AccountId, base_model: BaseModelId },
-		/// A user deposited funds for inference; `held` is what it has prepaid now.
-		Deposited { user: T::AccountId, amount: BalanceOf<T>, held: BalanceOf<T> },
-		/// A user asked to withdraw `amount`, which it may from block `due`.
-		WithdrawalRequested { user: T::AccountId, amount: BalanceOf<T>, due: BlockNumberFor<T> },
+		/// A user deposited funds for inference with `provider`; `held` is what it has prepaid
+		/// there now.
+		Deposited {
+			user: T::AccountId,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+			held: BalanceOf<T>,
+		},
+		/// A user asked to withdraw `amount` from its funds with `provider`, which it may from
+		/// block `due`.
+		WithdrawalRequested {
+			user: T::AccountId,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+			due: BlockNumberFor<T>,
+		},
 		/// A withdrawal completed: `amount` was released to the user.
-		Withdrawn { user: T::AccountId, amount: BalanceOf<T> },
+		Withdrawn { user: T::AccountId, provider: T::AccountId, amount: BalanceOf<T> },
 		/// A user revoked an authorisation; it settles until `settles_until`.
 		KeyRevoked { key: T::Hash, user: T::AccountId, settles_until: BlockNumberFor<T> },
 		/// An authorisation's records settled: `amount` for `records` inferences, `spent` in all
@@ -469,47 +493,56 @@ pub mod pallet {
 			Self::do_withdraw_offer(who, base_model)
 		}
 
-		/// Holds `amount` of the caller's balance for inference.
+		/// Holds `amount` of the caller's balance for inference with `provider`: that
+		/// provider's settlements, and only its, take from it.
 		///
 		/// The origin must be signed. Emits [`Event::Deposited`]. Errors: `ZeroAmount`,
-		/// `FundsUnavailable` (locked funds cannot be deposited: settlements could not spend
-		/// them).
+		/// `FundsUnavailable` (locked funds cannot be deposited).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::deposit())]
-		pub fn deposit(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+		pub fn deposit(
+			origin: OriginFor<T>,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_deposit(who, amount)
+			Self::do_deposit(who, provider, amount)
 		}
 
-		/// Asks to withdraw `amount` of the caller's prepaid funds after
+		/// Asks to withdraw `amount` of the caller's prepaid funds with `provider` after
 		/// [`Config::WithdrawalDelay`]; replaces a pending request and its delay.
 		///
 		/// The origin must be signed. Emits [`Event::WithdrawalRequested`]. Errors:
 		/// `ZeroAmount`, `NoPrepaidFunds`, `WithdrawalAboveFunds`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::request_withdrawal())]
-		pub fn request_withdrawal(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+		pub fn request_withdrawal(
+			origin: OriginFor<T>,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_request_withdrawal(who, amount)
+			Self::do_request_withdrawal(who, provider, amount)
 		}
 
-		/// Completes the caller's pending withdrawal: releases what it asked for, or what
-		/// settlements left of it.
+		/// Completes the caller's pending withdrawal from its funds with `provider`: releases
+		/// what it asked for, or what settlements left of it.
 		///
 		/// The origin must be signed. Emits [`Event::Withdrawn`]. Errors: `NoPrepaidFunds`,
 		/// `NoWithdrawal`, `WithdrawalNotDue`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::withdraw())]
-		pub fn withdraw(origin: OriginFor<T>) -> DispatchResult {
+		pub fn withdraw(origin: OriginFor<T>, provider: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_withdraw(who)
+			Self::do_withdraw(who, provider)
 		}
 
 		/// Revokes an authorisation of the caller's: providers serve it no more, and it settles
 		/// what was served for [`Config::SettlementWindow`] blocks.
 		///
-		/// The origin must be the authorisation's user. Emits [`Event::KeyRevoked`]. Errors:
-		/// `NotKeyOwner`, `AlreadyRevoked`, `KeyExpired`, `ExpiryTooFar`.
+		/// The origin must be the authorisation's user, with prepaid funds at its provider (a
+		/// key without them could pay nothing). Emits [`Event::KeyRevoked`]. Errors:
+		/// `NotKeyOwner`, `NoPrepaidFunds`, `AlreadyRevoked`, `KeyExpired`, `ExpiryTooFar`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::revoke())]
 		pub fn revoke(origin: OriginFor<T>, authorisation: AuthorisationOf<T>) -> DispatchResult {

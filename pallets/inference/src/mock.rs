@@ -207,7 +207,7 @@ impl crate::BenchmarkHelper<AccountId, TestSignature> for () {
 	}
 	fn published_model(owner: &AccountId, base_model: BaseModelId) -> ModelId {
 		let id = MODELS.with(|m| m.borrow().keys().last().map_or(100, |k| k + 1));
-		let sources = (0..8).map(|v| (0, v, 1_000)).collect::<Vec<_>>();
+		let sources = (0..8).map(|v| (id, v, 1_000)).collect::<Vec<_>>();
 		MODELS.with(|m| {
 			m.borrow_mut().insert(
 				id,

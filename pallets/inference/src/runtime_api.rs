@@ -23,7 +23,7 @@ pub struct KeyView<AccountId, Balance, BlockNumber, Hash> {
 	/// What settled under it so far, up to which record number.
 	pub spent: Balance,
 	pub last_seq: u64,
-	/// What the user's prepaid funds leave for new inferences.
+	/// What the user's prepaid funds with the provider leave for new inferences.
 	pub available: Balance,
 	/// The current block.
 	pub now: BlockNumber,
@@ -46,8 +46,11 @@ sp_api::decl_runtime_apis! {
 		) -> Result<KeyView<AccountId, Balance, BlockNumber, Hash>, KeyRefusal>;
 		/// A remembered authorisation's state.
 		fn key(id: Hash) -> Option<KeyState<Balance, BlockNumber>>;
-		/// A user's prepaid funds, and what they leave for new inferences.
-		fn prepaid(user: AccountId) -> (Option<Prepaid<Balance, BlockNumber>>, Balance);
+		/// A user's prepaid funds with a provider, and what they leave for new inferences there.
+		fn prepaid(
+			user: AccountId,
+			provider: AccountId,
+		) -> (Option<Prepaid<Balance, BlockNumber>>, Balance);
 		/// A provider's offers: base models and serving prices per 1,000 tokens.
 		fn offers(provider: AccountId) -> Vec<(BaseModelId, Balance)>;
 		/// What a model's inferences earned.
@@ -60,5 +63,7 @@ sp_api::decl_runtime_apis! {
 			version: VersionId,
 			contribution: ContributionId,
 		) -> Balance;
+		/// The protocol's share of every fee.
+		fn protocol_share() -> sp_runtime::Perbill;
 	}
 }

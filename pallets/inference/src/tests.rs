@@ -17,7 +17,7 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 }
 
 fn deposit(who: AccountId, amount: Balance) {
-	assert_ok!(Inference::deposit(signed(who), amount));
+	assert_ok!(Inference::deposit(signed(who), PROVIDER, amount));
 }
 
 fn settle(batch: Batch) -> frame_support::dispatch::DispatchResultWithPostInfo {
@@ -80,9 +80,12 @@ fn deposits_are_held_on_the_users_account() {
 		deposit(ALICE, 500);
 		assert_eq!(held(ALICE), 1_500);
 		assert_eq!(Balances::balance(&ALICE), 1_000_000 - 1_500);
-		assert_eq!(PrepaidFunds::<Test>::get(ALICE).unwrap().held, 1_500);
-		assert_noop!(Inference::deposit(signed(ALICE), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(Inference::deposit(signed(POOR), 10), Error::<Test>::FundsUnavailable);
+		assert_eq!(PrepaidFunds::<Test>::get(ALICE, PROVIDER).unwrap().held, 1_500);
+		assert_noop!(Inference::deposit(signed(ALICE), PROVIDER, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Inference::deposit(signed(POOR), PROVIDER, 10),
+			Error::<Test>::FundsUnavailable
+		);
 	})
 }
 
@@ -91,24 +94,72 @@ fn locked_funds_cannot_be_deposited_for_inference() {
 	test(|| {
 		// A vesting or voting lock: the funds stay on the account but may not be spent.
 		Balances::set_lock(*b"vesting ", &BOB, 999_000, WithdrawReasons::all());
-		assert_noop!(Inference::deposit(signed(BOB), 2_000), Error::<Test>::FundsUnavailable);
-		assert_ok!(Inference::deposit(signed(BOB), 900));
+		assert_noop!(
+			Inference::deposit(signed(BOB), PROVIDER, 2_000),
+			Error::<Test>::FundsUnavailable
+		);
+		assert_ok!(Inference::deposit(signed(BOB), PROVIDER, 900));
 	})
 }
 
 #[test]
-fn funds_locked_after_deposit_do_not_pay_and_the_provider_is_told() {
+fn a_lock_placed_after_the_deposit_does_not_keep_the_funds_from_paying() {
 	test(|| {
 		deposit(BOB, 5_000);
 		let key = sign(authorisation(BOB, &[MODEL], 10_000));
-		// Bob spends his free balance, then a lock covers what is left of his account, prepaid
-		// funds included: settling would let locked funds leave it.
+		// Bob is served, spends his free balance, then locks everything he has (a vote may lock
+		// held funds too): the funds were spendable when deposited and pay what was served.
 		assert_ok!(Balances::transfer_allow_death(signed(BOB), ALICE, 994_000));
 		Balances::set_lock(*b"vesting ", &BOB, 6_000, WithdrawReasons::all());
-		let view = Inference::authorise(&key.encode(), &PROVIDER).unwrap();
-		assert!(view.available < 1_200, "{}", view.available);
-		assert!(settle(batch_of(&key, vec![record(&key, 1, MODEL, 1_000)])).is_err());
-		assert_eq!(held(BOB), 5_000);
+		assert_eq!(Inference::authorise(&key.encode(), &PROVIDER).unwrap().available, 5_000);
+		assert_ok!(settle(batch_of(&key, vec![record(&key, 1, MODEL, 1_000)])));
+		assert_eq!(held(BOB), 5_000 - 1_200);
+	})
+}
+
+#[test]
+fn funds_deposited_with_one_provider_pay_no_other() {
+	test(|| {
+		deposit(ALICE, 5_000);
+		let mut auth = authorisation(ALICE, &[MODEL], 10_000);
+		auth.provider = OTHER_PROVIDER;
+		let key = sign(auth);
+		assert_ok!(Inference::set_offer(signed(OTHER_PROVIDER), BASE, SERVING_PRICE));
+		assert_eq!(Inference::authorise(&key.encode(), &OTHER_PROVIDER).unwrap().available, 0);
+		assert_noop!(
+			Inference::settle(
+				signed(OTHER_PROVIDER),
+				batch_of(&key, vec![record(&key, 1, MODEL, 10)])
+			),
+			Error::<Test>::InsufficientPrepaid
+		);
+		assert_ok!(Inference::deposit(signed(ALICE), OTHER_PROVIDER, 1_000));
+		assert_ok!(Inference::settle(
+			signed(OTHER_PROVIDER),
+			batch_of(&key, vec![record(&key, 1, MODEL, 10)])
+		));
+		assert_eq!(PrepaidFunds::<Test>::get(ALICE, PROVIDER).unwrap().held, 5_000);
+		assert_eq!(held(ALICE), 5_000 + 1_000 - 12);
+	})
+}
+
+#[test]
+fn a_settlement_that_spends_everything_leaves_no_empty_record() {
+	test(|| {
+		deposit(ALICE, 1_200);
+		let key = sign(authorisation(ALICE, &[MODEL], 10_000));
+		assert_ok!(settle(batch_of(&key, vec![record(&key, 1, MODEL, 1_000)])));
+		assert!(PrepaidFunds::<Test>::get(ALICE, PROVIDER).is_none());
+	})
+}
+
+#[test]
+fn only_a_user_with_funds_at_the_provider_records_a_revocation() {
+	test(|| {
+		let auth = authorisation(ALICE, &[MODEL], 10_000);
+		assert_noop!(Inference::revoke(signed(ALICE), auth.clone()), Error::<Test>::NoPrepaidFunds);
+		deposit(ALICE, 10);
+		assert_ok!(Inference::revoke(signed(ALICE), auth));
 	})
 }
 
@@ -116,27 +167,27 @@ fn funds_locked_after_deposit_do_not_pay_and_the_provider_is_told() {
 fn a_withdrawal_waits_for_its_delay_and_settlements_meanwhile_take_from_it() {
 	test(|| {
 		assert_noop!(
-			Inference::request_withdrawal(signed(ALICE), 1),
+			Inference::request_withdrawal(signed(ALICE), PROVIDER, 1),
 			Error::<Test>::NoPrepaidFunds
 		);
 		deposit(ALICE, 3_000);
 		assert_noop!(
-			Inference::request_withdrawal(signed(ALICE), 3_001),
+			Inference::request_withdrawal(signed(ALICE), PROVIDER, 3_001),
 			Error::<Test>::WithdrawalAboveFunds
 		);
-		assert_noop!(Inference::withdraw(signed(ALICE)), Error::<Test>::NoWithdrawal);
-		assert_ok!(Inference::request_withdrawal(signed(ALICE), 3_000));
-		assert_eq!(Inference::available(&ALICE), 0);
+		assert_noop!(Inference::withdraw(signed(ALICE), PROVIDER), Error::<Test>::NoWithdrawal);
+		assert_ok!(Inference::request_withdrawal(signed(ALICE), PROVIDER, 3_000));
+		assert_eq!(Inference::available(&ALICE, &PROVIDER), 0);
 		// Served before the request, settled during the delay.
 		let key = sign(authorisation(ALICE, &[MODEL], 10_000));
 		assert_ok!(settle(batch_of(&key, vec![record(&key, 1, MODEL, 1_000)])));
 		run_to(1 + WITHDRAWAL_DELAY - 1);
-		assert_noop!(Inference::withdraw(signed(ALICE)), Error::<Test>::WithdrawalNotDue);
+		assert_noop!(Inference::withdraw(signed(ALICE), PROVIDER), Error::<Test>::WithdrawalNotDue);
 		run_to(1 + WITHDRAWAL_DELAY);
 		let before = Balances::balance(&ALICE);
-		assert_ok!(Inference::withdraw(signed(ALICE)));
+		assert_ok!(Inference::withdraw(signed(ALICE), PROVIDER));
 		assert_eq!(Balances::balance(&ALICE), before + 3_000 - 1_200);
-		assert!(PrepaidFunds::<Test>::get(ALICE).is_none());
+		assert!(PrepaidFunds::<Test>::get(ALICE, PROVIDER).is_none());
 		assert_eq!(held(ALICE), 0);
 	})
 }
@@ -600,7 +651,7 @@ fn the_key_check_reads_what_a_key_leaves_to_spend_and_refuses_bad_keys() {
 			crate::runtime_api::KeyRefusal::WrongProvider
 		);
 		assert_ok!(settle(batch_of(&key, vec![record(&key, 4, MODEL, 1_000)])));
-		assert_ok!(Inference::request_withdrawal(signed(ALICE), 500));
+		assert_ok!(Inference::request_withdrawal(signed(ALICE), PROVIDER, 500));
 		let view = Inference::authorise(&key.encode(), &PROVIDER).unwrap();
 		assert_eq!(view.id, Inference::key_id(&key.authorisation));
 		assert_eq!((view.spent, view.last_seq, view.max_spend), (1_200, 4, 10_000));

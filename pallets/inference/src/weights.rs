@@ -29,7 +29,7 @@
 //   --template
 //   /work/main/scripts/pallet-weight-template.hbs
 //   --json-file
-//   /tmp/tmp.pYhlJOs4MK
+//   /tmp/tmp.Jioh8apqDM
 //   --output
 //   /work/main/pallets/inference/src/weights.rs
 
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `805`
 		//  Estimated: `3834`
-		// Minimum execution time: 28_903_000 picoseconds.
-		Weight::from_parts(46_579_000, 3834)
+		// Minimum execution time: 29_514_000 picoseconds.
+		Weight::from_parts(51_707_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `478`
 		//  Estimated: `3834`
-		// Minimum execution time: 14_992_000 picoseconds.
-		Weight::from_parts(29_324_000, 3834)
+		// Minimum execution time: 15_072_000 picoseconds.
+		Weight::from_parts(20_461_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -90,55 +90,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PrepaidFunds` (r:1 w:1)
-	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `367`
+		//  Measured:  `415`
 		//  Estimated: `3748`
-		// Minimum execution time: 65_688_000 picoseconds.
-		Weight::from_parts(89_383_000, 3748)
+		// Minimum execution time: 72_568_000 picoseconds.
+		Weight::from_parts(121_900_000, 3748)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::PrepaidFunds` (r:1 w:1)
-	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `175`
-		//  Estimated: `3550`
-		// Minimum execution time: 19_218_000 picoseconds.
-		Weight::from_parts(33_290_000, 3550)
+		//  Measured:  `223`
+		//  Estimated: `3598`
+		// Minimum execution time: 21_853_000 picoseconds.
+		Weight::from_parts(49_373_000, 3598)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Inference::PrepaidFunds` (r:1 w:1)
-	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `389`
+		//  Measured:  `437`
 		//  Estimated: `3748`
-		// Minimum execution time: 57_875_000 picoseconds.
-		Weight::from_parts(63_834_000, 3748)
+		// Minimum execution time: 60_810_000 picoseconds.
+		Weight::from_parts(75_873_000, 3748)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Inference::PrepaidFunds` (r:1 w:0)
+	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Keys` (r:1 w:1)
 	/// Proof: `Inference::Keys` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Expiries` (r:0 w:1)
 	/// Proof: `Inference::Expiries` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `118`
-		//  Estimated: `3530`
-		// Minimum execution time: 21_402_000 picoseconds.
-		Weight::from_parts(29_253_000, 3530)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		//  Measured:  `253`
+		//  Estimated: `3598`
+		// Minimum execution time: 26_569_000 picoseconds.
+		Weight::from_parts(47_460_000, 3598)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `System::Account` (r:1026 w:1026)
@@ -152,14 +154,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Offers` (r:1 w:0)
 	/// Proof: `Inference::Offers` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PrepaidFunds` (r:1024 w:1024)
-	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PrepaidFunds` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1025 w:1025)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::ContributorPools` (r:8 w:8)
+	/// Storage: `Inference::ContributorPools` (r:256 w:256)
 	/// Proof: `Inference::ContributorPools` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Rewards` (r:3 w:3)
+	/// Storage: `Inference::Rewards` (r:34 w:34)
 	/// Proof: `Inference::Rewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ModelEarnings` (r:32 w:32)
 	/// Proof: `Inference::ModelEarnings` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
@@ -170,23 +172,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 32]`.
 	fn settle(k: u32, r: u32, m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1001 + k * (229 ±0) + m * (47 ±0)`
-		//  Estimated: `21238 + k * (2758 ±0) + m * (2562 ±389) + r * (4 ±1)`
-		// Minimum execution time: 1_551_759_000 picoseconds.
-		Weight::from_parts(6_788_467_196, 21238)
-			// Standard Error: 7_046_951
-			.saturating_add(Weight::from_parts(149_834_876, 0).saturating_mul(k.into()))
-			// Standard Error: 1_006_015
-			.saturating_add(Weight::from_parts(1_128_626, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(29_u64))
+		//  Measured:  `0 + k * (277 ±0) + m * (696 ±0) + r * (1 ±0)`
+		//  Estimated: `21238 + k * (2758 ±0) + m * (13756 ±261) + r * (22 ±1)`
+		// Minimum execution time: 1_546_461_000 picoseconds.
+		Weight::from_parts(1_552_751_000, 21238)
+			// Standard Error: 2_445_113
+			.saturating_add(Weight::from_parts(131_638_624, 0).saturating_mul(k.into()))
+			// Standard Error: 349_201
+			.saturating_add(Weight::from_parts(392_644, 0).saturating_mul(r.into()))
+			// Standard Error: 78_676_369
+			.saturating_add(Weight::from_parts(140_231_831, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(23_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(50_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 2758).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(0, 2562).saturating_mul(m.into()))
-			.saturating_add(Weight::from_parts(0, 4).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 13756).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 22).saturating_mul(r.into()))
 	}
 	/// Storage: `Inference::Rewards` (r:1 w:1)
 	/// Proof: `Inference::Rewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -198,8 +202,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `381`
 		//  Estimated: `6196`
-		// Minimum execution time: 62_152_000 picoseconds.
-		Weight::from_parts(67_410_000, 6196)
+		// Minimum execution time: 62_072_000 picoseconds.
+		Weight::from_parts(64_986_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -219,8 +223,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1080`
 		//  Estimated: `6196`
-		// Minimum execution time: 88_441_000 picoseconds.
-		Weight::from_parts(94_450_000, 6196)
+		// Minimum execution time: 89_192_000 picoseconds.
+		Weight::from_parts(92_517_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -229,56 +233,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights on ParityDb's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn set_offer() -> Weight {
-		Weight::from_parts(46_579_000, 3834)
+		Weight::from_parts(51_707_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_offer() -> Weight {
-		Weight::from_parts(29_324_000, 3834)
+		Weight::from_parts(20_461_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deposit() -> Weight {
-		Weight::from_parts(89_383_000, 3748)
+		Weight::from_parts(121_900_000, 3748)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(33_290_000, 3550)
+		Weight::from_parts(49_373_000, 3598)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(63_834_000, 3748)
+		Weight::from_parts(75_873_000, 3748)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(29_253_000, 3530)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(47_460_000, 3598)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn settle(k: u32, r: u32, m: u32, ) -> Weight {
-		Weight::from_parts(6_788_467_196, 21238)
-			.saturating_add(Weight::from_parts(149_834_876, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(1_128_626, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(29_u64))
+		Weight::from_parts(1_552_751_000, 21238)
+			.saturating_add(Weight::from_parts(131_638_624, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(392_644, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(140_231_831, 0).saturating_mul(m.into()))
+			.saturating_add(ParityDbWeight::get().reads(56_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
-			.saturating_add(ParityDbWeight::get().writes(23_u64))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(m.into())))
+			.saturating_add(ParityDbWeight::get().writes(50_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 2758).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(0, 2562).saturating_mul(m.into()))
-			.saturating_add(Weight::from_parts(0, 4).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 13756).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 22).saturating_mul(r.into()))
 	}
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(67_410_000, 6196)
+		Weight::from_parts(64_986_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn claim_contribution_rewards() -> Weight {
-		Weight::from_parts(94_450_000, 6196)
+		Weight::from_parts(92_517_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

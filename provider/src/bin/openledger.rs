@@ -6,7 +6,7 @@
 //! openledger train --base tiny-byte-gpt --source 0:0 --rank 8 --max-fee 50 --suri //Bob --wait
 //! openledger model show 3
 //! openledger model fetch 3 -o adapter/
-//! openledger deposit 100 --suri //Bob
+//! openledger deposit 100 --provider http://10.0.0.7:9100 --suri //Bob
 //! openledger key --provider http://10.0.0.7:9100 --model 3 --max 5 --expires 1d --suri //Bob
 //! openledger complete --model 3 --key olk_… "Datanets are"
 //! openledger infer --model 3 --prompt "Datanets are" --suri //Bob
@@ -68,20 +68,27 @@ enum Command {
 		#[arg(long)]
 		max_cost: Option<Open>,
 	},
-	/// Holds OPEN on the signer's account to pay for inference (`pallet-inference`).
+	/// Holds OPEN on the signer's account to pay for inference with a provider
+	/// (`pallet-inference`): only that provider's settlements take from it.
 	Deposit {
 		/// The amount, in OPEN.
 		amount: Open,
+		/// The provider: its account (SS58) or its registered endpoint.
+		#[arg(long)]
+		provider: String,
 		#[command(flatten)]
 		signer: SignerArgs,
 	},
-	/// Withdraws prepaid OPEN: asks for `amount`, or with `--complete` completes a withdrawal
-	/// asked for before, once its delay passed.
+	/// Withdraws prepaid OPEN from a provider: asks for `amount`, or with `--complete`
+	/// completes a withdrawal asked for before, once its delay passed.
 	Withdraw {
 		/// The amount, in OPEN.
 		amount: Option<Open>,
 		#[arg(long, conflicts_with = "amount")]
 		complete: bool,
+		/// The provider: its account (SS58) or its registered endpoint.
+		#[arg(long)]
+		provider: String,
 		#[command(flatten)]
 		signer: SignerArgs,
 	},
@@ -103,6 +110,15 @@ enum Command {
 		/// Tells apart keys that are otherwise the same.
 		#[arg(long, default_value_t = 0)]
 		nonce: u64,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+	/// Revokes an API key: providers stop serving it at once; it settles what was served for
+	/// the settlement window (an hour).
+	Revoke {
+		/// The API key (`olk_…`).
+		#[arg(long)]
+		key: String,
 		#[command(flatten)]
 		signer: SignerArgs,
 	},
@@ -437,26 +453,30 @@ async fn run(cli: Cli) -> Result<()> {
 			Ok(())
 		},
 		Command::Chat { ask: args, system } => chat(&chain, cli.json, args, system).await,
-		Command::Deposit { amount, signer: s } => {
+		Command::Deposit { amount, provider, signer: s } => {
 			let signer = signer(s.suri, s.key_file)?;
+			let (provider, _) = inference::provider_account(&chain, &provider).await?;
 			let call =
 				openledger_runtime::RuntimeCall::Inference(pallet_inference::Call::deposit {
+					provider: provider.clone(),
 					amount: amount.units(),
 				});
 			chain.submit(&signer, call).await?;
-			print_prepaid(&chain, cli.json, &signer.public().into()).await
+			print_prepaid(&chain, cli.json, &signer.public().into(), &provider).await
 		},
-		Command::Withdraw { amount, complete, signer: s } => {
+		Command::Withdraw { amount, complete, provider, signer: s } => {
 			let signer = signer(s.suri, s.key_file)?;
+			let (provider, _) = inference::provider_account(&chain, &provider).await?;
 			let call = match (amount, complete) {
-				(Some(amount), _) => {
-					pallet_inference::Call::request_withdrawal { amount: amount.units() }
+				(Some(amount), _) => pallet_inference::Call::request_withdrawal {
+					provider: provider.clone(),
+					amount: amount.units(),
 				},
-				(None, true) => pallet_inference::Call::withdraw {},
+				(None, true) => pallet_inference::Call::withdraw { provider: provider.clone() },
 				(None, false) => bail!("name an amount, or --complete"),
 			};
 			chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
-			print_prepaid(&chain, cli.json, &signer.public().into()).await
+			print_prepaid(&chain, cli.json, &signer.public().into(), &provider).await
 		},
 		Command::Key { provider, models, max, expires, nonce, signer: s } => {
 			let signer = signer(s.suri, s.key_file)?;
@@ -486,6 +506,23 @@ async fn run(cli: Cli) -> Result<()> {
 				);
 			} else {
 				println!("{text}");
+			}
+			Ok(())
+		},
+		Command::Revoke { key, signer: s } => {
+			use codec::Decode;
+			let signer = signer(s.suri, s.key_file)?;
+			let bytes = openledger_provider::settlement::key_bytes(&key)
+				.ok_or_else(|| anyhow!("not an API key: it starts with olk_, then hex"))?;
+			let key = openledger_provider::settlement::Key::decode(&mut &bytes[..])
+				.map_err(|e| anyhow!("not an API key: {e}"))?;
+			let id = pallet_inference::Pallet::<Runtime>::key_id(&key.authorisation);
+			let call = pallet_inference::Call::revoke { authorisation: key.authorisation };
+			chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
+			if cli.json {
+				println!("{}", serde_json::json!({ "revoked": format!("{id:?}") }));
+			} else {
+				println!("revoked {id:?}");
 			}
 			Ok(())
 		},
@@ -812,9 +849,11 @@ async fn print_prepaid(
 	chain: &Chain,
 	json: bool,
 	account: &openledger_runtime::AccountId,
+	provider: &openledger_runtime::AccountId,
 ) -> Result<()> {
 	type Funds = (Option<pallet_inference::Prepaid<u128, u32>>, u128);
-	let (funds, available): Funds = chain.runtime_call("InferenceApi_prepaid", account).await?;
+	let (funds, available): Funds =
+		chain.runtime_call("InferenceApi_prepaid", (account, provider)).await?;
 	let held = funds.map_or(0, |f| f.held);
 	let withdrawal = funds.and_then(|f| f.withdrawal);
 	if json {
@@ -849,10 +888,11 @@ async fn infer(
 	if args.key.is_none() {
 		let (provider, _) = inference::provider_account(chain, &endpoint).await?;
 		type Funds = (Option<pallet_inference::Prepaid<u128, u32>>, u128);
-		let (_, available): Funds = chain.runtime_call("InferenceApi_prepaid", &user).await?;
+		let (_, available): Funds =
+			chain.runtime_call("InferenceApi_prepaid", (&user, &provider)).await?;
 		if available < max.units() {
 			let amount = max.units() - available;
-			let call = pallet_inference::Call::deposit { amount };
+			let call = pallet_inference::Call::deposit { provider: provider.clone(), amount };
 			chain.submit(&signer, openledger_runtime::RuntimeCall::Inference(call)).await?;
 			if !json {
 				eprintln!("deposited {} OPEN for inference", Open(amount));
@@ -909,7 +949,10 @@ async fn infer(
 			let state: Option<pallet_inference::KeyState<u128, u32>> =
 				chain.runtime_call("InferenceApi_key", key_id).await?;
 			if let Some(state) = state.filter(|s| s.last_seq >= last) {
-				settled = serde_json::json!({ "spent": state.spent.to_string(), "last_seq": state.last_seq });
+				let split = answer_split(chain, args.key.as_deref(), &receipt).await?;
+				settled = serde_json::json!({
+					"spent": state.spent.to_string(), "last_seq": state.last_seq, "split": split,
+				});
 				break;
 			}
 			if std::time::Instant::now() > deadline {
@@ -938,6 +981,54 @@ async fn infer(
 		}
 	}
 	Ok(())
+}
+
+/// Where an answer's fee went: each of its records split as settlement splits it (settlement
+/// splits a batch's sum per model, which may differ from this by rounding's units).
+async fn answer_split(
+	chain: &Chain,
+	key: Option<&str>,
+	receipt: &serde_json::Value,
+) -> Result<serde_json::Value> {
+	use codec::Decode;
+	let bytes = key
+		.and_then(openledger_provider::settlement::key_bytes)
+		.ok_or_else(|| anyhow!("no API key"))?;
+	let key = openledger_provider::settlement::Key::decode(&mut &bytes[..])?;
+	let share: sp_runtime::Perbill = chain.runtime_call("InferenceApi_protocol_share", ()).await?;
+	let tokens = receipt["prompt_tokens"].as_u64().unwrap_or(0)
+		+ receipt["completion_tokens"].as_u64().unwrap_or(0);
+	let mut total = pallet_inference::Split::<u128>::default();
+	let served: Vec<u64> = receipt["models"]
+		.as_array()
+		.into_iter()
+		.flatten()
+		.filter_map(|m| m.as_u64())
+		.collect();
+	for pinned in key.authorisation.models.iter().filter(|m| served.contains(&u64::from(m.model))) {
+		let model: Option<pallet_models::ModelOf<Runtime>> =
+			chain.runtime_call("ModelsApi_model", pinned.model).await?;
+		let contributor_share = match model.map(|m| m.status) {
+			Some(pallet_models::ModelStatus::Published { contributor_share, .. }) => {
+				contributor_share
+			},
+			_ => continue,
+		};
+		let parts = pallet_inference::split(
+			pallet_inference::fee_for(tokens, pinned.model_price),
+			pallet_inference::fee_for(tokens, pinned.serving_price),
+			share,
+			contributor_share,
+		);
+		total.protocol += parts.protocol;
+		total.provider += parts.provider;
+		total.owner += parts.owner;
+		total.contributors += parts.contributors;
+	}
+	Ok(serde_json::json!({
+		"protocol": total.protocol.to_string(), "provider": total.provider.to_string(),
+		"owner": total.owner.to_string(), "contributors": total.contributors.to_string(),
+	}))
 }
 
 /// The fields of a request that `args` sets.

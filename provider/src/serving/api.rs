@@ -426,6 +426,13 @@ fn stream(
 					},
 				};
 				if chunks.send(bytes).await.is_err() {
+					// The client went away: what it was given is paid for.
+					let usage = answer.usage(&started);
+					if let Some(ticket) = ticket.take().filter(|_| usage.completion_tokens > 0) {
+						if let Err(e) = settle_later(&shared, ticket, request, &usage) {
+							tracing::error!(error = %e.message, "recording a cut-off answer");
+						}
+					}
 					return;
 				}
 			}

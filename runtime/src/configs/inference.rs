@@ -85,7 +85,7 @@ mod benchmark_helper {
 			pallet_models::NextModelId::<Runtime>::put(id.saturating_add(1));
 			let sources = (0..8)
 				.map(|n| SourceVersion {
-					datanet: 1_000u32.saturating_add(n),
+					datanet: 1_000u32.saturating_add(id.saturating_mul(8)).saturating_add(n),
 					version: 0,
 					root: H256::repeat_byte(1),
 					contributions: 10,

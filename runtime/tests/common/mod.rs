@@ -87,3 +87,37 @@ pub fn create_text_datanet(name: &[u8], curator: openledger_runtime::AccountId) 
 		rules
 	));
 }
+
+/// Datanet 0, "Facts", curated by Alice, with two contributions of Bob's (100 and 200 bytes)
+/// accepted and published as version 0.
+pub fn bobs_published_version() {
+	use openledger_runtime::{AccountId, Balance, Datanets, RuntimeOrigin, System};
+	use pallet_datanets::{DataFormat, Verdict};
+	use sp_core::H256;
+	let signed = |who: AccountId| RuntimeOrigin::signed(who);
+	let (alice, bob) = (Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id());
+	create_text_datanet(b"Facts", alice.clone());
+	for n in 0..2u8 {
+		let hash = H256::repeat_byte(n + 1);
+		frame_support::assert_ok!(Datanets::commit(
+			signed(bob.clone()),
+			pallet_datanets::commitment_of(&bob, 0, &hash)
+		));
+		System::set_block_number(System::block_number() + 1);
+		frame_support::assert_ok!(Datanets::contribute(
+			signed(bob.clone()),
+			0,
+			hash,
+			100 * u64::from(n + 1),
+			DataFormat::JsonLines,
+			Balance::MAX
+		));
+		frame_support::assert_ok!(Datanets::review(
+			signed(alice.clone()),
+			0,
+			u32::from(n),
+			Verdict::Accept
+		));
+	}
+	frame_support::assert_ok!(Datanets::publish_version(signed(alice), 0));
+}

@@ -19,10 +19,7 @@ use frame_support::{
 	},
 };
 use openledger_primitives::{DatanetAccess, PublishedVersion, VersionUnavailable};
-use sp_runtime::{
-	traits::{AccountIdConversion, CheckedSub, Saturating, UniqueSaturatedInto, Zero},
-	Rounding,
-};
+use sp_runtime::traits::{AccountIdConversion, CheckedSub, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The owner sets what each training run on the datanet's versions pays their contributors:
@@ -103,17 +100,7 @@ impl<T: Config> Pallet<T> {
 
 	/// A contribution of `size` bytes' share of `paid` in a version of `total_bytes`, rounded down.
 	pub fn access_share(paid: BalanceOf<T>, size: u64, total_bytes: u64) -> BalanceOf<T> {
-		if total_bytes == 0 {
-			return Zero::zero();
-		}
-		sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
-			paid.unique_saturated_into(),
-			u128::from(size.min(total_bytes)),
-			u128::from(total_bytes),
-			Rounding::Down,
-		)
-		.and_then(|share| BalanceOf::<T>::try_from(share).ok())
-		.unwrap_or_else(Zero::zero)
+		openledger_primitives::pro_rata(paid, size, total_bytes)
 	}
 
 	/// What a contribution may claim now from a version's pool.

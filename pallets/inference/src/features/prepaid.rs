@@ -4,14 +4,18 @@ use crate::*;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, InspectHold, MutateHold},
+		fungible::{Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation},
 	},
 };
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	pub(crate) fn do_deposit(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn do_deposit(
+		who: T::AccountId,
+		provider: T::AccountId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		// Only funds the account may spend: a hold may take frozen funds (a vesting or voting
 		// lock), which settlements could then not pay with.
@@ -21,29 +25,35 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::FundsUnavailable
 		);
 		T::Currency::hold(&HoldReason::Prepaid.into(), &who, amount)?;
-		let held = PrepaidFunds::<T>::mutate(&who, |funds| {
+		let held = PrepaidFunds::<T>::mutate(&who, &provider, |funds| {
 			let funds = funds.get_or_insert_with(Default::default);
 			funds.held = funds.held.saturating_add(amount);
 			funds.held
 		});
-		Self::deposit_event(Event::Deposited { user: who, amount, held });
+		Self::deposit_event(Event::Deposited { user: who, provider, amount, held });
 		Ok(())
 	}
 
-	pub(crate) fn do_request_withdrawal(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn do_request_withdrawal(
+		who: T::AccountId,
+		provider: T::AccountId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let mut funds = PrepaidFunds::<T>::get(&who).ok_or(Error::<T>::NoPrepaidFunds)?;
+		let mut funds =
+			PrepaidFunds::<T>::get(&who, &provider).ok_or(Error::<T>::NoPrepaidFunds)?;
 		ensure!(amount <= funds.held, Error::<T>::WithdrawalAboveFunds);
 		let due =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::WithdrawalDelay::get());
 		funds.withdrawal = Some(Withdrawal { amount, due });
-		PrepaidFunds::<T>::insert(&who, funds);
-		Self::deposit_event(Event::WithdrawalRequested { user: who, amount, due });
+		PrepaidFunds::<T>::insert(&who, &provider, funds);
+		Self::deposit_event(Event::WithdrawalRequested { user: who, provider, amount, due });
 		Ok(())
 	}
 
-	pub(crate) fn do_withdraw(who: T::AccountId) -> DispatchResult {
-		let mut funds = PrepaidFunds::<T>::get(&who).ok_or(Error::<T>::NoPrepaidFunds)?;
+	pub(crate) fn do_withdraw(who: T::AccountId, provider: T::AccountId) -> DispatchResult {
+		let mut funds =
+			PrepaidFunds::<T>::get(&who, &provider).ok_or(Error::<T>::NoPrepaidFunds)?;
 		let withdrawal = funds.withdrawal.ok_or(Error::<T>::NoWithdrawal)?;
 		ensure!(
 			frame_system::Pallet::<T>::block_number() >= withdrawal.due,
@@ -55,22 +65,21 @@ impl<T: Config> Pallet<T> {
 		funds.held = funds.held.saturating_sub(amount);
 		funds.withdrawal = None;
 		if funds.held.is_zero() {
-			PrepaidFunds::<T>::remove(&who);
+			PrepaidFunds::<T>::remove(&who, &provider);
 		} else {
-			PrepaidFunds::<T>::insert(&who, funds);
+			PrepaidFunds::<T>::insert(&who, &provider, funds);
 		}
-		Self::deposit_event(Event::Withdrawn { user: who, amount });
+		Self::deposit_event(Event::Withdrawn { user: who, provider, amount });
 		Ok(())
 	}
 
-	/// What a user's prepaid funds leave for new inferences: what is held, less a pending
-	/// withdrawal, and less what a lock made since the deposit keeps from being spent.
-	pub fn available(who: &T::AccountId) -> BalanceOf<T> {
-		PrepaidFunds::<T>::get(who).map_or_else(Zero::zero, |funds| {
+	/// What a user's prepaid funds with `provider` leave for new inferences there: what is
+	/// held, less a pending withdrawal.
+	pub fn available(who: &T::AccountId, provider: &T::AccountId) -> BalanceOf<T> {
+		PrepaidFunds::<T>::get(who, provider).map_or_else(Zero::zero, |funds| {
 			funds
 				.held
 				.saturating_sub(funds.withdrawal.map_or_else(Zero::zero, |w| w.amount))
-				.min(T::Currency::reducible_total_balance_on_hold(who, Fortitude::Polite))
 		})
 	}
 }

@@ -9,11 +9,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{Saturating, UniqueSaturatedInto, Zero},
-	Rounding,
-};
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_claim_rewards(account: T::AccountId) -> DispatchResult {
@@ -69,17 +65,7 @@ impl<T: Config> Pallet<T> {
 	/// A contribution of `size` bytes' share of `paid` into a version of `total_bytes`,
 	/// rounded down, so that the claims never exceed what was paid.
 	pub fn pool_share(paid: BalanceOf<T>, size: u64, total_bytes: u64) -> BalanceOf<T> {
-		if total_bytes == 0 {
-			return Zero::zero();
-		}
-		multiply_by_rational_with_rounding(
-			paid.unique_saturated_into(),
-			u128::from(size.min(total_bytes)),
-			u128::from(total_bytes),
-			Rounding::Down,
-		)
-		.and_then(|share| BalanceOf::<T>::try_from(share).ok())
-		.unwrap_or_else(Zero::zero)
+		openledger_primitives::pro_rata(paid, size, total_bytes)
 	}
 
 	/// What a contribution may claim now from a version's pool.

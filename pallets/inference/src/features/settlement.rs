@@ -15,10 +15,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use openledger_primitives::{ModelUnavailable, ServedModel};
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{
-		AccountIdConversion, AtLeast32BitUnsigned, Hash, One, Saturating, UniqueSaturatedInto,
-		Verify, Zero,
-	},
+	traits::{AccountIdConversion, AtLeast32BitUnsigned, Hash, One, Saturating, Verify, Zero},
 	Perbill, Rounding,
 };
 
@@ -204,11 +201,13 @@ impl<T: Config> Pallet<T> {
 		let (state, _) = Self::state_of(&id, &key.authorisation, now)?;
 		ensure!(state.revoked_at.is_none(), KeyRefusal::Revoked);
 		ensure!(now <= state.expires, KeyRefusal::Expired);
-		Ok((id, state, Self::available(&key.authorisation.user)))
+		Ok((id, state, Self::available(&key.authorisation.user, provider)))
 	}
 
 	pub(crate) fn do_revoke(who: T::AccountId, auth: AuthorisationOf<T>) -> DispatchResult {
 		ensure!(auth.user == who, Error::<T>::NotKeyOwner);
+		// A key that can pay nothing needs no revocation, nor a record of one.
+		ensure!(PrepaidFunds::<T>::contains_key(&who, &auth.provider), Error::<T>::NoPrepaidFunds);
 		let now = frame_system::Pallet::<T>::block_number();
 		let id = Self::key_id(&auth);
 		let (mut state, new) = Self::state_of(&id, &auth, now).map_err(Error::<T>::from)?;
@@ -336,8 +335,8 @@ impl<T: Config> Pallet<T> {
 			}
 			state.spent = state.spent.saturating_add(amount);
 			ensure!(state.spent <= auth.max_spend, Error::<T>::SpendLimitExceeded);
-			let mut funds =
-				PrepaidFunds::<T>::get(&auth.user).ok_or(Error::<T>::InsufficientPrepaid)?;
+			let mut funds = PrepaidFunds::<T>::get(&auth.user, &provider)
+				.ok_or(Error::<T>::InsufficientPrepaid)?;
 			ensure!(amount <= funds.held, Error::<T>::InsufficientPrepaid);
 			funds.held = funds.held.saturating_sub(amount);
 			if !amount.is_zero() {
@@ -348,12 +347,17 @@ impl<T: Config> Pallet<T> {
 					amount,
 					Precision::Exact,
 					Restriction::OnHold,
-					// Polite: funds frozen since the deposit (a lock that
-					// holds overlap) stay where they are.
-					Fortitude::Polite,
+					// Force: the funds were spendable when deposited and are the provider's
+					// security for what it served; a lock placed on them since does not keep
+					// them from paying.
+					Fortitude::Force,
 				)?;
 			}
-			PrepaidFunds::<T>::insert(&auth.user, funds);
+			if funds.held.is_zero() {
+				PrepaidFunds::<T>::remove(&auth.user, &provider);
+			} else {
+				PrepaidFunds::<T>::insert(&auth.user, &provider, funds);
+			}
 			if new {
 				Self::remember(id, &state);
 			}
@@ -427,19 +431,10 @@ impl<T: Config> Pallet<T> {
 		if total_bytes == 0 {
 			return (owner.saturating_add(contributors), Zero::zero());
 		}
-		let amount: u128 = contributors.unique_saturated_into();
 		let shares: Vec<BalanceOf<T>> = served
 			.sources
 			.iter()
-			.map(|(_, _, bytes)| {
-				multiply_by_rational_with_rounding(
-					amount,
-					u128::from(*bytes),
-					u128::from(total_bytes),
-					Rounding::Down,
-				)
-				.map_or_else(Zero::zero, |s| s.unique_saturated_into())
-			})
+			.map(|(_, _, bytes)| openledger_primitives::pro_rata(contributors, *bytes, total_bytes))
 			.collect();
 		let paid = shares.iter().fold(BalanceOf::<T>::zero(), |n, s| n.saturating_add(*s));
 		let mut remainder = contributors.saturating_sub(paid);
