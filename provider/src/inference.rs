@@ -46,10 +46,7 @@ pub struct Ended {
 /// The endpoint of the first registered provider whose `GET /v1/models` lists every model that
 /// `model` names (`"3"`, or an ensemble such as `"3+5"`).
 pub async fn find_provider(chain: &Chain, http: &HttpClient, model: &str) -> Result<String> {
-	let wanted: Vec<String> = model
-		.split('+')
-		.map(|term| term.rsplit('*').next().unwrap_or_default().trim().to_string())
-		.collect();
+	let wanted: Vec<String> = spec_models(model).map(str::to_string).collect();
 	for endpoint in crate::models::provider_endpoints(chain).await? {
 		let Ok(Some(list)) = http.get(&format!("{endpoint}/v1/models"), LIST_LIMIT).await else {
 			continue;
@@ -154,36 +151,28 @@ pub async fn stream(
 	}
 }
 
-/// A provider as a key names it: its account and its registered endpoint.
+/// A provider as a key names it: its account and its registered endpoint, found by either.
 pub async fn provider_account(
 	chain: &Chain,
 	provider: &str,
 ) -> Result<(openledger_runtime::AccountId, String)> {
-	use frame_support::storage::StoragePrefixedMap;
-	use openledger_runtime::{AccountId, Runtime};
 	use sp_core::crypto::Ss58Codec;
-	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
-	let keys = chain.keys(&prefix).await?;
-	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
-		chain.storage_many(&keys).await?;
 	let wanted = provider.trim_end_matches('/');
-	let by_account = AccountId::from_ss58check(wanted).ok();
-	for (key, record) in keys.iter().zip(records) {
-		let Some(record) = record else { continue };
-		// The map's key ends with the account, after its blake2-128 hash.
-		let Some(account) = key
-			.get(key.len().saturating_sub(32)..)
-			.and_then(|b| <[u8; 32]>::try_from(b).ok())
-		else {
-			continue;
-		};
-		let account = AccountId::from(account);
-		let endpoint = String::from_utf8_lossy(&record.endpoint).trim_end_matches('/').to_string();
-		if by_account.as_ref() == Some(&account) || endpoint == wanted {
+	if let Ok(account) = openledger_runtime::AccountId::from_ss58check(wanted) {
+		if let Some(endpoint) = crate::models::provider_endpoint(chain, &account).await? {
 			return Ok((account, endpoint));
 		}
+	} else if let Some(found) =
+		crate::models::providers(chain).await?.into_iter().find(|(_, e)| e == wanted)
+	{
+		return Ok(found);
 	}
 	Err(InferenceError::NotServed(format!("no registered provider is {provider}")))
+}
+
+/// The model ids an ensemble names (`"3"`, `"3+5"`, `"0.7*3+0.3*5"`), as written.
+pub fn spec_models(model: &str) -> impl Iterator<Item = &str> {
+	model.split('+').map(|term| term.rsplit('*').next().unwrap_or_default().trim())
 }
 
 /// Signs an API key: `signer`'s funds for `provider` on `models` at today's prices (each model's

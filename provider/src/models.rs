@@ -145,25 +145,39 @@ pub async fn model_of_job(chain: &Chain, job: u64) -> Result<Option<ModelId>> {
 }
 
 /// The registered endpoint of `provider`.
-pub async fn provider_endpoint(chain: &Chain, provider: &AccountId) -> Result<Option<String>> {
+pub async fn provider_endpoint(
+	chain: &Chain,
+	provider: &AccountId,
+) -> Result<Option<String>, ChainError> {
 	let record: Option<pallet_compute::ProviderOf<Runtime>> = chain
 		.storage(&pallet_compute::Providers::<Runtime>::hashed_key_for(provider))
 		.await?;
 	Ok(record.map(|p| String::from_utf8_lossy(&p.endpoint).trim_end_matches('/').to_string()))
 }
 
-/// The registered endpoint of every provider, without a trailing `/`.
-pub async fn provider_endpoints(chain: &Chain) -> Result<Vec<String>, ChainError> {
+/// Every registered provider's account and endpoint, without a trailing `/`.
+pub async fn providers(chain: &Chain) -> Result<Vec<(AccountId, String)>, ChainError> {
 	use frame_support::storage::StoragePrefixedMap;
 	let prefix = pallet_compute::Providers::<Runtime>::final_prefix();
 	let keys = chain.keys(&prefix).await?;
 	let records: Vec<Option<pallet_compute::ProviderOf<Runtime>>> =
 		chain.storage_many(&keys).await?;
-	Ok(records
-		.into_iter()
-		.flatten()
-		.map(|p| String::from_utf8_lossy(&p.endpoint).trim_end_matches('/').to_string())
+	Ok(keys
+		.iter()
+		.zip(records)
+		.filter_map(|(key, record)| {
+			// The map's key ends with the account, after its blake2-128 hash.
+			let account = <[u8; 32]>::try_from(key.get(key.len().checked_sub(32)?..)?).ok()?;
+			let endpoint =
+				String::from_utf8_lossy(&record?.endpoint).trim_end_matches('/').to_string();
+			Some((AccountId::from(account), endpoint))
+		})
 		.collect())
+}
+
+/// The registered endpoint of every provider, without a trailing `/`.
+pub async fn provider_endpoints(chain: &Chain) -> Result<Vec<String>, ChainError> {
+	Ok(providers(chain).await?.into_iter().map(|(_, endpoint)| endpoint).collect())
 }
 
 /// The PEFT shape of a model trained with `method`; `None` for full training.

@@ -86,6 +86,9 @@ struct Ledger {
 	/// Whether it recorded an answer since the daemon started: its `next_seq` is then the one
 	/// to trust, whatever a state read a moment before a settlement says.
 	served: bool,
+	/// The key's expiry: past it, nothing more is served under it and its ledger may go once
+	/// settled.
+	expires: BlockNumber,
 }
 
 impl Ledger {
@@ -149,6 +152,8 @@ pub struct Payments {
 	ledgers: Mutex<BTreeMap<H256, Ledger>>,
 	/// One settlement at a time.
 	settling: tokio::sync::Mutex<()>,
+	/// The latest block a key check read.
+	now: std::sync::atomic::AtomicU32,
 	wake: tokio::sync::Notify,
 	batch: usize,
 }
@@ -208,6 +213,7 @@ impl Payments {
 			journal: Mutex::new(journal),
 			ledgers: Mutex::new(ledgers),
 			settling: tokio::sync::Mutex::new(()),
+			now: std::sync::atomic::AtomicU32::new(0),
 			wake: tokio::sync::Notify::new(),
 			batch: batch.clamp(1, MAX_RECORDS),
 		}))
@@ -238,6 +244,7 @@ impl Payments {
 				ApiError::new(503, "server_error", format!("the chain cannot be read: {e}"))
 			})?;
 		let view = view.map_err(refused)?;
+		self.now.fetch_max(view.now, std::sync::atomic::Ordering::Relaxed);
 		let mut prices = Vec::new();
 		let mut most: Balance = 0;
 		for &(model, price, serving) in models {
@@ -291,6 +298,7 @@ impl Payments {
 			unsettled: Vec::new(),
 			reserved: 0,
 			served: false,
+			expires: view.expires,
 		});
 		ledger.reserved = ledger.reserved.saturating_add(most);
 		Ok(Ticket {
@@ -457,10 +465,12 @@ impl Payments {
 				count += before - ledger.unsettled.len();
 			}
 		}
-		// Keys that served keep their next number until the daemon restarts (and reads the
-		// chain's, settled by then): a read of the chain's state in flight during this
-		// settlement could give an older one.
-		ledgers.retain(|_, l| !l.unsettled.is_empty() || l.reserved > 0 || l.served);
+		// Keys that served keep their next number while they can serve: a read of the chain's
+		// state in flight during this settlement could give an older one.
+		let now = self.now.load(std::sync::atomic::Ordering::Relaxed);
+		ledgers.retain(|_, l| {
+			!l.unsettled.is_empty() || l.reserved > 0 || (l.served && l.expires >= now)
+		});
 		self.compact(&ledgers);
 		count
 	}
@@ -546,6 +556,7 @@ fn read_journal(path: &Path) -> Result<BTreeMap<H256, Ledger>, SettlementError> 
 					unsettled: Vec::new(),
 					reserved: 0,
 					served: true,
+					expires: decoded.authorisation.expires,
 				});
 			},
 			Entry::Served { id, record } => {
@@ -645,6 +656,7 @@ mod tests {
 			unsettled: records.iter().map(|&s| record(s)).collect(),
 			reserved: 0,
 			served: true,
+			expires: key.authorisation.expires,
 		}
 	}
 

@@ -898,11 +898,8 @@ async fn infer(
 				eprintln!("deposited {} OPEN for inference", Open(amount));
 			}
 		}
-		let models: Vec<u32> = args
-			.model
-			.split('+')
-			.filter_map(|term| term.rsplit('*').next()?.trim().parse().ok())
-			.collect();
+		let models: Vec<u32> =
+			inference::spec_models(&args.model).filter_map(|id| id.parse().ok()).collect();
 		let nonce = std::time::SystemTime::now()
 			.duration_since(std::time::UNIX_EPOCH)
 			.map_or(0, |d| d.as_nanos() as u64);

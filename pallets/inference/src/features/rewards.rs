@@ -31,7 +31,7 @@ impl<T: Config> Pallet<T> {
 		let mut pool = ContributorPools::<T>::get(datanet, version);
 		let key = (datanet, version, contribution);
 		let claimed = ContributionClaims::<T>::get(key);
-		let share = Self::pool_share(pool.paid, size, total_bytes);
+		let share = openledger_primitives::pro_rata(pool.paid, size, total_bytes);
 		let amount = share.saturating_sub(claimed);
 		ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
 		Self::pay(&contributor, amount)?;
@@ -62,12 +62,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// A contribution of `size` bytes' share of `paid` into a version of `total_bytes`,
-	/// rounded down, so that the claims never exceed what was paid.
-	pub fn pool_share(paid: BalanceOf<T>, size: u64, total_bytes: u64) -> BalanceOf<T> {
-		openledger_primitives::pro_rata(paid, size, total_bytes)
-	}
-
 	/// What a contribution may claim now from a version's pool.
 	pub fn contribution_claimable(
 		datanet: DatanetId,
@@ -80,7 +74,7 @@ impl<T: Config> Pallet<T> {
 			return Zero::zero();
 		};
 		let pool = ContributorPools::<T>::get(datanet, version);
-		Self::pool_share(pool.paid, size, total_bytes)
+		openledger_primitives::pro_rata(pool.paid, size, total_bytes)
 			.saturating_sub(ContributionClaims::<T>::get((datanet, version, contribution)))
 	}
 }
