@@ -2,13 +2,20 @@
 # Measures the attribution engine (attribution/examples/bench.rs says what each figure is): index
 # build time and bytes per token for corpora of 1M, 10M and 40M tokens, span attribution of
 # 200-token answers (p50, p99) with BM25 over the same corpus beside it, and gradient influence top
-# k over 10,000 contributions on one core.
+# k over 10,000 contributions on one core; then attribution quality on planted data
+# (provider/examples/attribution_quality.rs): precision@1 of span attribution and of BM25 on the
+# answers of a model trained on contributors' disjoint passages.
 #
-#   scripts/bench-attribution.sh          # about 2 minutes on 2 cores
+#   scripts/bench-attribution.sh          # about 5 minutes on 2 cores
 #   scripts/bench-attribution.sh 1 10     # corpus sizes, in millions of tokens
+#   QUALITY=0 scripts/bench-attribution.sh # without the quality run (about 3 minutes of it)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
 # The whole workspace selected, as every script's build is (scripts/common.sh), so that shared
 # crates keep their features and nothing the node or the provider built is compiled again.
-(cd "$ROOT" && cargo build --locked --release --workspace --example bench)
+(cd "$ROOT" && cargo build --locked --release --workspace --example bench --example attribution_quality)
 "$CARGO_TARGET_DIR/release/examples/bench" "$@"
+if [ "${QUALITY:-1}" != 0 ]; then
+	echo
+	"$CARGO_TARGET_DIR/release/examples/attribution_quality"
+fi

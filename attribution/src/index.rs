@@ -101,21 +101,21 @@ impl IndexBuilder {
 
 	/// Adds a contribution: each of its documents becomes a segment of the corpus. A contribution
 	/// with no tokens is listed, with no segment.
-	pub fn add(
+	pub fn add<D: AsRef<[u32]>>(
 		&mut self,
 		contribution: ContributionRef,
-		documents: &[Vec<u32>],
+		documents: &[D],
 	) -> Result<(), IndexError> {
 		if !self.seen.insert(contribution) {
 			return Err(IndexError::DuplicateContribution(contribution));
 		}
 		let index = self.contributions.len() as u32;
-		let added: u64 = documents.iter().map(|d| d.len() as u64 + 1).sum();
+		let added: u64 = documents.iter().map(|d| d.as_ref().len() as u64 + 1).sum();
 		if self.tokens.len() as u64 + added > MAX_TOKENS {
 			return Err(IndexError::TooManyTokens);
 		}
 		let mut count = 0u64;
-		for document in documents.iter().filter(|d| !d.is_empty()) {
+		for document in documents.iter().map(AsRef::as_ref).filter(|d| !d.is_empty()) {
 			self.segments.push((self.tokens.len() as u32, index));
 			for &token in document {
 				if token >= self.vocab {
@@ -212,6 +212,17 @@ impl IndexBuilder {
 			hash,
 		})
 	}
+}
+
+/// The exact size in bytes of the index of `positions` corpus positions (tokens and one separator
+/// per document), `documents` documents and `contributions` contributions: what a trainer checks
+/// against its store's limit before training.
+pub fn index_size(vocab: u32, positions: u64, documents: u64, contributions: u64) -> u64 {
+	let align = |x: u64| x.div_ceil(8) * 8;
+	let tokens = align(HEADER as u64 + 2 * positions);
+	let buckets = align(tokens + 4 * (u64::from(vocab) + 1));
+	let suffixes = align(buckets + (positions * u64::from(bits_for(positions))).div_ceil(8) + 8);
+	suffixes + 8 * documents + 16 * contributions
 }
 
 /// Bits per suffix array entry for a corpus of `n` positions.

@@ -10,6 +10,7 @@
 //! | [`index`]     | the corpus index: tokens, bit-packed suffix array, positions to contributions   |
 //! | [`spans`]     | span attribution (OLMoTrace's rules), integer scores                             |
 //! | [`influence`] | gradient influence (TracIn/TRAK) over published, quantized gradient features     |
+//! | [`manifest`]  | what training records: the contributions trained on, held out and skipped       |
 //! | [`bm25`]      | Okapi BM25 over the same corpus, the lexical baseline attribution is measured by |
 //! | [`weights`]   | the top k contributions in parts per billion that sum to exactly one billion     |
 //!
@@ -19,6 +20,7 @@
 pub mod bm25;
 pub mod index;
 pub mod influence;
+pub mod manifest;
 pub mod spans;
 pub mod weights;
 

@@ -32,6 +32,15 @@ fn build(vocab: u32, contributions: &[(ContributionRef, Vec<Vec<u32>>)]) -> Vec<
 	let mut bytes = Vec::new();
 	let summary = builder.write(&mut bytes).unwrap();
 	assert_eq!(summary.bytes, bytes.len() as u64);
+	assert_eq!(
+		crate::index::index_size(
+			vocab,
+			summary.positions,
+			summary.documents,
+			summary.contributions
+		),
+		summary.bytes
+	);
 	assert_eq!(summary.hash, crate::content_hash(&bytes));
 	bytes
 }

@@ -9,6 +9,8 @@
 //! - [`lora`]: LoRA adapters, saved as PEFT saves them.
 //! - [`train`]: AdamW with warm-up and cosine decay, gradient clipping, evaluation.
 //! - [`data`]: the held-out split of a datanet version's contributions.
+//! - [`influence`]: gradient features for attribution: an example's or an answer's loss gradient
+//!   with respect to the trained weights, randomly projected (CountSketch).
 //! - [`rng`]: the seeded generator behind initial weights and batches.
 //! - [`engine`]: serving: many LoRA adapters over one resident base model, with a paged KV
 //!   cache, batched multi-adapter kernels and sampling.
@@ -17,6 +19,7 @@
 
 pub mod data;
 pub mod engine;
+pub mod influence;
 pub mod llama;
 pub mod lora;
 mod ops;
@@ -86,6 +89,9 @@ pub trait LanguageModel {
 
 	/// The tokens of a text.
 	fn encode(&self, text: &[u8]) -> Result<Vec<u32>>;
+
+	/// How many token ids there are: every token is below it.
+	fn vocabulary(&self) -> usize;
 
 	/// The token that ends each document of a training stream.
 	fn end_of_document(&self) -> u32;

@@ -465,6 +465,10 @@ impl LanguageModel for Llama {
 		self.config.context
 	}
 
+	fn vocabulary(&self) -> usize {
+		self.config.vocabulary
+	}
+
 	fn encode(&self, text: &[u8]) -> Result<Vec<u32>> {
 		let text = std::str::from_utf8(text)
 			.map_err(|e| MlError::Format(format!("not UTF-8 at byte {}", e.valid_up_to())))?;

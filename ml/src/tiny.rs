@@ -274,6 +274,10 @@ impl LanguageModel for TinyByteGpt {
 		self.config.context
 	}
 
+	fn vocabulary(&self) -> usize {
+		VOCAB
+	}
+
 	fn encode(&self, text: &[u8]) -> Result<Vec<u32>> {
 		Ok(text.iter().map(|&b| u32::from(b)).collect())
 	}

@@ -169,6 +169,41 @@ impl HttpClient {
 		Ok(Some(read_body(response, limit).await?.to_vec()))
 	}
 
+	/// Downloads `url` a piece at a time, each frame handed to `piece` as it arrives, so that a
+	/// large file never sits whole in memory: `Ok(false)` on 404, `Ok(true)` once the body (at
+	/// most `limit` bytes, each frame within the timeout) has been handed over.
+	pub async fn download(
+		&self,
+		url: &str,
+		limit: u64,
+		mut piece: impl FnMut(&[u8]) -> Result<(), String>,
+	) -> Result<bool, HttpError> {
+		let uri = self.checked(url)?;
+		let response = self.request(Request::get(uri).body(Full::default())).await?;
+		match response.status() {
+			StatusCode::OK => {},
+			StatusCode::NOT_FOUND => return Ok(false),
+			status => return Err(HttpError::Unreachable(format!("answered {status}"))),
+		}
+		let mut body = response.into_body();
+		let mut total = 0u64;
+		loop {
+			let frame = tokio::time::timeout(TIMEOUT, body.frame())
+				.await
+				.map_err(|_| HttpError::Unreachable(format!("nothing for {TIMEOUT:?}")))?;
+			let Some(frame) = frame else { return Ok(true) };
+			let frame =
+				frame.map_err(|e| HttpError::Unreachable(format!("reading the body: {e}")))?;
+			if let Ok(data) = frame.into_data() {
+				total = total.saturating_add(data.len() as u64);
+				if total > limit {
+					return Err(HttpError::TooLarge);
+				}
+				piece(&data).map_err(HttpError::Kept)?;
+			}
+		}
+	}
+
 	/// Sends `body` to `url` with `method`: the status and the answer's text, at most
 	/// [`ANSWER_LIMIT`] bytes of it.
 	pub async fn send(
@@ -288,6 +323,9 @@ pub enum HttpError {
 	/// The endpoint could not be reached, or answered with an error.
 	#[error("unreachable: {0}")]
 	Unreachable(String),
+	/// What was downloaded could not be kept.
+	#[error("keeping the download: {0}")]
+	Kept(String),
 }
 
 #[cfg(test)]

@@ -373,6 +373,12 @@ impl Shared {
 		for model in values.into_iter().flatten() {
 			if model.provenance.provider == self.account {
 				keep.insert(model.artifact.content_hash);
+				// And what its training recorded for attribution, which others fetch from here.
+				if let Some(records) = &model.provenance.records {
+					keep.insert(records.manifest.content_hash);
+					keep.insert(records.corpus_index.content_hash);
+					keep.extend(records.features.map(|f| f.content_hash));
+				}
 			}
 		}
 		// The adapters of the models it serves, which it re-serves to other providers.
@@ -623,12 +629,24 @@ impl Shared {
 			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
 		};
 		// Kept while the job is open, across restarts; then only as a model's (see `evict`).
-		self.store
-			.record_owned(&trained.result.artifact.content_hash, job)
-			.map_err(|e| DaemonError::Training(TrainingError::Store(e)))?;
+		let records = &trained.result.records;
+		let store_error = |e| DaemonError::Training(TrainingError::Store(e));
+		for file in [&trained.result.artifact, &records.manifest, &records.corpus_index] {
+			self.store.record_owned(&file.content_hash, job).map_err(store_error)?;
+		}
 		self.store
 			.put(trained.result.artifact.content_hash, &trained.artifact)
-			.map_err(|e| DaemonError::Training(TrainingError::Store(e)))?;
+			.map_err(store_error)?;
+		self.store
+			.put(records.manifest.content_hash, &trained.manifest)
+			.map_err(store_error)?;
+		self.store
+			.put_file(records.corpus_index.content_hash, &trained.corpus_index)
+			.map_err(store_error)?;
+		if let (Some(file), Some(bytes)) = (&records.features, &trained.features) {
+			self.store.record_owned(&file.content_hash, job).map_err(store_error)?;
+			self.store.put(file.content_hash, bytes).map_err(store_error)?;
+		}
 		let m = &trained.result.metrics;
 		tracing::info!(
 			job,

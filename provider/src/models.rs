@@ -180,6 +180,22 @@ pub async fn provider_endpoints(chain: &Chain) -> Result<Vec<String>, ChainError
 	Ok(providers(chain).await?.into_iter().map(|(_, endpoint)| endpoint).collect())
 }
 
+/// The blob stores that may hold a model's files: its trainer's first, then every registered
+/// provider's, this provider's own (`own`) left out.
+pub async fn blob_endpoints(chain: &Chain, trainer: &AccountId, own: Option<&str>) -> Vec<String> {
+	let mut endpoints = Vec::new();
+	if let Ok(Some(endpoint)) = provider_endpoint(chain, trainer).await {
+		endpoints.push(endpoint);
+	}
+	endpoints.extend(provider_endpoints(chain).await.unwrap_or_default());
+	if let Some(own) = own {
+		endpoints.retain(|e| e != own.trim_end_matches('/'));
+	}
+	let mut seen = std::collections::BTreeSet::new();
+	endpoints.retain(|e| seen.insert(e.clone()));
+	endpoints
+}
+
 /// The PEFT shape of a model trained with `method`; `None` for full training.
 pub fn lora_config(method: &Method) -> Option<openledger_ml::lora::LoraConfig> {
 	match method {
@@ -329,6 +345,7 @@ pub async fn model_view(chain: &Chain, id: ModelId) -> Result<ModelView> {
 			provider: model.provenance.provider.clone(),
 			sources: model.provenance.sources.to_vec(),
 			split_seed: model.provenance.split_seed,
+			records: model.provenance.records.clone(),
 		}
 	};
 	let mut sources = Vec::new();

@@ -331,6 +331,41 @@ impl BlobStore {
 		upload.finish(claimed)
 	}
 
+	/// Stores the provider's own result in the file at `path` under `claimed` if it hashes to it,
+	/// read in pieces of 1 MiB (a corpus index may be larger than the memory one should hold at
+	/// once), in the whole quota. Storing a blob again is a no-op.
+	pub fn put_file(&self, claimed: H256, path: &Path) -> Result<(), StoreError> {
+		use std::io::Read;
+		let io = |e: std::io::Error| StoreError::Io(e.to_string());
+		let mut file = std::fs::File::open(path).map_err(io)?;
+		let mut buffer = vec![0u8; 1 << 20];
+		if self.contains(&claimed) {
+			let mut hasher = Hasher::default();
+			loop {
+				let read = file.read(&mut buffer).map_err(io)?;
+				if read == 0 {
+					break;
+				}
+				hasher.update(buffer.get(..read).unwrap_or_default());
+			}
+			let actual = hasher.finish();
+			return if actual == claimed {
+				Ok(())
+			} else {
+				Err(StoreError::HashMismatch { claimed, actual })
+			};
+		}
+		let mut upload = self.start(true)?;
+		loop {
+			let read = file.read(&mut buffer).map_err(io)?;
+			if read == 0 {
+				break;
+			}
+			upload.write(buffer.get(..read).unwrap_or_default())?;
+		}
+		upload.finish(claimed)
+	}
+
 	/// The file of the blob under `hash`, to serve; `None` if the store does not have it.
 	pub fn open_blob(&self, hash: &H256) -> Result<Option<(std::fs::File, u64)>, StoreError> {
 		match std::fs::File::open(self.path(hash)) {

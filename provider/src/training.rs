@@ -14,6 +14,14 @@
 //! [`train`] (blocking, no chain) splits, tokenizes one contribution at a time, trains and
 //! evaluates; the daemon posts [`train`]'s [`TrainingResult`]. Anyone holding the same data can
 //! run [`train`] with the same job and thread count and get the same artifact, byte for byte.
+//!
+//! Training also leaves what attribution needs (`openledger-attribution`), each file
+//! content-addressed in the blob store with its hash in the result: the **manifest** of exactly
+//! the contributions trained on (once each, however many named versions hold them), with their
+//! token counts and offsets in the training stream, those held out and those skipped with why
+//! (slashed, not text, unreadable: a contribution that does not parse is listed, not trained on,
+//! and does not fail the job); and the **corpus index** of the trained contributions' tokens. Both
+//! are checked against the store's limit before the first step.
 
 use crate::{
 	chain::{Chain, ChainError},
@@ -21,23 +29,30 @@ use crate::{
 	store::{content_hash, BlobStore, Hasher, StoreError},
 };
 use candle_core::Device;
+use openledger_attribution::{
+	index::index_size,
+	influence::{write_features, Quantized},
+	manifest::{self, Hash32, HeldOut, Manifest, Skipped},
+	ContributionRef, IndexBuilder,
+};
 use openledger_ml::{
 	data::{documents, is_held_out, TextFormat},
 	llama::{Llama, LlamaConfig},
 	lora::{Lora, LoraConfig},
 	tiny::TinyByteGpt,
-	train::{evaluate, stream, train_observed, TrainConfig},
+	train::{evaluate, train_observed, TrainConfig},
 	LanguageModel, MlError,
 };
 use openledger_runtime::Runtime;
 use pallet_datanets::{ContributionOf, ContributionStatus, DataFormat};
 use pallet_models::{
-	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingRequestOf, TrainingResult,
-	TrainingSetCommitment, TrainingSpec,
+	Architecture, FileRef, Method, Metrics, SourceVersion, TrainingRecords, TrainingRequestOf,
+	TrainingResult, TrainingSetCommitment, TrainingSpec,
 };
 use sp_core::H256;
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
+	io::Write,
 	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
 	time::Instant,
@@ -101,6 +116,10 @@ pub enum TrainingError {
 	MemoryBusy { needed_mib: u64 },
 	#[error("the artifact would be about {bytes} bytes, more than this provider's blob store takes ({limit})")]
 	ArtifactTooLarge { bytes: u64, limit: u64 },
+	#[error("the corpus index of the trained data would be {bytes} bytes, more than this provider's blob store takes ({limit})")]
+	IndexTooLarge { bytes: u64, limit: u64 },
+	#[error("building the corpus index")]
+	Index(#[from] openledger_attribution::IndexError),
 	#[error("training")]
 	Ml(#[from] MlError),
 	#[error("storing the artifact")]
@@ -176,12 +195,17 @@ pub fn data_memory(spec: &TrainingSpec) -> u64 {
 		.fold(0u64, |sum, s| sum.saturating_add(s.total_bytes.saturating_mul(DATA_MEMORY_PER_BYTE)))
 }
 
-/// One contribution of a version, its bytes in a file of the job's work directory.
+/// One contribution of a version: its bytes in a file of the job's work directory, or why it is
+/// not trained on.
 #[derive(Clone, Debug)]
 pub struct Item {
+	pub datanet: u32,
+	pub contribution: u32,
 	pub hash: H256,
 	pub format: DataFormat,
 	pub path: PathBuf,
+	/// Why it is skipped, known before its bytes are fetched (then they are not).
+	pub skip: Option<&'static str>,
 }
 
 /// A job's data: each version's text contributions, in version order.
@@ -219,9 +243,9 @@ pub async fn gather(
 		for (position, found) in
 			version_contributions(chain, datanet, count).await?.into_iter().enumerate()
 		{
-			let (_, record) =
-				found.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?;
-			contributions.push(record);
+			contributions.push(
+				found.ok_or(TrainingError::MissingRecord { datanet, position: position as u32 })?,
+			);
 		}
 		records.insert(datanet, contributions);
 	}
@@ -230,7 +254,7 @@ pub async fn gather(
 		let datanet = source.datanet;
 		let all = records.get(&datanet).map(Vec::as_slice).unwrap_or_default();
 		let contributions = all.get(..source.contributions as usize).unwrap_or(all);
-		let leaves: Vec<H256> = contributions.iter().map(|c| c.content_hash).collect();
+		let leaves: Vec<H256> = contributions.iter().map(|(_, c)| c.content_hash).collect();
 		let found = pallet_datanets::merkle::root(&leaves).unwrap_or_default();
 		if found != source.root {
 			return Err(TrainingError::RootMismatch {
@@ -252,18 +276,27 @@ pub async fn gather(
 			})
 			.unwrap_or_default();
 		let mut items = Vec::new();
-		for c in contributions {
-			if !matches!(c.status, ContributionStatus::Accepted { .. })
-				|| text_format(c.format).is_none()
-			{
-				continue;
-			}
+		for (id, c) in contributions {
 			let path = dir.join(format!("{:?}", c.content_hash));
-			if !path.exists() {
+			let skip = if !matches!(c.status, ContributionStatus::Accepted { .. }) {
+				Some("slashed")
+			} else if text_format(c.format).is_none() {
+				Some("not text")
+			} else {
+				None
+			};
+			if skip.is_none() && !path.exists() {
 				let bytes = fetch(http, store, &endpoints, datanet, c.content_hash, c.size).await?;
 				std::fs::write(&path, bytes)?;
 			}
-			items.push(Item { hash: c.content_hash, format: c.format, path });
+			items.push(Item {
+				datanet,
+				contribution: *id,
+				hash: c.content_hash,
+				format: c.format,
+				path,
+				skip,
+			});
 		}
 		data.push((*source, items));
 	}
@@ -456,9 +489,14 @@ fn file_hash(path: &Path) -> std::io::Result<H256> {
 	}
 }
 
-/// What [`train`] produced: the artifact's bytes and the result to post.
+/// What [`train`] produced: the artifact's and the manifest's bytes, the corpus index in a file
+/// of the work directory (it may be large), and the result to post.
 pub struct Trained {
 	pub artifact: Vec<u8>,
+	pub manifest: Vec<u8>,
+	/// The gradient features of the trained contributions, for models small enough.
+	pub features: Option<Vec<u8>>,
+	pub corpus_index: PathBuf,
 	pub result: TrainingResult,
 }
 
@@ -560,18 +598,15 @@ pub fn train(
 	let _memory = limits.memory.reserve(needed_mib, until)?;
 	let base = bases.open(spec)?;
 	let model = base.model();
-	// One contribution's text at a time: only the tokens stay.
-	let (mut train_tokens, mut eval_tokens) = (Vec::new(), Vec::new());
-	for (_, items) in data {
-		for item in items {
-			let Some(format) = text_format(item.format) else { continue };
-			let tokens = stream(model, &documents(&format, &std::fs::read(&item.path)?)?)?;
-			if is_held_out(&item.hash.0, h.seed, h.eval_fraction.deconstruct()) {
-				eval_tokens.extend(tokens);
-			} else {
-				train_tokens.extend(tokens);
-			}
-		}
+	let corpus = Corpus::read(data, model, h.seed, h.eval_fraction.deconstruct())?;
+	let (train_tokens, eval_tokens) = (&corpus.train, &corpus.eval);
+	let vocabulary = model.vocabulary() as u32;
+	let index_bytes = corpus.index_size(vocabulary);
+	if index_bytes > limits.max_artifact_bytes {
+		return Err(TrainingError::IndexTooLarge {
+			bytes: index_bytes,
+			limit: limits.max_artifact_bytes,
+		});
 	}
 	let seq_len = h.sequence_length as usize;
 	if train_tokens.len() < seq_len + 2 {
@@ -620,11 +655,11 @@ pub fn train(
 	report(progress, |p| {
 		*p = Progress { phase: "evaluating".into(), steps: steps as u32, ..Default::default() }
 	});
-	let eval_base = evaluate(model, lora.as_ref(), &eval_tokens, eval_len, EVAL_BATCH)?;
+	let eval_base = evaluate(model, lora.as_ref(), eval_tokens, eval_len, EVAL_BATCH)?;
 	report(progress, |p| p.phase = "training".into());
 	let training = Instant::now();
 	let mut deadline = None;
-	let report_ = train_observed(model, lora.as_ref(), &train_tokens, &config, |step, loss| {
+	let report_ = train_observed(model, lora.as_ref(), train_tokens, &config, |step, loss| {
 		let elapsed = training.elapsed().as_secs_f64();
 		let per = elapsed / step as f64;
 		let eta = per * (steps - step) as f64;
@@ -653,7 +688,16 @@ pub fn train(
 		(other, _) => other?,
 	};
 	report(progress, |p| p.phase = "evaluating".into());
-	let eval_trained = evaluate(model, lora.as_ref(), &eval_tokens, eval_len, EVAL_BATCH)?;
+	let eval_trained = evaluate(model, lora.as_ref(), eval_tokens, eval_len, EVAL_BATCH)?;
+	let features = match &base {
+		Base::Tiny(_) => {
+			report(progress, |p| p.phase = "gradient features".into());
+			corpus.features(model, lora.as_ref(), seq_len, h.seed, limits.max_artifact_bytes)?
+		},
+		// A backward pass of SmolLM2 per contribution is more than a provider's CPU does in a
+		// job's time: no features for llama models.
+		Base::Llama(_) => None,
+	};
 	report(progress, |p| p.phase = "storing".into());
 	let out = work_dir.join("artifact");
 	std::fs::create_dir_all(&out)?;
@@ -671,6 +715,20 @@ pub fn train(
 		},
 	};
 	std::fs::remove_dir_all(&out)?;
+	let corpus_index = work_dir.join("corpus.idx");
+	let index = corpus.write_index(vocabulary, &corpus_index)?;
+	let manifest = corpus.manifest.to_json();
+	let leaves: Vec<H256> =
+		corpus.manifest.trained.iter().map(|t| H256(manifest::leaf(t))).collect();
+	let records = TrainingRecords {
+		manifest: FileRef { content_hash: content_hash(&manifest), length: manifest.len() as u64 },
+		trained_root: pallet_datanets::merkle::root(&leaves).unwrap_or_default(),
+		trained: corpus.manifest.trained.len() as u32,
+		corpus_index: FileRef { content_hash: H256(index.hash), length: index.bytes },
+		features: features
+			.as_ref()
+			.map(|f| FileRef { content_hash: content_hash(f), length: f.len() as u64 }),
+	};
 	let versions: Vec<(u32, u32, H256)> =
 		spec.sources.iter().map(|s| (s.datanet, s.version, s.root)).collect();
 	let result = TrainingResult {
@@ -688,9 +746,185 @@ pub fn train(
 			versions: versions.try_into().unwrap_or_default(),
 			split_seed: h.seed,
 		},
+		records,
 	};
 	report(progress, |p| p.phase = "done".into());
-	Ok(Trained { artifact, result })
+	Ok(Trained { artifact, manifest, features, corpus_index, result })
+}
+
+/// Projected dimensions of gradient features.
+pub const FEATURE_DIMS: usize = 1_024;
+/// The most windows of a contribution its gradient feature looks at.
+pub const FEATURE_WINDOWS: usize = 8;
+
+/// A job's data as training reads it: the training and held-out token streams (each document
+/// followed by the model's end-of-document token), the manifest, and where each trained
+/// contribution's documents sit in the training stream, for its corpus index.
+pub struct Corpus {
+	pub train: Vec<u32>,
+	pub eval: Vec<u32>,
+	pub manifest: Manifest,
+	documents: Vec<(ContributionRef, Vec<std::ops::Range<usize>>)>,
+}
+
+impl Corpus {
+	/// Reads and tokenizes one contribution at a time, in the job's order of versions, each
+	/// contribution once; splits them by the job's seed.
+	pub fn read(
+		data: &Data,
+		model: &dyn LanguageModel,
+		seed: u64,
+		eval_ppm: u32,
+	) -> Result<Self, TrainingError> {
+		let mut corpus = Corpus {
+			train: Vec::new(),
+			eval: Vec::new(),
+			manifest: Manifest { version: 1, trained: vec![], held_out: vec![], skipped: vec![] },
+			documents: Vec::new(),
+		};
+		let mut seen = BTreeSet::new();
+		for item in data.iter().flat_map(|(_, items)| items) {
+			if !seen.insert((item.datanet, item.contribution)) {
+				continue;
+			}
+			let skip = |reason: String| Skipped {
+				datanet: item.datanet,
+				contribution: item.contribution,
+				content_hash: Hash32(item.hash.0),
+				reason,
+			};
+			let format = match (item.skip, text_format(item.format)) {
+				(Some(reason), _) => {
+					corpus.manifest.skipped.push(skip(reason.into()));
+					continue;
+				},
+				(None, None) => {
+					corpus.manifest.skipped.push(skip("not text".into()));
+					continue;
+				},
+				(None, Some(format)) => format,
+			};
+			// The file is the provider's own copy: failing to read it fails the job; what is in
+			// it is the contributor's, and a contribution that does not parse is skipped.
+			let bytes = std::fs::read(&item.path)?;
+			let texts = match documents(&format, &bytes) {
+				Ok(texts) => texts,
+				Err(e) => {
+					corpus.manifest.skipped.push(skip(format!("unreadable: {e}")));
+					continue;
+				},
+			};
+			let held = is_held_out(&item.hash.0, seed, eval_ppm);
+			let stream = if held { &mut corpus.eval } else { &mut corpus.train };
+			let offset = stream.len();
+			let mut ranges = Vec::with_capacity(texts.len());
+			for text in &texts {
+				let start = stream.len();
+				stream.extend(model.encode(text)?);
+				ranges.push(start..stream.len());
+				stream.push(model.end_of_document());
+			}
+			let tokens = (stream.len() - offset) as u64;
+			let (datanet, contribution) = (item.datanet, item.contribution);
+			if held {
+				corpus.manifest.held_out.push(HeldOut {
+					datanet,
+					contribution,
+					content_hash: Hash32(item.hash.0),
+					tokens,
+				});
+			} else {
+				corpus.manifest.trained.push(manifest::Trained {
+					datanet,
+					contribution,
+					content_hash: Hash32(item.hash.0),
+					documents: texts.len() as u32,
+					tokens,
+					offset: offset as u64,
+				});
+				corpus.documents.push((ContributionRef { datanet, contribution }, ranges));
+			}
+		}
+		Ok(corpus)
+	}
+
+	/// The gradient features of the trained contributions at the final weights
+	/// (`openledger_ml::influence::example_gradient` over each's first [`FEATURE_WINDOWS`]
+	/// windows of the training sequence length, [`FEATURE_DIMS`] dimensions, the job's seed as
+	/// the projection's), each scaled to unit length, in manifest order, as
+	/// `openledger-attribution`'s features file; `None` when the file would be larger than the
+	/// store takes.
+	pub fn features(
+		&self,
+		model: &dyn LanguageModel,
+		lora: Option<&Lora>,
+		window: usize,
+		seed: u64,
+		limit: u64,
+	) -> Result<Option<Vec<u8>>, TrainingError> {
+		let bytes = 24 + self.manifest.trained.len() as u64 * (16 + 2 * FEATURE_DIMS as u64);
+		if bytes > limit {
+			tracing::warn!(bytes, limit, "gradient features larger than the store takes: none");
+			return Ok(None);
+		}
+		let mut rows = Vec::with_capacity(self.manifest.trained.len());
+		for entry in &self.manifest.trained {
+			let (start, len) = (entry.offset as usize, entry.tokens as usize);
+			let tokens = self.train.get(start..start + len).unwrap_or_default();
+			let gradient = if tokens.len() < 2 {
+				vec![0.0; FEATURE_DIMS]
+			} else {
+				openledger_ml::influence::example_gradient(
+					model,
+					lora,
+					tokens,
+					window,
+					FEATURE_WINDOWS,
+					FEATURE_DIMS,
+					seed,
+				)?
+			};
+			// At unit length: a contribution's influence is then the cosine of its gradient with
+			// the answer's, not favouring the contributions the model fits worst, whose
+			// gradients are longest.
+			let norm = gradient.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>().sqrt();
+			let gradient: Vec<f32> = if norm > 0.0 {
+				gradient.iter().map(|v| (f64::from(*v) / norm) as f32).collect()
+			} else {
+				gradient
+			};
+			let contribution =
+				ContributionRef { datanet: entry.datanet, contribution: entry.contribution };
+			rows.push((contribution, Quantized::from_f32(&gradient)));
+		}
+		Ok(Some(write_features(FEATURE_DIMS as u32, seed, &rows)))
+	}
+
+	/// The exact size of the trained contributions' corpus index.
+	pub fn index_size(&self, vocabulary: u32) -> u64 {
+		let documents = self.documents.iter().flat_map(|(_, r)| r).filter(|r| !r.is_empty());
+		let (count, positions) =
+			documents.fold((0u64, 0u64), |(n, p), r| (n + 1, p + r.len() as u64 + 1));
+		index_size(vocabulary, positions, count, self.documents.len() as u64)
+	}
+
+	/// Writes the corpus index of the trained contributions to `path`.
+	pub fn write_index(
+		&self,
+		vocabulary: u32,
+		path: &Path,
+	) -> Result<openledger_attribution::IndexSummary, TrainingError> {
+		let mut builder = IndexBuilder::new(vocabulary)?;
+		for (contribution, ranges) in &self.documents {
+			let documents: Vec<&[u32]> = ranges.iter().map(|r| &self.train[r.clone()]).collect();
+			builder.add(*contribution, &documents)?;
+		}
+		let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+		let summary = builder.write(&mut file)?;
+		file.flush()?;
+		file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+		Ok(summary)
+	}
 }
 
 #[cfg(test)]
@@ -742,7 +976,14 @@ mod tests {
 				let hash = content_hash(&bytes);
 				let path = dir.join(format!("{hash:?}"));
 				std::fs::write(&path, &bytes).unwrap();
-				Item { hash, format: DataFormat::JsonLines, path }
+				Item {
+					datanet: 0,
+					contribution: i,
+					hash,
+					format: DataFormat::JsonLines,
+					path,
+					skip: None,
+				}
 			})
 			.collect();
 		vec![(spec(Method::Full, 0).sources[0], items)]
@@ -885,6 +1126,102 @@ mod tests {
 		assert!(
 			tensors.contains_key("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
 		);
+		// What it trained on: every contribution once, trained or held out, in the stream's
+		// order, each where the previous ended.
+		let records = &result.records;
+		assert_eq!(records.manifest.content_hash, content_hash(&trained.manifest));
+		let manifest = Manifest::from_json(&trained.manifest).unwrap();
+		assert_eq!(manifest.trained.len() + manifest.held_out.len(), 8);
+		assert!(!manifest.trained.is_empty() && manifest.skipped.is_empty());
+		assert_eq!(records.trained, manifest.trained.len() as u32);
+		let mut offset = 0;
+		for entry in &manifest.trained {
+			assert_eq!(entry.offset, offset);
+			assert_eq!(entry.documents, 2);
+			offset += entry.tokens;
+		}
+		let leaves: Vec<H256> = manifest.trained.iter().map(|t| H256(manifest::leaf(t))).collect();
+		assert_eq!(Some(records.trained_root), pallet_datanets::merkle::root(&leaves));
+		// The corpus index holds exactly the trained contributions' tokens, ends of documents
+		// left out, and is the file the result names.
+		let bytes = std::fs::read(&trained.corpus_index).unwrap();
+		assert_eq!(records.corpus_index.content_hash, content_hash(&bytes));
+		assert_eq!(records.corpus_index.length, bytes.len() as u64);
+		let index = openledger_attribution::CorpusIndex::open(&bytes[..]).unwrap();
+		assert_eq!(index.contribution_count(), manifest.trained.len());
+		for (i, entry) in manifest.trained.iter().enumerate() {
+			let (c, tokens) = index.contribution(i);
+			assert_eq!((c.datanet, c.contribution), (entry.datanet, entry.contribution));
+			assert_eq!(tokens, entry.tokens - u64::from(entry.documents));
+		}
+		// A tiny model's job leaves the gradient feature of each trained contribution, in the
+		// manifest's order, projected with the job's seed.
+		let bytes = trained.features.as_ref().unwrap();
+		let file = records.features.unwrap();
+		assert_eq!((file.content_hash, file.length), (content_hash(bytes), bytes.len() as u64));
+		let features = openledger_attribution::influence::Features::open(&bytes[..]).unwrap();
+		assert_eq!(
+			(features.len(), features.dims(), features.seed()),
+			(manifest.trained.len(), 1_024, 5)
+		);
+		let own = openledger_attribution::influence::Quantized::from_f32(&[1.0; 1_024]);
+		let dots = features.dots(&own).unwrap();
+		assert!(
+			dots.iter().all(|(_, dot, _)| *dot != 0),
+			"every trained contribution has a gradient"
+		);
+	}
+
+	#[test]
+	fn an_unreadable_slashed_or_repeated_contribution_is_listed_apart_and_the_rest_trains() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(Method::Full, 5);
+		let mut data = data();
+		let mut items = data[0].1.clone();
+		let broken = dir.path().join("broken");
+		std::fs::write(&broken, b"{\"text\": \"fine\"}\n{not json}\n").unwrap();
+		let hash = content_hash(b"broken");
+		items.push(Item { contribution: 8, hash, path: broken, ..items[0].clone() });
+		items.push(Item { contribution: 9, skip: Some("slashed"), ..items[0].clone() });
+		data[0].1 = items.clone();
+		// A second version of the same datanet holds the same contributions: each trains once.
+		data.push((spec.sources[0], items));
+		let trained = train(&spec, &data, &bases(), dir.path(), limits(600.0), &cell()).unwrap();
+		let manifest = Manifest::from_json(&trained.manifest).unwrap();
+		assert_eq!(manifest.trained.len() + manifest.held_out.len(), 8);
+		let skipped: Vec<_> =
+			manifest.skipped.iter().map(|s| (s.contribution, s.reason.as_str())).collect();
+		assert_eq!(skipped, vec![(8, "unreadable: bad file: line 2: not JSON"), (9, "slashed")]);
+		let alone = train(&spec, &self::data(), &bases(), dir.path(), limits(600.0), &cell());
+		// The same stream as the job without them: the same model.
+		assert_eq!(trained.artifact, alone.unwrap().artifact);
+	}
+
+	#[test]
+	fn a_job_whose_corpus_index_the_store_would_refuse_is_given_up_before_a_step() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(Method::Full, 5);
+		let mut data = data();
+		let large = dir.path().join("large");
+		let text: String =
+			(0..6_000).map(|i| format!("line {i} of a long contribution. ")).collect();
+		std::fs::write(&large, format!("{{\"text\": \"{text}\"}}\n")).unwrap();
+		let item = Item {
+			contribution: 100,
+			hash: content_hash(b"large"),
+			path: large,
+			..data[0].1[0].clone()
+		};
+		data[0].1.push(item);
+		// The artifact (492,800 bytes) fits; the index of about 200,000 tokens does not.
+		let limit = Limits { max_artifact_bytes: 600_000, ..limits(600.0) };
+		let progress = cell();
+		let error = train(&spec, &data, &bases(), dir.path(), limit, &progress).err();
+		assert!(
+			matches!(error, Some(TrainingError::IndexTooLarge { limit: 600_000, .. })),
+			"{error:?}"
+		);
+		assert_eq!(progress.lock().unwrap().step, 0);
 	}
 
 	#[test]
@@ -895,6 +1232,9 @@ mod tests {
 		let second = train(&spec, &data(), &bases(), b.path(), limits(600.0), &cell()).unwrap();
 		assert_eq!(first.artifact, second.artifact);
 		assert_eq!(first.result.artifact, second.result.artifact);
+		// And the same records: manifest, trained set and corpus index, by hash.
+		assert_eq!(first.manifest, second.manifest);
+		assert_eq!(first.result.records, second.result.records);
 		assert!(first.result.metrics.eval_loss_trained < first.result.metrics.eval_loss_base);
 	}
 

@@ -87,6 +87,7 @@ fn setup() -> sp_io::TestExternalities {
 				versions: vec![(0, 0, root)].try_into().unwrap(),
 				split_seed: 1,
 			},
+			records: common::training_records(),
 		};
 		assert_ok!(Compute::submit_result(signed(Ferdie.into()), job, result.encode()));
 		assert_ok!(Models::publish(signed(Eve.into()), 0, MODEL_PRICE, Perbill::from_percent(30)));

@@ -97,6 +97,7 @@ fn result(root: H256) -> Vec<u8> {
 			versions: vec![(0, 0, root)].try_into().unwrap(),
 			split_seed: 1,
 		},
+		records: common::training_records(),
 	})
 }
 

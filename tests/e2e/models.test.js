@@ -91,10 +91,18 @@ describe('ModelFactory on a development chain', () => {
         steps: 'u32',
         wallTimeMs: 'u64',
       },
+      ModelsTrainingRecords: {
+        manifest: 'ModelsFileRef',
+        trainedRoot: 'H256',
+        trained: 'u32',
+        corpusIndex: 'ModelsFileRef',
+        features: 'Option<ModelsFileRef>',
+      },
       ModelsTrainingResult: {
         artifact: 'ModelsFileRef',
         metrics: 'ModelsMetrics',
         trainingSet: { versions: 'Vec<(u32, u32, H256)>', splitSeed: 'u64' },
+        records: 'ModelsTrainingRecords',
       },
     });
     keys = await accounts();
@@ -156,6 +164,25 @@ describe('ModelFactory on a development chain', () => {
     assert.equal(lineage.sources[0].root.toHex(), version.root.toHex());
     assert.equal(lineage.sources[0].contributions.toNumber(), 6);
     assert.equal(lineage.splitSeed.toNumber(), seed);
+    // What training recorded for attribution, each file served by the provider's blob store
+    // under the hash the chain holds: the manifest lists all six contributions once, trained or
+    // held out, and the corpus index holds the trained ones.
+    const records = lineage.records.unwrap();
+    const blob = async (file) => {
+      const response = await fetch(`${provider.url}/v1/blobs/${file.contentHash.toHex()}`);
+      assert.equal(response.status, 200);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      assert.equal(blake2AsHex(bytes, 256), file.contentHash.toHex());
+      assert.equal(bytes.length, file.length.toNumber());
+      return bytes;
+    };
+    const manifest = JSON.parse(new TextDecoder().decode(await blob(records.manifest)));
+    assert.equal(manifest.trained.length + manifest.held_out.length, 6);
+    assert.equal(manifest.skipped.length, 0);
+    assert.equal(records.trained.toNumber(), manifest.trained.length);
+    assert.ok(manifest.trained.length > 0 && manifest.held_out.length > 0, 'a 30% split of six');
+    const index = await blob(records.corpusIndex);
+    assert.equal(new TextDecoder().decode(index.slice(0, 8)), 'OLCIDX01');
     const record = (await api.call.modelsApi.model(model)).unwrap();
     assert.ok(record.status.isDraft);
     assert.equal(record.metrics.steps.toNumber() > 0, true);
@@ -374,6 +401,13 @@ describe('ModelFactory on a development chain', () => {
         artifact: { contentHash: '0x' + '22'.repeat(32), length: 10 },
         metrics: { trainLossFirst: 5_000_000, trainLossLast: 4_000_000, evalLossBase: 5_500_000, evalLossTrained: 4_500_000, tokens: 128, steps: 1, wallTimeMs: 1 },
         trainingSet: { versions, splitSeed: seed },
+        records: {
+          manifest: { contentHash: '0x' + '44'.repeat(32), length: 10 },
+          trainedRoot: '0x' + '55'.repeat(32),
+          trained: 1,
+          corpusIndex: { contentHash: '0x' + '66'.repeat(32), length: 10 },
+          features: null,
+        },
       }).toHex();
 
     const first = await request();

@@ -13,7 +13,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, encodeAddress } from '@polkadot/util-crypto';
 import OpenAI from 'openai';
 
@@ -77,6 +77,7 @@ describe('OpenLoRA serving through the openai client', () => {
   let key;
   const models = {};
   let seed;
+  let contributionHashes;
   const ws = () => `ws://127.0.0.1:${node.rpcPort}`;
 
   const train = async (name, args) => {
@@ -95,7 +96,7 @@ describe('OpenLoRA serving through the openai client', () => {
     const { eve, charlie } = await accounts();
     dir = await mkdtemp(join(tmpdir(), 'openledger-openlora-'));
     trainer = await startTrainer(api, node.rpcPort, MODEL_CACHE);
-    const hashes = await publishedDatanet({
+    contributionHashes = (await publishedDatanet({
       api,
       ws: ws(),
       provider: trainer,
@@ -103,8 +104,8 @@ describe('OpenLoRA serving through the openai client', () => {
       contributions,
       contributor: () => '//Bob',
       metadata: { name: 'Facts', description: '', tags: [], kind: 'Text', licence: 'CC0-1.0' },
-    });
-    seed = splittingSeed(hashes, EVAL_PPM);
+    })).map((h) => u8aToHex(h));
+    seed = splittingSeed(contributionHashes.map((h) => hexToU8a(h)), EVAL_PPM);
 
     models.a = await train('tiny-a', ['--base', 'tiny-byte-gpt', '--rank', '8', '--max-steps', '10', '--learning-rate', '0.01']);
     models.b = await train('tiny-b', ['--base', 'tiny-byte-gpt', '--rank', '4', '--targets', 'q_proj,k_proj,up_proj', '--max-steps', '10', '--learning-rate', '0.01']);
@@ -267,6 +268,74 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.ok(weighted.usage.completion_tokens >= 1);
     const across = await refusal(client.completions.create({ model: `${models.a}+${models.smol}`, prompt, max_tokens: 4 }));
     assert.equal(across.status, 400);
+  });
+
+  test('every answer carries its attribution, as anyone recomputes it from the published corpus index', async () => {
+    const prompt = 'Question 3: who is paid for data? ';
+    const whole = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0 });
+    assert.equal(whole.openledger_attribution.length, 1);
+    const [attribution] = whole.openledger_attribution;
+    assert.equal(attribution.model, models.a);
+    const records = (await api.call.modelsApi.provenance(models.a)).unwrap().records.unwrap();
+    assert.equal(attribution.corpus_index, records.corpusIndex.contentHash.toHex());
+    assert.equal(attribution.method.name, 'spans');
+    assert.equal(attribution.method.min_tokens, 24);
+    const total = attribution.contributions.reduce((sum, c) => sum + c.ppb, 0);
+    assert.ok(attribution.contributions.length === 0 || total === 1_000_000_000, `${total}`);
+    // The serving provider fetched the index from the trainer and keeps it, byte for byte.
+    const kept = Buffer.from(await (await fetch(`${server.url}/v1/blobs/${attribution.corpus_index}`)).arrayBuffer());
+    assert.equal(blake2AsHex(kept, 256), attribution.corpus_index);
+    // The adapter's training published gradient features (a tiny-byte-gpt model): the answer's
+    // gradient influence after its prompt, over them.
+    assert.equal(attribution.influence.features, records.features.unwrap().contentHash.toHex(), JSON.stringify(attribution.influence));
+    assert.equal(attribution.influence.method.name, 'influence');
+    assert.equal(attribution.influence.method.dims, 1024);
+    const influenced = attribution.influence.contributions.reduce((sum, c) => sum + c.ppb, 0);
+    assert.ok(attribution.influence.contributions.length > 0 && influenced === 1_000_000_000, JSON.stringify(attribution.influence));
+    const recomputed = await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', whole.choices[0].text, '--prompt', prompt]);
+    assert.equal(recomputed.code, 0, recomputed.stderr);
+    assert.deepEqual(JSON.parse(recomputed.stdout), attribution);
+
+    // A stream carries it in its last event.
+    const stream = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0, stream: true });
+    let last;
+    for await (const chunk of stream) if (chunk.openledger_attribution) last = chunk.openledger_attribution;
+    assert.deepEqual(last, whole.openledger_attribution);
+    assert.match(await (await fetch(`${server.url}/metrics`)).text(), /openlora:attribution_seconds_count\{base="tiny-byte-gpt"\} [1-9]/);
+  });
+
+  test('a passage of the data is attributed to its contribution alone, with its span and contributor', async () => {
+    const { bob } = await accounts();
+    const records = (await api.call.modelsApi.provenance(models.a)).unwrap().records.unwrap();
+    const manifest = await (await fetch(`${trainer.url}/v1/blobs/${records.manifest.contentHash.toHex()}`)).json();
+    const trained = manifest.trained[0];
+    const i = contributionHashes.findIndex((h) => h === trained.content_hash);
+    assert.ok(i >= 0, 'the manifest names the contributions by their content hashes');
+    const passage = `Datanet fact ${i}: contributors are paid when models trained on their data are used.`;
+    const text = `As the datanet says: ${passage} That is all.`;
+    const out = await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', text]);
+    assert.equal(out.code, 0, out.stderr);
+    const attribution = JSON.parse(out.stdout);
+    assert.deepEqual(attribution.contributions, [{ datanet: 0, contribution: trained.contribution, contributor: bob.address, ppb: 1_000_000_000 }]);
+    // Each document of the corpus starts where its text does: the span starts at "Datanet".
+    assert.deepEqual(attribution.spans.map((s) => s.text), [passage]);
+    assert.equal(text.slice(attribution.spans[0].start, attribution.spans[0].end), passage);
+    // A text the data never held names no one.
+    const none = JSON.parse((await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', 'Quartz lanterns drift over the northern harbor at dusk.'])).stdout);
+    assert.deepEqual(none.contributions, []);
+    // SmolLM2 asked to repeat the passage: its answer is traced to the contribution whose
+    // passage it holds (the small model may change the fact's number: the trace follows the text).
+    const messages = [{ role: 'user', content: `Repeat this sentence exactly: ${passage}` }];
+    const chat = await client.chat.completions.create({ model: String(models.smol), messages, max_tokens: 48, temperature: 0 });
+    const content = chat.choices[0].message.content;
+    const repeated = content.match(/Datanet fact (\d+): contributors are paid when models trained on their data are used/);
+    assert.ok(repeated, content);
+    const source = manifest.trained.find((t) => t.content_hash === contributionHashes[Number(repeated[1])]);
+    assert.ok(source, `fact ${repeated[1]} is trained on`);
+    const [smol] = chat.openledger_attribution;
+    assert.equal(smol.contributions[0].contribution, source.contribution, JSON.stringify(smol));
+    assert.equal(smol.contributions[0].contributor, bob.address);
+    assert.ok(smol.spans.some((s) => content.slice(s.start, s.end) === s.text && s.text.includes(repeated[0])), JSON.stringify(smol.spans));
   });
 
   test('refusals: 400 for what is not served, 404, 413 and 429 with Retry-After', async () => {

@@ -100,6 +100,13 @@ fn request<T: Config>(n: u32) -> (T::AccountId, JobId, TrainingResult) {
 				.unwrap(),
 			split_seed: 7,
 		},
+		records: TrainingRecords {
+			manifest: FileRef { content_hash: H256::repeat_byte(10), length: 1 },
+			trained_root: H256::repeat_byte(11),
+			trained: 1,
+			corpus_index: FileRef { content_hash: H256::repeat_byte(12), length: 1 },
+			features: Some(FileRef { content_hash: H256::repeat_byte(13), length: 1 }),
+		},
 	};
 	(builder, job, result)
 }

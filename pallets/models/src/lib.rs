@@ -26,8 +26,11 @@
 //!   model's files, each version's Merkle root, the hyperparameters.
 //!
 //! The provider posts a SCALE-encoded [`TrainingResult`]: the artifact's hash and size, the
-//! [`Metrics`], and a [`TrainingSetCommitment`] naming exactly the requested versions with their
-//! roots and the split seed. A result naming another version, another root or another seed is
+//! [`Metrics`], a [`TrainingSetCommitment`] naming exactly the requested versions with their
+//! roots and the split seed, and the [`TrainingRecords`] attribution needs: the hashes of the
+//! manifest of exactly the contributions trained on, of the corpus index of their tokens and of
+//! their gradient features (small models), with the Merkle root and count of the trained set. A
+//! result naming another version, another root or another seed, or with empty records, is
 //! refused, and the job stays open for a correct one. An accepted result settles the access fees
 //! and registers a **model** in `Draft`, owned by the builder, with its provenance: base model,
 //! training job and provider, datanet versions and roots. An abandoned job refunds the access
@@ -44,6 +47,11 @@
 //! [`runtime_api::ModelsApi`]: base models, models (by id and in pages), open training requests,
 //! and `provenance(model)`, the lineage in one call.
 //!
+//! ## Storage versions
+//!
+//! Version 1 added `Provenance::records`; [`migrations::v1::MigrateV0ToV1`] gives the models of
+//! version 0 `None` (their outputs cannot be traced, and the registry does not invent records).
+//!
 //! ## Code
 //!
 //! Each call checks its origin and calls a `do_*` function of `src/features/`: `base_model.rs`,
@@ -59,6 +67,7 @@ pub use pallet::*;
 #[allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 mod benchmarking;
 mod features;
+pub mod migrations;
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod mock;
@@ -117,7 +126,7 @@ pub mod pallet {
 	/// A model's status.
 	pub type ModelStatusOf<T> = ModelStatus<BalanceOf<T>>;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -338,7 +347,8 @@ pub mod pallet {
 		RootMismatch,
 		/// A training result's split seed differs from the job's.
 		WrongSplitSeed,
-		/// A training result has an empty artifact, or no steps or tokens.
+		/// A training result has an empty artifact, no steps or tokens, or incomplete records for
+		/// attribution (no contribution trained on, an empty manifest, index or features file).
 		IncompleteResult,
 	}
 

@@ -4,7 +4,7 @@ use crate::{
 	mock::*,
 	pallet::{BaseModels, Error, Event, HoldReason, ModelInfo, NextModelId, TrainingRequests},
 	BaseModelStatus, FileRef, Hyperparameters, JobConsumer, JobKind, Method, Metrics, ModelStatus,
-	TargetModule, TrainingResult, TrainingSetCommitment, TrainingSpec,
+	TargetModule, TrainingRecords, TrainingResult, TrainingSetCommitment, TrainingSpec,
 };
 use codec::{Decode, Encode};
 use frame_support::{
@@ -75,6 +75,17 @@ fn result() -> TrainingResult {
 			versions: vec![(0, 0, root_of(0, 0)), (1, 1, root_of(1, 1))].try_into().unwrap(),
 			split_seed: 42,
 		},
+		records: records(),
+	}
+}
+
+fn records() -> TrainingRecords {
+	TrainingRecords {
+		manifest: FileRef { content_hash: H256::repeat_byte(10), length: 900 },
+		trained_root: H256::repeat_byte(11),
+		trained: 6,
+		corpus_index: FileRef { content_hash: H256::repeat_byte(12), length: 20_000 },
+		features: Some(FileRef { content_hash: H256::repeat_byte(13), length: 4_000 }),
 	}
 }
 
@@ -448,6 +459,8 @@ mod results {
 			assert_eq!(lineage.base.name.to_vec(), b"tiny-byte-gpt".to_vec());
 			assert_eq!(lineage.sources.len(), 2);
 			assert_eq!(lineage.provider, PROVIDER);
+			assert_eq!(model.provenance.records, Some(records()));
+			assert_eq!(lineage.records, Some(records()));
 		});
 	}
 
@@ -479,6 +492,20 @@ mod results {
 			let mut no_steps = result();
 			no_steps.metrics.steps = 0;
 			cases.push((no_steps, Error::<Test>::IncompleteResult));
+			// A model must say what it was trained on, with an index to trace its outputs by.
+			let mut nothing_trained = result();
+			nothing_trained.records.trained = 0;
+			cases.push((nothing_trained, Error::<Test>::IncompleteResult));
+			let mut no_manifest = result();
+			no_manifest.records.manifest.length = 0;
+			cases.push((no_manifest, Error::<Test>::IncompleteResult));
+			let mut no_index = result();
+			no_index.records.corpus_index.length = 0;
+			cases.push((no_index, Error::<Test>::IncompleteResult));
+			let mut empty_features = result();
+			empty_features.records.features =
+				Some(FileRef { content_hash: H256::repeat_byte(13), length: 0 });
+			cases.push((empty_features, Error::<Test>::IncompleteResult));
 			for (bad, error) in cases {
 				assert_noop!(deliver(job, &bad), error);
 			}
@@ -691,6 +718,66 @@ mod attacks {
 				result().encode().len() + 8 * 40 <= 1_024,
 				"a full result fits the market's limit"
 			);
+		});
+	}
+}
+
+mod migrations {
+	use super::*;
+	use crate::{
+		migrations::v1::{v0, MigrateV0ToV1},
+		ModelId, ModelOf, Provenance,
+	};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	#[test]
+	fn models_of_version_0_keep_everything_and_gain_no_records() {
+		ExtBuilder::build_and_execute(|| {
+			let model = trained();
+			let new = ModelInfo::<Test>::get(model).unwrap();
+			let p = new.provenance.clone();
+			let old = v0::Model {
+				owner: new.owner,
+				pending_owner: new.pending_owner,
+				name: new.name.clone(),
+				description: new.description.clone(),
+				artifact: new.artifact,
+				hyperparameters: new.hyperparameters.clone(),
+				metrics: new.metrics,
+				provenance: v0::Provenance {
+					base_model: p.base_model,
+					job: p.job,
+					provider: p.provider,
+					sources: p.sources.clone(),
+					split_seed: p.split_seed,
+				},
+				status: new.status,
+				deposit: new.deposit,
+				created_at: new.created_at,
+			};
+			// Two models as version 0 wrote them, the second under another id.
+			let key = |id: ModelId| ModelInfo::<Test>::hashed_key_for(id);
+			frame_support::storage::unhashed::put_raw(&key(model), &codec::Encode::encode(&old));
+			frame_support::storage::unhashed::put_raw(&key(7), &codec::Encode::encode(&old));
+			StorageVersion::new(0).put::<Models>();
+			assert!(ModelInfo::<Test>::try_get(model).is_err(), "version 0 does not decode as 1");
+
+			MigrateV0ToV1::<Test>::on_runtime_upgrade();
+			assert_eq!(Models::on_chain_storage_version(), 1);
+			let expected = ModelOf::<Test> {
+				provenance: Provenance { records: None, ..new.provenance.clone() },
+				..new.clone()
+			};
+			assert_eq!(ModelInfo::<Test>::get(model), Some(expected.clone()));
+			assert_eq!(ModelInfo::<Test>::get(7), Some(expected));
+			// Run again, it does nothing: the storage version says it ran (a version 0 record
+			// written now stays as it is).
+			frame_support::storage::unhashed::put_raw(&key(7), &codec::Encode::encode(&old));
+			MigrateV0ToV1::<Test>::on_runtime_upgrade();
+			assert!(ModelInfo::<Test>::try_get(7).is_err());
+			// Id 7 is beyond the next id, which the registry never assigned: it goes before the
+			// invariants are checked.
+			frame_support::storage::unhashed::kill(&key(7));
 		});
 	}
 }

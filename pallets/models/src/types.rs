@@ -287,6 +287,30 @@ pub struct TrainingSetCommitment {
 	pub split_seed: u64,
 }
 
+/// What a training run leaves so that its model's outputs can be traced to their data, each file
+/// content-addressed in the training provider's blob store (Proof of Attribution; the formats are
+/// `openledger-attribution`'s).
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct TrainingRecords {
+	/// The manifest: exactly the contributions trained on, each with its content hash, its
+	/// token count and its offset in the training stream, and apart from them those held out
+	/// and those skipped (slashed, not text, unreadable), with why.
+	pub manifest: FileRef,
+	/// The Merkle root (the datanets' tree) over the trained contributions' leaves, in the
+	/// manifest's order: a contribution's membership of the trained set is provable from it.
+	pub trained_root: H256,
+	/// How many contributions were trained on.
+	pub trained: u32,
+	/// The corpus index: the trained contributions' tokens under the model's tokenizer, a suffix
+	/// array over them and the table from positions to contributions.
+	pub corpus_index: FileRef,
+	/// Each trained contribution's loss gradient at the final weights, randomly projected: for
+	/// models small enough to compute them for.
+	pub features: Option<FileRef>,
+}
+
 /// What a provider posts for a training job: the job's result, SCALE-encoded.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
@@ -297,6 +321,7 @@ pub struct TrainingResult {
 	pub artifact: FileRef,
 	pub metrics: Metrics,
 	pub training_set: TrainingSetCommitment,
+	pub records: TrainingRecords,
 }
 
 /// A training job waiting for its result.
@@ -331,6 +356,9 @@ pub struct Provenance<AccountId> {
 	pub sources: BoundedVec<SourceVersion, MaxSources>,
 	/// The seed of the held-out split.
 	pub split_seed: u64,
+	/// What training recorded for attribution; `None` for models trained before it was
+	/// recorded (storage version 0).
+	pub records: Option<TrainingRecords>,
 }
 
 /// Whether a model is served.
@@ -390,4 +418,5 @@ pub struct Lineage<AccountId> {
 	pub provider: AccountId,
 	pub sources: alloc::vec::Vec<SourceVersion>,
 	pub split_seed: u64,
+	pub records: Option<TrainingRecords>,
 }

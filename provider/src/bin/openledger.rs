@@ -303,6 +303,23 @@ struct TrainArgs {
 enum ModelCommand {
 	/// Shows a model and its lineage down to the contributions.
 	Show { model: u32 },
+	/// Prints the attribution of a text under a model's published corpus index, as a provider
+	/// serving the model computes it for an answer: the contributions whose data the text
+	/// matches, with their contributors, weights and spans.
+	Attribute {
+		model: u32,
+		/// The text; `-` reads it from standard input.
+		#[arg(long)]
+		text: String,
+		/// The prompt the text answered: with it, a model whose training published gradient
+		/// features (tiny-byte-gpt's) is also attributed by gradient influence.
+		#[arg(long)]
+		prompt: Option<String>,
+		/// Where the base model's weights file is, for a llama base's tokenizer ($MODEL_CACHE, or
+		/// ~/.cache/openledger/models, where scripts/fetch-models.sh puts SmolLM2, by default).
+		#[arg(long)]
+		base_models_dir: Option<PathBuf>,
+	},
 	/// Downloads a model's artifact from its provider and checks its hash.
 	Fetch {
 		model: u32,
@@ -602,6 +619,34 @@ async fn run(cli: Cli) -> Result<()> {
 			}
 			Ok(())
 		},
+		Command::Model(ModelCommand::Attribute { model, text, prompt, base_models_dir }) => {
+			let text = if text == "-" { std::io::read_to_string(std::io::stdin())? } else { text };
+			let http = HttpClient::new(true);
+			let scratch = tempfile::tempdir()?;
+			let base_models_dir = base_models_dir.or_else(|| {
+				std::env::var_os("MODEL_CACHE").map(PathBuf::from).or_else(|| {
+					std::env::var_os("HOME")
+						.map(|h| PathBuf::from(h).join(".cache/openledger/models"))
+				})
+			});
+			let found = openledger_provider::attribution::attribute_model(
+				&chain,
+				&http,
+				model,
+				&text,
+				prompt.as_deref(),
+				base_models_dir.as_deref(),
+				scratch.path(),
+			)
+			.await
+			.map_err(|e| anyhow!(e))?;
+			if cli.json {
+				println!("{}", serde_json::to_string(&found)?);
+			} else {
+				print_attribution(&found);
+			}
+			Ok(())
+		},
 		Command::Model(ModelCommand::Bases) => {
 			for (id, b) in models::base_models(&chain).await? {
 				println!(
@@ -615,6 +660,49 @@ async fn run(cli: Cli) -> Result<()> {
 				);
 			}
 			Ok(())
+		},
+	}
+}
+
+fn print_attribution(found: &openledger_provider::attribution::ModelAttribution) {
+	use openledger_provider::attribution::{InfluenceOutcome, Outcome, Payee};
+	let payees = |contributions: &[Payee]| {
+		for c in contributions {
+			println!(
+				"  {:>6.2}%  datanet {} contribution {}  {}",
+				f64::from(c.ppb) / 1e7,
+				c.datanet,
+				c.contribution,
+				c.contributor
+			);
+		}
+	};
+	match &found.outcome {
+		Outcome::Unavailable { error } => {
+			println!("model {}: no attribution: {error}", found.model)
+		},
+		Outcome::Attributed { contributions, spans, method, corpus_index } => {
+			println!("model {} (corpus index {corpus_index}), {method:?}", found.model);
+			if contributions.is_empty() {
+				println!("no span of the text occurs in the training data: no contribution named");
+			}
+			payees(contributions);
+			for s in spans {
+				let from: Vec<String> = s
+					.contributions
+					.iter()
+					.map(|c| format!("{}/{}", c.datanet, c.contribution))
+					.collect();
+				println!("  [{}..{}] {:?} from {}", s.start, s.end, s.text, from.join(", "));
+			}
+		},
+	}
+	match &found.influence {
+		None => {},
+		Some(InfluenceOutcome::Unavailable { error }) => println!("no gradient influence: {error}"),
+		Some(InfluenceOutcome::Attributed { features, contributions, .. }) => {
+			println!("gradient influence (features {features}):");
+			payees(contributions);
 		},
 	}
 }

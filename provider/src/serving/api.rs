@@ -333,10 +333,14 @@ async fn answer(
 							}),
 						),
 					};
+					let attribution = serving
+						.attribute(shared, &started.base, &started.models, &started.prompt, &text)
+						.await;
 					let mut response = axum::Json(json!({
 						"id": answer.id, "object": object, "created": answer.created,
 						"model": answer.model, "choices": [choice], "usage": usage.json(),
 						"openledger_receipt": receipt_json(&receipt),
+						"openledger_attribution": attribution,
 					}))
 					.into_response();
 					if let Ok(value) = HeaderValue::from_str(&receipt_json(&receipt).to_string()) {
@@ -386,10 +390,13 @@ fn stream(
 				return;
 			}
 		}
+		// The whole text, attributed once it ends.
+		let mut full = String::new();
 		while let Some(event) = started.events.recv().await {
 			for piece in answer.next(&started, event) {
 				let bytes = match piece {
 					Piece::Text(text, tokens) => {
+						full.push_str(&text);
 						with_usage(answer.chunk(Some(&text), &tokens, None))
 					},
 					Piece::Done(reason, usage) => {
@@ -408,6 +415,18 @@ fn stream(
 						};
 						let mut last = answer.chunk(None, &[], Some(reason));
 						last["openledger_receipt"] = receipt_json(&receipt);
+						if let Some(serving) = &shared.serving {
+							let attribution = serving
+								.attribute(
+									&shared,
+									&started.base,
+									&started.models,
+									&started.prompt,
+									&full,
+								)
+								.await;
+							last["openledger_attribution"] = json!(attribution);
+						}
 						let _ = chunks.send(with_usage(last)).await;
 						if include_usage {
 							let last = json!({

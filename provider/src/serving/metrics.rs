@@ -11,6 +11,9 @@ use std::{
 /// Upper bounds, in seconds, of the latency histograms' buckets.
 const LATENCY_BUCKETS: [f64; 14] =
 	[0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Upper bounds, in seconds, of the attribution time histogram's buckets.
+const ATTRIBUTION_BUCKETS: [f64; 10] =
+	[0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5];
 /// Upper bounds of the batch size histogram's buckets.
 const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 
@@ -59,6 +62,8 @@ struct Inner {
 	time_to_first_token: Histogram,
 	time_per_output_token: Histogram,
 	e2e_latency: Histogram,
+	/// The time each answer's attribution took, its text's tokenization included.
+	attribution: Histogram,
 	finished: [u64; 3],
 	/// Tokens generated over the last window, for the tokens-per-second gauge.
 	window: (Instant, u64),
@@ -83,6 +88,7 @@ impl Default for Metrics {
 				time_to_first_token: Histogram::new(&LATENCY_BUCKETS),
 				time_per_output_token: Histogram::new(&LATENCY_BUCKETS),
 				e2e_latency: Histogram::new(&LATENCY_BUCKETS),
+				attribution: Histogram::new(&ATTRIBUTION_BUCKETS),
 				finished: [0; 3],
 				window: (Instant::now(), 0),
 				tokens_per_second: 0.0,
@@ -132,6 +138,11 @@ impl Metrics {
 		inner.e2e_latency.observe(total.as_secs_f64());
 	}
 
+	/// An answer's attribution took `elapsed`.
+	pub fn attributed(&self, elapsed: Duration) {
+		self.lock().attribution.observe(elapsed.as_secs_f64());
+	}
+
 	/// Appends this base model's metrics, labelled `base="{base}"`, to `out`.
 	pub fn write(&self, out: &mut String, base: &str) {
 		let inner = self.lock();
@@ -179,6 +190,7 @@ impl Metrics {
 			("time_to_first_token_seconds", &inner.time_to_first_token),
 			("time_per_output_token_seconds", &inner.time_per_output_token),
 			("e2e_request_latency_seconds", &inner.e2e_latency),
+			("attribution_seconds", &inner.attribution),
 		] {
 			let _ = writeln!(out, "# TYPE openlora:{name} histogram");
 			histogram.write(out, &format!("openlora:{name}"), &labels);

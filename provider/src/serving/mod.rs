@@ -15,6 +15,10 @@
 //!   and the model outlives its trainer) with PEFT's `adapter_config.json` beside it in
 //!   `{data_dir}/models/{id}/`, and loads it into the pool. Requests on other adapters go on
 //!   while one loads; one whose adapter cannot be had is answered with the reason.
+//! - **Attribution**: each answer carries the span attribution of its text under each model's
+//!   corpus index ([`crate::attribution`]), computed off the async runtime once the answer's
+//!   text is whole. The index is fetched (by the hash its training recorded, from the trainer's
+//!   blob store first) when the model's adapter is, kept in the blob store and memory-mapped.
 //! - **Fully trained tiny-byte-gpt models** (`Method::Full`) are not adapters: each would need an
 //!   engine of its own, and they are not served. `/v1/models` lists adapters only.
 
@@ -24,10 +28,14 @@ pub mod openai;
 pub mod text;
 
 use crate::{
+	attribution::{
+		self as attribution, Cache, Contributors, InfluenceOutcome, LoadedFeatures, LoadedIndex,
+		ModelAttribution, Outcome,
+	},
 	chain::{Chain, ChainError},
 	config::{Precision, ServingConfig},
 	daemon::Shared,
-	models::{lora_config, provider_endpoint, provider_endpoints},
+	models::{blob_endpoints, lora_config},
 	store::content_hash,
 	training::BaseModels as BaseWeights,
 };
@@ -43,7 +51,9 @@ use openledger_ml::{
 	tiny::TinyByteGpt,
 };
 use openledger_runtime::{AccountId, Balance, Runtime};
-use pallet_models::{Architecture, BaseModel, BaseModelId, ModelId, ModelOf, ModelStatus};
+use pallet_models::{
+	Architecture, BaseModel, BaseModelId, ModelId, ModelOf, ModelStatus, TrainingRecords,
+};
 use sp_core::H256;
 use std::{
 	collections::{BTreeMap, HashSet},
@@ -92,6 +102,8 @@ pub struct Served {
 	pub listed: u64,
 	/// Its owner's price per 1,000 tokens.
 	pub price: Balance,
+	/// What its training recorded for attribution (none for models trained before records).
+	pub records: Option<TrainingRecords>,
 }
 
 /// What the engine thread is told.
@@ -107,6 +119,8 @@ pub struct BaseServer {
 	pub id: BaseModelId,
 	pub name: String,
 	pub codec: Codec,
+	/// What span attribution needs to know of each token of `codec`'s vocabulary.
+	pub classes: openledger_attribution::TokenClasses,
 	pub context: usize,
 	pub metrics: Arc<Metrics>,
 	submitter: Submitter<ModelId>,
@@ -146,6 +160,12 @@ pub struct Serving {
 	offers: RwLock<BTreeMap<BaseModelId, Balance>>,
 	/// Makes response ids and default seeds.
 	counter: AtomicU64,
+	/// The corpus indexes of the models served, and the contributors attributions name.
+	indexes: Cache<LoadedIndex>,
+	features: Cache<LoadedFeatures>,
+	contributors: Contributors,
+	/// The tiny-byte-gpt base, for the gradient influence of its adapters' answers.
+	tiny: std::sync::OnceLock<Arc<TinyByteGpt>>,
 }
 
 /// The adapters each base model's engine asks for, for [`run_loaders`].
@@ -157,6 +177,10 @@ pub struct Started {
 	pub base: Arc<BaseServer>,
 	pub events: UnboundedReceiver<Event>,
 	pub prompt_tokens: usize,
+	/// The models of the request, whose answer is attributed under each's corpus index.
+	pub models: Vec<ModelId>,
+	/// The prompt's tokens, which an answer's gradient influence is computed after.
+	pub prompt: Vec<u32>,
 	/// The stop sequences, the request's and the template's.
 	pub stops: Vec<String>,
 	guard: CancelOnDrop,
@@ -244,6 +268,10 @@ impl Serving {
 			catalog: RwLock::new(BTreeMap::new()),
 			offers: RwLock::new(BTreeMap::new()),
 			counter: AtomicU64::new(unix_now() << 20),
+			indexes: Cache::default(),
+			features: Cache::default(),
+			contributors: Contributors::default(),
+			tiny: std::sync::OnceLock::new(),
 		};
 		Ok((serving, loads))
 	}
@@ -262,9 +290,137 @@ impl Serving {
 		self.catalog.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
 	}
 
-	/// The artifacts of the models served, which the blob store keeps.
+	/// The artifacts of the models served and their corpus indexes, which the blob store keeps.
 	pub fn artifacts(&self) -> Vec<H256> {
-		self.models().iter().map(|m| m.artifact).collect()
+		let models = self.models();
+		let indexes = models.iter().filter_map(|m| Some(m.records.as_ref()?.corpus_index));
+		models
+			.iter()
+			.map(|m| m.artifact)
+			.chain(indexes.map(|f| f.content_hash))
+			.collect()
+	}
+
+	/// The attribution of an answer's `text` under the corpus index of each model in `models`
+	/// and, for tiny-byte-gpt adapters whose training published gradient features, its gradient
+	/// influence after `prompt`.
+	pub async fn attribute(
+		&self,
+		shared: &Arc<Shared>,
+		base: &Arc<BaseServer>,
+		models: &[ModelId],
+		prompt: &[u32],
+		text: &str,
+	) -> Vec<ModelAttribution> {
+		let started = std::time::Instant::now();
+		let mut out = Vec::with_capacity(models.len());
+		for &model in models {
+			let outcome = match self.attribute_one(shared, base, model, text).await {
+				Ok(outcome) => outcome,
+				Err(error) => Outcome::Unavailable { error },
+			};
+			let influence = self.influence(shared, base, model, prompt, text).await;
+			out.push(ModelAttribution { model, outcome, influence });
+		}
+		base.metrics.attributed(started.elapsed());
+		out
+	}
+
+	async fn influence(
+		&self,
+		shared: &Arc<Shared>,
+		base: &Arc<BaseServer>,
+		model: ModelId,
+		prompt: &[u32],
+		text: &str,
+	) -> Option<InfluenceOutcome> {
+		let served = self.model(model)?;
+		let file = served.records.as_ref()?.features?;
+		if !matches!(base.codec, Codec::Bytes) {
+			return None;
+		}
+		let result = async {
+			let own = shared.config.public_url.clone();
+			let endpoints =
+				async { blob_endpoints(&shared.chain, &served.trainer, Some(&own)).await };
+			let features = self
+				.features
+				.get(&shared.http, &shared.store, endpoints, &file, LoadedFeatures::open)
+				.await?;
+			let tiny = match self.tiny.get() {
+				Some(tiny) => tiny.clone(),
+				None => {
+					let tiny =
+						TinyByteGpt::base(&candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+					self.tiny.get_or_init(|| Arc::new(tiny)).clone()
+				},
+			};
+			let dir = peft_dir(&shared.config.data_dir, model);
+			let (prompt, answer) = (prompt.to_vec(), base.codec.encode(text)?);
+			let features_ = features.clone();
+			let found = tokio::task::spawn_blocking(move || {
+				let lora = openledger_ml::lora::Lora::load(&dir, &candle_core::Device::Cpu)
+					.map_err(|e| format!("the adapter's PEFT files: {e}"))?;
+				attribution::influence(&features_, &tiny, Some(&lora), &prompt, &answer)
+			})
+			.await
+			.map_err(|e| e.to_string())??;
+			let contributors = self
+				.contributors
+				.of(&shared.chain, found.contributions.iter().map(|w| w.contribution))
+				.await;
+			Ok::<_, String>(attribution::influence_outcome(&features, found, &contributors))
+		}
+		.await;
+		Some(result.unwrap_or_else(|error| InfluenceOutcome::Unavailable { error }))
+	}
+
+	async fn attribute_one(
+		&self,
+		shared: &Arc<Shared>,
+		base: &Arc<BaseServer>,
+		model: ModelId,
+		text: &str,
+	) -> Result<Outcome, String> {
+		let served = self.model(model).ok_or_else(|| format!("model {model} is not served"))?;
+		let index = self.corpus_index(shared, &served).await?;
+		let (base, text) = (base.clone(), text.to_string());
+		let (result, index) = tokio::task::spawn_blocking(move || {
+			let params = attribution::span_params(matches!(base.codec, Codec::Bytes));
+			let result = attribution::attribute_text(
+				&index,
+				&base.classes,
+				&text,
+				|t| base.codec.encode_with_offsets(t),
+				&params,
+			);
+			(result, index)
+		})
+		.await
+		.map_err(|e| e.to_string())?;
+		let (found, spans) = result?;
+		let contributors = self
+			.contributors
+			.of(&shared.chain, found.contributions.iter().map(|w| w.contribution))
+			.await;
+		Ok(attribution::outcome(&index, found, spans, &contributors))
+	}
+
+	/// The corpus index of a served model, fetched and mapped on first use.
+	async fn corpus_index(
+		&self,
+		shared: &Arc<Shared>,
+		served: &Served,
+	) -> Result<Arc<LoadedIndex>, String> {
+		let records = served.records.as_ref().ok_or(
+			"the model's training recorded no corpus index (it was trained before records were kept)",
+		)?;
+		let own = shared.config.public_url.clone();
+		let endpoints = async { blob_endpoints(&shared.chain, &served.trainer, Some(&own)).await };
+		let file = &records.corpus_index;
+		self.indexes
+			.get(&shared.http, &shared.store, endpoints, file, LoadedIndex::open)
+			.await
 	}
 
 	/// A number for a response id or a default seed, new each call.
@@ -324,6 +480,10 @@ impl Serving {
 				_ => tracing::info!(model = id, name = %served.name, "serving"),
 			}
 		}
+		let records = || found.values().filter_map(|m| m.records.as_ref());
+		self.indexes.retain(&records().map(|r| r.corpus_index.content_hash).collect());
+		self.features
+			.retain(&records().filter_map(|r| Some(r.features?.content_hash)).collect());
 		*catalog = found;
 		Ok(())
 	}
@@ -348,6 +508,7 @@ impl Serving {
 			lora,
 			listed: unix_now(),
 			price: price_per_1k_tokens,
+			records: model.provenance.records,
 		})
 	}
 
@@ -418,6 +579,7 @@ impl Serving {
 			Vec::new()
 		};
 		let prompt_tokens = prompt.len();
+		let prompt_ids = prompt.clone();
 		let request = GenerationRequest {
 			prompt,
 			adapters: members.iter().map(|(m, w)| (m.id, *w)).collect(),
@@ -453,6 +615,8 @@ impl Serving {
 			base,
 			events: receiver,
 			prompt_tokens,
+			models: members.iter().map(|(m, _)| m.id).collect(),
+			prompt: prompt_ids,
 			stops,
 			guard: CancelOnDrop { cancel: ticket.cancel, by_stop },
 		})
@@ -526,11 +690,13 @@ impl BaseServer {
 				})
 				.map_err(|e| openledger_ml::MlError::Config(format!("starting the engine: {e}")))?;
 		}
+		let classes = codec.token_classes();
 		Ok((
 			Self {
 				id,
 				name,
 				codec,
+				classes,
 				context: shape.context,
 				metrics,
 				submitter,
@@ -633,6 +799,16 @@ async fn load(shared: &Arc<Shared>, base: BaseModelId, key: ModelId) -> Result<(
 	let server = serving.bases.get(&base).ok_or("unknown base model")?.clone();
 	let served = serving.model(key).ok_or_else(|| format!("model {key} is not served"))?;
 	let bytes = adapter_bytes(shared, &served).await?;
+	// Its corpus index, beside it, so that its first answer does not wait for the download.
+	{
+		let (shared, served) = (shared.clone(), served.clone());
+		tokio::spawn(async move {
+			let Some(serving) = shared.serving.clone() else { return };
+			if let Err(error) = serving.corpus_index(&shared, &served).await {
+				tracing::warn!(model = served.id, %error, "fetching the model's corpus index");
+			}
+		});
+	}
 	let dir = peft_dir(&shared.config.data_dir, key);
 	let blob = shared.store.path(&served.artifact);
 	let base_name = server.name.clone();
@@ -678,14 +854,8 @@ async fn adapter_bytes(shared: &Arc<Shared>, served: &Served) -> Result<Vec<u8>,
 			served.length
 		));
 	}
-	let mut endpoints = Vec::new();
-	if let Ok(Some(trainer)) = provider_endpoint(&shared.chain, &served.trainer).await {
-		endpoints.push(trainer);
-	}
-	endpoints.extend(provider_endpoints(&shared.chain).await.unwrap_or_default());
-	let own = shared.config.public_url.trim_end_matches('/').to_string();
-	endpoints.retain(|e| *e != own);
-	endpoints.dedup();
+	let endpoints =
+		blob_endpoints(&shared.chain, &served.trainer, Some(&shared.config.public_url)).await;
 	let limit = usize::try_from(served.length).unwrap_or(usize::MAX);
 	let mut tried = Vec::new();
 	for endpoint in endpoints {

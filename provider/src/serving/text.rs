@@ -14,6 +14,9 @@ const END_OF_TEXT: &str = "<|endoftext|>";
 pub const DEFAULT_SYSTEM: &str =
 	"You are a helpful AI assistant named SmolLM, trained by Hugging Face";
 
+/// The tokens of a text, and the byte range of the text each came from.
+pub type Encoded = (Vec<u32>, Vec<(usize, usize)>);
+
 /// How a base model's text becomes tokens.
 pub enum Codec {
 	/// One token per byte (tiny-byte-gpt).
@@ -53,6 +56,35 @@ impl Codec {
 				.encode(text, false)
 				.map(|e| e.get_ids().to_vec())
 				.map_err(|e| format!("tokenizing the prompt: {e}")),
+		}
+	}
+
+	/// The tokens of `text` as the corpus indexes of models on this base hold text, each with
+	/// the byte range of `text` it came from.
+	pub fn encode_with_offsets(&self, text: &str) -> Result<Encoded, String> {
+		match self {
+			Self::Bytes => Ok((
+				text.bytes().map(u32::from).collect(),
+				(0..text.len()).map(|i| (i, i + 1)).collect(),
+			)),
+			Self::Bpe(tokenizer) => tokenizer
+				.encode(text, false)
+				.map(|e| (e.get_ids().to_vec(), e.get_offsets().to_vec()))
+				.map_err(|e| format!("tokenizing the text: {e}")),
+		}
+	}
+
+	/// What span attribution needs to know of each token of the vocabulary: the text of each,
+	/// decoded alone.
+	pub fn token_classes(&self) -> openledger_attribution::TokenClasses {
+		match self {
+			Self::Bytes => openledger_attribution::TokenClasses::bytes(),
+			Self::Bpe(tokenizer) => {
+				let vocabulary = tokenizer.get_vocab_size(true) as u32;
+				openledger_attribution::TokenClasses::from_texts(
+					(0..vocabulary).map(|id| tokenizer.decode(&[id], false).unwrap_or_default()),
+				)
+			},
 		}
 	}
 

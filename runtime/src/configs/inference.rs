@@ -120,6 +120,7 @@ mod benchmark_helper {
 					provider: owner.clone(),
 					sources: BoundedVec::truncate_from(sources),
 					split_seed: 1,
+					records: None,
 				},
 				status: ModelStatus::Published {
 					price_per_1k_tokens: crate::currency::OPEN,

@@ -121,3 +121,20 @@ pub fn bobs_published_version() {
 	}
 	frame_support::assert_ok!(Datanets::publish_version(signed(alice), 0));
 }
+
+/// What a training result records for attribution, with files of some length.
+pub fn training_records() -> pallet_models::TrainingRecords {
+	pallet_models::TrainingRecords {
+		manifest: pallet_models::FileRef {
+			content_hash: sp_core::H256::repeat_byte(10),
+			length: 600,
+		},
+		trained_root: sp_core::H256::repeat_byte(11),
+		trained: 3,
+		corpus_index: pallet_models::FileRef {
+			content_hash: sp_core::H256::repeat_byte(12),
+			length: 9_000,
+		},
+		features: None,
+	}
+}

@@ -101,6 +101,7 @@ impl<T: Config> Pallet<T> {
 			provider: provenance.provider,
 			sources: provenance.sources.into_inner(),
 			split_seed: provenance.split_seed,
+			records: provenance.records,
 		})
 	}
 

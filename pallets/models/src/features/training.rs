@@ -204,8 +204,15 @@ impl<T: Config> Pallet<T> {
 			result.training_set.split_seed == request.hyperparameters.seed,
 			Error::<T>::WrongSplitSeed
 		);
+		let records = &result.records;
 		ensure!(
-			result.artifact.length > 0 && result.metrics.steps > 0 && result.metrics.tokens > 0,
+			result.artifact.length > 0
+				&& result.metrics.steps > 0
+				&& result.metrics.tokens > 0
+				&& records.trained > 0
+				&& records.manifest.length > 0
+				&& records.corpus_index.length > 0
+				&& records.features.as_ref().is_none_or(|f| f.length > 0),
 			Error::<T>::IncompleteResult
 		);
 		let id = NextModelId::<T>::get();
@@ -230,6 +237,7 @@ impl<T: Config> Pallet<T> {
 					provider,
 					sources: request.sources,
 					split_seed: request.hyperparameters.seed,
+					records: Some(result.records),
 				},
 				status: ModelStatus::Draft,
 				deposit: request.deposit,
