@@ -383,11 +383,19 @@ impl<B: AsRef<[u8]>> CorpusIndex<B> {
 				return Err(IndexError::Malformed("suffix array entry outside the corpus"));
 			}
 		}
+		// Every position belongs to a segment: the first starts the corpus, each starts after a
+		// separator.
+		if self.n > 0 && (self.segment_count() == 0 || self.segment(0).0 != 0) {
+			return Err(IndexError::Malformed("the corpus does not start with a segment"));
+		}
 		let mut previous = None;
 		for s in 0..self.segment_count() {
 			let (start, contribution) = self.segment(s);
 			if previous.is_some_and(|p| p >= start) || start >= self.n {
 				return Err(IndexError::Malformed("segments out of order"));
+			}
+			if start > 0 && self.token(start - 1) != SEPARATOR {
+				return Err(IndexError::Malformed("a segment starts inside a document"));
 			}
 			if contribution as usize >= self.contribution_count() {
 				return Err(IndexError::Malformed("segment of an unknown contribution"));

@@ -27,6 +27,8 @@ const HEADER: usize = 24;
 pub const MAX_DIMS: u32 = 1 << 16;
 /// Exponents further than this below the largest row's count as zero: it keeps scores in u128.
 const EXPONENT_SPREAD: i32 = 40;
+/// The range of exponents a file may hold: f32's, less the mantissas' 14 bits, and then some.
+const MAX_EXPONENT: i32 = 200;
 
 /// How influence was computed: part of every attribution made with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -123,7 +125,12 @@ impl<B: AsRef<[u8]>> Features<B> {
 		if data.len() as u64 != HEADER as u64 + u64::from(rows) * (16 + 2 * u64::from(dims)) {
 			return Err(FeaturesError::Malformed("length does not match its counts"));
 		}
-		Ok(Self { bytes, dims, rows, seed })
+		let features = Self { bytes, dims, rows, seed };
+		if (0..features.len()).any(|r| !(-MAX_EXPONENT..=MAX_EXPONENT).contains(&features.row(r).1))
+		{
+			return Err(FeaturesError::Malformed("an exponent out of range"));
+		}
+		Ok(features)
 	}
 
 	pub fn dims(&self) -> u32 {
@@ -183,7 +190,7 @@ impl<B: AsRef<[u8]>> Features<B> {
 		let largest = dots.iter().filter(|d| d.1 > 0).map(|d| d.2).max();
 		let mut scores = Vec::new();
 		if let Some(largest) = largest {
-			let base = largest - EXPONENT_SPREAD;
+			let base = largest.saturating_sub(EXPONENT_SPREAD);
 			for (contribution, dot, exponent) in dots {
 				if dot > 0 && exponent >= base {
 					// dot < 2^30 * 2^16 and the shift is at most 40: below 2^86.

@@ -57,6 +57,9 @@ pub struct Span {
 	pub contributions: Vec<ContributionRef>,
 }
 
+/// The longest span found, in tokens.
+pub const MAX_SPAN: usize = 512;
+
 const ALNUM_FIRST: u8 = 1;
 const ALNUM_LAST: u8 = 2;
 const BREAK: u8 = 4;
@@ -182,7 +185,9 @@ pub fn maximal_spans<B: AsRef<[u8]>>(
 		if classes.breaks(output[i]) {
 			next = i + 1;
 		}
-		limit[i] = next;
+		// A span is at most MAX_SPAN tokens: a corpus of one long repeated run cannot make
+		// each start of a long answer search the whole run.
+		limit[i] = next.min(i + MAX_SPAN);
 	}
 	let mut candidates = Vec::new();
 	let mut ranges = Vec::new();

@@ -208,6 +208,25 @@ fn a_malformed_index_is_an_error_never_a_panic() {
 }
 
 #[test]
+fn an_index_with_tokens_but_no_segments_is_refused() {
+	let bytes = build(256, &[(c(1, 0), vec![bytes_of("abc")])]);
+	// The same file with its one segment taken out and the header saying so: every count
+	// agrees with the length, and no position maps to a contribution.
+	let mut tampered = bytes.clone();
+	tampered[24..32].copy_from_slice(&0u64.to_le_bytes());
+	let segments = bytes.len() - 16 - 8;
+	tampered.drain(segments..segments + 8);
+	assert_eq!(
+		CorpusIndex::open(&tampered[..]).err(),
+		Some(IndexError::Malformed("the corpus does not start with a segment"))
+	);
+	// A segment that starts inside a document.
+	let mut inside = bytes.clone();
+	inside[segments..segments + 4].copy_from_slice(&1u32.to_le_bytes());
+	assert!(CorpusIndex::open(&inside[..]).is_err());
+}
+
+#[test]
 fn log2_in_fixed_point_is_exact_at_powers_of_two_and_close_elsewhere() {
 	assert_eq!(log2_fixed(1), 0);
 	assert_eq!(log2_fixed(2), 1 << 16);
@@ -434,6 +453,19 @@ fn influence_names_the_positive_proponents_only() {
 	// An output no contribution pushed towards is attributed to no one.
 	let against = Quantized::from_f32(&vec![0.0; dims]);
 	assert!(features.attribute(&against, 8).unwrap().contributions.is_empty());
+}
+
+#[test]
+fn features_with_exponents_out_of_range_are_refused() {
+	let row = |exponent| (c(1, 0), Quantized { exponent, mantissas: vec![1; 4] });
+	assert!(Features::open(&write_features(4, 1, &[row(-120)])[..]).is_ok());
+	for exponent in [i32::MIN, -201, 201, i32::MAX] {
+		let bytes = write_features(4, 1, &[row(exponent)]);
+		assert_eq!(
+			Features::open(&bytes[..]).err(),
+			Some(FeaturesError::Malformed("an exponent out of range"))
+		);
+	}
 }
 
 #[test]

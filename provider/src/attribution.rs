@@ -17,9 +17,11 @@
 //! ```
 //!
 //! `start` and `end` are byte offsets of the answer's text. A model whose training recorded
-//! nothing (trained before records existed), or whose index cannot be had, has an `error`
-//! instead, and no contributions: an attribution never names a contributor it did not find.
+//! nothing (trained before records existed), or whose index is not loaded yet or cannot be had,
+//! has an `error` instead, and no contributions: an attribution never names a contributor it did
+//! not find. Files load in the background ([`Cache`]): no answer waits for a download.
 
+use crate::training::FEATURE_DIMS;
 use crate::{
 	chain::Chain,
 	client::{HttpClient, HttpError},
@@ -164,7 +166,7 @@ pub fn span_params(bytes: bool) -> SpanParams {
 /// The contributors of contributions, as the chain records them; cached, since a contribution's
 /// contributor never changes.
 #[derive(Default)]
-pub struct Contributors(Mutex<BTreeMap<ContributionRef, AccountId>>);
+pub struct Contributors(Mutex<BTreeMap<ContributionRef, Option<AccountId>>>);
 
 impl Contributors {
 	/// Each contribution's contributor, read through the datanets runtime API where not cached.
@@ -175,9 +177,11 @@ impl Contributors {
 	) -> BTreeMap<ContributionRef, AccountId> {
 		let mut found = BTreeMap::new();
 		for c in contributions {
+			// A contribution the chain does not record is remembered as such: an index naming
+			// made-up contributions costs one lookup each, not one per answer.
 			let cached = self.0.lock().ok().and_then(|m| m.get(&c).cloned());
 			let account = match cached {
-				Some(account) => Some(account),
+				Some(account) => account,
 				None => chain
 					.runtime_call::<Option<ContributionOf<Runtime>>>(
 						"DatanetsApi_contribution",
@@ -188,14 +192,14 @@ impl Contributors {
 					.flatten()
 					.map(|record| record.contributor),
 			};
-			if let Some(account) = account {
-				if let Ok(mut cache) = self.0.lock() {
-					// Bounded: contributions of the models served, a few words each.
-					if cache.len() >= 1 << 20 {
-						cache.clear();
-					}
-					cache.insert(c, account.clone());
+			if let Ok(mut cache) = self.0.lock() {
+				// Bounded: contributions of the models served, a few words each.
+				if cache.len() >= 1 << 20 {
+					cache.clear();
 				}
+				cache.insert(c, account.clone());
+			}
+			if let Some(account) = account {
 				found.insert(c, account);
 			}
 		}
@@ -405,7 +409,8 @@ async fn influence_of_model(
 	use openledger_ml::tiny::{TinyByteGpt, TinyConfig};
 	let path = scratch.join("features");
 	fetch_to_file(http, endpoints, file, &path).await?;
-	let features = LoadedFeatures::open(&path, file.content_hash)?;
+	let rows = lineage.records.as_ref().map_or(0, |r| r.trained as usize);
+	let features = LoadedFeatures::open(&path, file.content_hash, rows)?;
 	let dir = scratch.join("peft");
 	std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
 	let weights = dir.join("adapter_model.safetensors");
@@ -435,51 +440,87 @@ async fn influence_of_model(
 	Ok((features, found))
 }
 
-/// Files of the models served (corpus indexes, gradient features), by hash, each fetched and
-/// opened once.
-pub struct Cache<T>(Mutex<BTreeMap<H256, Arc<tokio::sync::OnceCell<Arc<T>>>>>);
+/// How long a file that could not be had (or opened) is not tried again.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+enum Entry<T> {
+	Loading,
+	Ready(Arc<T>),
+	Failed { at: std::time::Instant, error: String },
+}
+
+/// Files of the models served (corpus indexes, gradient features), by hash, each loaded once in
+/// the background: an answer never waits for a download (a trickling blob store cannot hold
+/// answers up), and a file that could not be had is not fetched again for every answer (no
+/// answer can make this provider send requests to every other one) but after [`RETRY_AFTER`].
+pub struct Cache<T>(Arc<Mutex<BTreeMap<H256, Entry<T>>>>);
 
 impl<T> Default for Cache<T> {
 	fn default() -> Self {
-		Self(Mutex::new(BTreeMap::new()))
+		Self(Arc::new(Mutex::new(BTreeMap::new())))
 	}
 }
 
 impl<T: Send + Sync + 'static> Cache<T> {
-	/// The file `file`, fetched into `store` (from `endpoints`) and opened by `open` (which
-	/// checks its hash) on first use. A failed load is tried again by the next caller.
-	pub async fn get(
+	/// The file `hash` if it is loaded. If not, starts `load` in the background unless a load
+	/// runs or failed less than [`RETRY_AFTER`] ago, and says why the file is not there.
+	pub fn get_or_start(
 		&self,
-		http: &HttpClient,
-		store: &BlobStore,
-		endpoints: impl std::future::Future<Output = Vec<String>>,
-		file: &FileRef,
-		open: fn(&Path, H256) -> Result<T, String>,
+		hash: H256,
+		load: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
 	) -> Result<Arc<T>, String> {
-		let cell = {
-			let mut cells = self.0.lock().map_err(|_| "file cache poisoned")?;
-			cells.entry(file.content_hash).or_default().clone()
-		};
-		cell.get_or_try_init(|| async {
-			if !store.contains(&file.content_hash) {
-				fetch_into_store(http, store, &endpoints.await, file).await?;
+		let mut entries = self.0.lock().map_err(|_| "file cache poisoned")?;
+		match entries.get(&hash) {
+			Some(Entry::Ready(loaded)) => return Ok(loaded.clone()),
+			Some(Entry::Loading) => return Err(format!("{hash:?} is being fetched")),
+			Some(Entry::Failed { at, error }) if at.elapsed() < RETRY_AFTER => {
+				return Err(error.clone())
+			},
+			_ => {},
+		}
+		entries.insert(hash, Entry::Loading);
+		let entries = self.0.clone();
+		tokio::spawn(async move {
+			let entry = match load.await {
+				Ok(loaded) => Entry::Ready(Arc::new(loaded)),
+				Err(error) => {
+					tracing::warn!(?hash, %error, "a file for attribution could not be had");
+					Entry::Failed { at: std::time::Instant::now(), error }
+				},
+			};
+			if let Ok(mut entries) = entries.lock() {
+				// Unless the model stopped being served meanwhile.
+				if let Some(slot) = entries.get_mut(&hash) {
+					*slot = entry;
+				}
 			}
-			let (path, hash) = (store.path(&file.content_hash), file.content_hash);
-			let loaded = tokio::task::spawn_blocking(move || open(&path, hash))
-				.await
-				.map_err(|e| e.to_string())??;
-			Ok::<_, String>(Arc::new(loaded))
-		})
-		.await
-		.cloned()
+		});
+		Err(format!("{hash:?} is being fetched"))
 	}
 
 	/// Forgets the files not in `keep` (of models no longer served).
 	pub fn retain(&self, keep: &std::collections::BTreeSet<H256>) {
-		if let Ok(mut cells) = self.0.lock() {
-			cells.retain(|hash, _| keep.contains(hash));
+		if let Ok(mut entries) = self.0.lock() {
+			entries.retain(|hash, _| keep.contains(hash));
 		}
 	}
+}
+
+/// Fetches `file` into `store` if it lacks it, then opens it with `open` off the async runtime.
+pub async fn load_file<T: Send + 'static>(
+	http: &HttpClient,
+	store: &BlobStore,
+	endpoints: impl std::future::Future<Output = Vec<String>>,
+	file: FileRef,
+	open: impl FnOnce(&Path, H256) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+	if !store.contains(&file.content_hash) {
+		fetch_into_store(http, store, &endpoints.await, &file).await?;
+	}
+	let path = store.path(&file.content_hash);
+	tokio::task::spawn_blocking(move || open(&path, file.content_hash))
+		.await
+		.map_err(|e| e.to_string())?
 }
 
 /// A gradient features file, checked against its hash.
@@ -489,13 +530,22 @@ pub struct LoadedFeatures {
 }
 
 impl LoadedFeatures {
-	/// Reads the file at `path` and checks that it hashes to `hash` and is a features file.
-	pub fn open(path: &Path, hash: H256) -> Result<Self, String> {
+	/// Reads the file at `path` and checks that it hashes to `hash` and is a features file of
+	/// one row of [`FEATURE_DIMS`] per trained contribution (`rows`): a file of another shape,
+	/// however it hashes, would make each answer's scoring as costly as its trainer wished.
+	pub fn open(path: &Path, hash: H256, rows: usize) -> Result<Self, String> {
 		let bytes = std::fs::read(path).map_err(|e| format!("reading the features: {e}"))?;
 		if crate::store::content_hash(&bytes) != hash {
 			return Err(format!("the features file does not hash to {hash:?}: refused"));
 		}
-		Features::open(&bytes[..]).map_err(|e| e.to_string())?;
+		let features = Features::open(&bytes[..]).map_err(|e| e.to_string())?;
+		if features.dims() as usize != FEATURE_DIMS || features.len() != rows {
+			return Err(format!(
+				"the features file has {} rows of {} dimensions, not one of {FEATURE_DIMS} per trained contribution ({rows})",
+				features.len(),
+				features.dims()
+			));
+		}
 		Ok(Self { hash, bytes })
 	}
 
@@ -578,18 +628,79 @@ mod tests {
 	fn a_tampered_features_file_is_refused_by_its_hash() {
 		use openledger_attribution::influence::write_features;
 		let dir = tempfile::tempdir().unwrap();
-		let row = (ContributionRef { datanet: 0, contribution: 1 }, Quantized::from_f32(&[0.5; 8]));
-		let mut bytes = write_features(8, 3, &[row]);
+		let row = (
+			ContributionRef { datanet: 0, contribution: 1 },
+			Quantized::from_f32(&[0.5; FEATURE_DIMS]),
+		);
+		let mut bytes = write_features(FEATURE_DIMS as u32, 3, &[row]);
 		let path = dir.path().join("features");
 		std::fs::write(&path, &bytes).unwrap();
 		let hash = crate::store::content_hash(&bytes);
-		assert_eq!(LoadedFeatures::open(&path, hash).unwrap().features().len(), 1);
+		assert_eq!(LoadedFeatures::open(&path, hash, 1).unwrap().features().len(), 1);
+		// Rows beyond the trained count: refused, however the file hashes.
+		let error = LoadedFeatures::open(&path, hash, 0).err().unwrap();
+		assert!(error.contains("not one of 1024 per trained contribution"), "{error}");
 		// One mantissa changed: a well-formed file, not the one the chain records.
 		let last = bytes.len() - 1;
 		bytes[last] ^= 1;
 		std::fs::write(&path, &bytes).unwrap();
-		let error = LoadedFeatures::open(&path, hash).err().unwrap();
+		let error = LoadedFeatures::open(&path, hash, 1).err().unwrap();
 		assert!(error.contains("does not hash to"), "{error}");
+	}
+
+	/// What the cache gives for `hash` once its load has ended.
+	async fn settled<T: Send + Sync + 'static>(
+		cache: &Cache<T>,
+		hash: H256,
+	) -> Result<Arc<T>, String> {
+		for _ in 0..100 {
+			tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+			match cache.get_or_start(hash, std::future::pending()) {
+				Err(e) if e.contains("being fetched") => continue,
+				other => return other,
+			}
+		}
+		Err("never settled".into())
+	}
+
+	#[tokio::test]
+	async fn an_answer_does_not_wait_for_its_index() {
+		let cache = Cache::<u32>::default();
+		let hash = H256::repeat_byte(1);
+		// A download that never ends: the answer is told at once, and asking again starts
+		// nothing more.
+		let started = std::time::Instant::now();
+		let error = cache.get_or_start(hash, std::future::pending()).err().unwrap();
+		assert!(error.contains("is being fetched"), "{error}");
+		assert!(cache.get_or_start(hash, async { Ok(7) }).is_err());
+		assert!(started.elapsed() < std::time::Duration::from_secs(1));
+	}
+
+	#[tokio::test]
+	async fn a_failed_load_is_not_retried_per_answer() {
+		let cache = Cache::<u32>::default();
+		let hash = H256::repeat_byte(2);
+		let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+		let failing = |loads: Arc<std::sync::atomic::AtomicUsize>| async move {
+			loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+			Err::<u32, _>("no blob store has it".to_string())
+		};
+		assert!(cache.get_or_start(hash, failing(loads.clone())).is_err());
+		let error = settled(&cache, hash).await.err().unwrap();
+		assert_eq!(error, "no blob store has it");
+		for _ in 0..10 {
+			assert_eq!(cache.get_or_start(hash, failing(loads.clone())).err().unwrap(), error);
+		}
+		tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+		assert_eq!(
+			loads.load(std::sync::atomic::Ordering::SeqCst),
+			1,
+			"one fetch, not one per answer"
+		);
+		// A file that loads is kept.
+		let other = H256::repeat_byte(3);
+		assert!(cache.get_or_start(other, async { Ok(5) }).is_err());
+		assert_eq!(*settled(&cache, other).await.unwrap(), 5);
 	}
 
 	#[test]

@@ -26,6 +26,8 @@ use std::{
 };
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The slowest a download may be, in bytes per second, after [`TIMEOUT`] of grace.
+pub const MIN_DOWNLOAD_RATE: u64 = 64 * 1024;
 
 /// The most bytes of an answer to an upload that are read: a status message, not data.
 pub const ANSWER_LIMIT: usize = 64 << 10;
@@ -171,7 +173,9 @@ impl HttpClient {
 
 	/// Downloads `url` a piece at a time, each frame handed to `piece` as it arrives, so that a
 	/// large file never sits whole in memory: `Ok(false)` on 404, `Ok(true)` once the body (at
-	/// most `limit` bytes, each frame within the timeout) has been handed over.
+	/// most `limit` bytes, each frame within the timeout, the whole at [`MIN_DOWNLOAD_RATE`]
+	/// or faster after the timeout's grace) has been handed over. A server that trickles is cut
+	/// off.
 	pub async fn download(
 		&self,
 		url: &str,
@@ -187,7 +191,14 @@ impl HttpClient {
 		}
 		let mut body = response.into_body();
 		let mut total = 0u64;
+		let deadline =
+			tokio::time::Instant::now() + TIMEOUT + Duration::from_secs(limit / MIN_DOWNLOAD_RATE);
 		loop {
+			if tokio::time::Instant::now() > deadline {
+				return Err(HttpError::Unreachable(format!(
+					"slower than {MIN_DOWNLOAD_RATE} bytes/s: cut off after {total} bytes"
+				)));
+			}
 			let frame = tokio::time::timeout(TIMEOUT, body.frame())
 				.await
 				.map_err(|_| HttpError::Unreachable(format!("nothing for {TIMEOUT:?}")))?;

@@ -692,7 +692,17 @@ pub fn train(
 	let features = match &base {
 		Base::Tiny(_) => {
 			report(progress, |p| p.phase = "gradient features".into());
-			corpus.features(model, lora.as_ref(), seq_len, h.seed, limits.max_artifact_bytes)?
+			// Half of what is left: the index, the artifact and the result need the rest.
+			let left = (seconds_left - started.elapsed().as_secs_f64()).max(0.0) / 2.0;
+			let until = Instant::now() + std::time::Duration::from_secs_f64(left);
+			corpus.features(
+				model,
+				lora.as_ref(),
+				seq_len,
+				h.seed,
+				limits.max_artifact_bytes,
+				until,
+			)?
 		},
 		// A backward pass of SmolLM2 per contribution is more than a provider's CPU does in a
 		// job's time: no features for llama models.
@@ -853,7 +863,7 @@ impl Corpus {
 	/// windows of the training sequence length, [`FEATURE_DIMS`] dimensions, the job's seed as
 	/// the projection's), each scaled to unit length, in manifest order, as
 	/// `openledger-attribution`'s features file; `None` when the file would be larger than the
-	/// store takes.
+	/// store takes, or the features would not be done by `until`.
 	pub fn features(
 		&self,
 		model: &dyn LanguageModel,
@@ -861,6 +871,7 @@ impl Corpus {
 		window: usize,
 		seed: u64,
 		limit: u64,
+		until: Instant,
 	) -> Result<Option<Vec<u8>>, TrainingError> {
 		let bytes = 24 + self.manifest.trained.len() as u64 * (16 + 2 * FEATURE_DIMS as u64);
 		if bytes > limit {
@@ -869,6 +880,16 @@ impl Corpus {
 		}
 		let mut rows = Vec::with_capacity(self.manifest.trained.len());
 		for entry in &self.manifest.trained {
+			// Features are optional: a job with more contributions than its time allows gives
+			// none rather than missing its deadline (one step over many contributions is the
+			// cheapest job to ask for).
+			if Instant::now() > until {
+				tracing::warn!(
+					contributions = self.manifest.trained.len(),
+					"no time left for gradient features: none"
+				);
+				return Ok(None);
+			}
 			let (start, len) = (entry.offset as usize, entry.tokens as usize);
 			let tokens = self.train.get(start..start + len).unwrap_or_default();
 			let gradient = if tokens.len() < 2 {
@@ -1195,6 +1216,18 @@ mod tests {
 		let alone = train(&spec, &self::data(), &bases(), dir.path(), limits(600.0), &cell());
 		// The same stream as the job without them: the same model.
 		assert_eq!(trained.artifact, alone.unwrap().artifact);
+	}
+
+	#[test]
+	fn gradient_features_that_would_pass_the_deadline_are_left_out_not_the_job() {
+		let model = TinyByteGpt::base(&Device::Cpu).unwrap();
+		let corpus = Corpus::read(&data(), &model, 5, 250_000).unwrap();
+		let limit = 1 << 30;
+		let now = Instant::now();
+		let late = corpus.features(&model, None, 32, 5, limit, now).unwrap();
+		assert!(late.is_none(), "a deadline already passed leaves no features");
+		let later = now + std::time::Duration::from_secs(600);
+		assert!(corpus.features(&model, None, 32, 5, limit, later).unwrap().is_some());
 	}
 
 	#[test]

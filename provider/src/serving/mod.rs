@@ -292,13 +292,15 @@ impl Serving {
 
 	/// The artifacts of the models served and their corpus indexes, which the blob store keeps.
 	pub fn artifacts(&self) -> Vec<H256> {
-		let models = self.models();
-		let indexes = models.iter().filter_map(|m| Some(m.records.as_ref()?.corpus_index));
-		models
-			.iter()
-			.map(|m| m.artifact)
-			.chain(indexes.map(|f| f.content_hash))
-			.collect()
+		let mut out = Vec::new();
+		for model in self.models() {
+			out.push(model.artifact);
+			if let Some(records) = &model.records {
+				out.push(records.corpus_index.content_hash);
+				out.extend(records.features.map(|f| f.content_hash));
+			}
+		}
+		out
 	}
 
 	/// The attribution of an answer's `text` under the corpus index of each model in `models`
@@ -340,13 +342,7 @@ impl Serving {
 			return None;
 		}
 		let result = async {
-			let own = shared.config.public_url.clone();
-			let endpoints =
-				async { blob_endpoints(&shared.chain, &served.trainer, Some(&own)).await };
-			let features = self
-				.features
-				.get(&shared.http, &shared.store, endpoints, &file, LoadedFeatures::open)
-				.await?;
+			let features = self.features_file(shared, &served, file)?;
 			let tiny = match self.tiny.get() {
 				Some(tiny) => tiny.clone(),
 				None => {
@@ -383,7 +379,7 @@ impl Serving {
 		text: &str,
 	) -> Result<Outcome, String> {
 		let served = self.model(model).ok_or_else(|| format!("model {model} is not served"))?;
-		let index = self.corpus_index(shared, &served).await?;
+		let index = self.corpus_index(shared, &served)?;
 		let (base, text) = (base.clone(), text.to_string());
 		let (result, index) = tokio::task::spawn_blocking(move || {
 			let params = attribution::span_params(matches!(base.codec, Codec::Bytes));
@@ -406,8 +402,27 @@ impl Serving {
 		Ok(attribution::outcome(&index, found, spans, &contributors))
 	}
 
-	/// The corpus index of a served model, fetched and mapped on first use.
-	async fn corpus_index(
+	/// The gradient features `file` of a served model, loaded in the background on first use.
+	fn features_file(
+		&self,
+		shared: &Arc<Shared>,
+		served: &Served,
+		file: pallet_models::FileRef,
+	) -> Result<Arc<LoadedFeatures>, String> {
+		let (owner, trainer) = (shared.clone(), served.trainer.clone());
+		let rows = served.records.as_ref().map_or(0, |r| r.trained as usize);
+		let load = async move {
+			let own = owner.config.public_url.as_str();
+			let endpoints = blob_endpoints(&owner.chain, &trainer, Some(own));
+			let open = move |path: &std::path::Path, hash| LoadedFeatures::open(path, hash, rows);
+			attribution::load_file(&owner.http, &owner.store, endpoints, file, open).await
+		};
+		self.features.get_or_start(file.content_hash, load)
+	}
+
+	/// The corpus index of a served model, loaded (fetched and mapped) in the background on
+	/// first use.
+	fn corpus_index(
 		&self,
 		shared: &Arc<Shared>,
 		served: &Served,
@@ -415,12 +430,15 @@ impl Serving {
 		let records = served.records.as_ref().ok_or(
 			"the model's training recorded no corpus index (it was trained before records were kept)",
 		)?;
-		let own = shared.config.public_url.clone();
-		let endpoints = async { blob_endpoints(&shared.chain, &served.trainer, Some(&own)).await };
-		let file = &records.corpus_index;
-		self.indexes
-			.get(&shared.http, &shared.store, endpoints, file, LoadedIndex::open)
-			.await
+		let (owner, trainer) = (shared.clone(), served.trainer.clone());
+		let file = records.corpus_index;
+		let load = async move {
+			let own = owner.config.public_url.as_str();
+			let endpoints = blob_endpoints(&owner.chain, &trainer, Some(own));
+			attribution::load_file(&owner.http, &owner.store, endpoints, file, LoadedIndex::open)
+				.await
+		};
+		self.indexes.get_or_start(file.content_hash, load)
 	}
 
 	/// A number for a response id or a default seed, new each call.
@@ -799,15 +817,11 @@ async fn load(shared: &Arc<Shared>, base: BaseModelId, key: ModelId) -> Result<(
 	let server = serving.bases.get(&base).ok_or("unknown base model")?.clone();
 	let served = serving.model(key).ok_or_else(|| format!("model {key} is not served"))?;
 	let bytes = adapter_bytes(shared, &served).await?;
-	// Its corpus index, beside it, so that its first answer does not wait for the download.
-	{
-		let (shared, served) = (shared.clone(), served.clone());
-		tokio::spawn(async move {
-			let Some(serving) = shared.serving.clone() else { return };
-			if let Err(error) = serving.corpus_index(&shared, &served).await {
-				tracing::warn!(model = served.id, %error, "fetching the model's corpus index");
-			}
-		});
+	// Its attribution files start loading in the background with it, so that its first answers
+	// find them (until they are loaded, answers say so in their attribution).
+	let _ = serving.corpus_index(shared, &served);
+	if let Some(file) = served.records.as_ref().and_then(|r| r.features) {
+		let _ = serving.features_file(shared, &served, file);
 	}
 	let dir = peft_dir(&shared.config.data_dir, key);
 	let blob = shared.store.path(&served.artifact);
