@@ -341,7 +341,8 @@ pub mod pallet {
 		UnknownTraining,
 		/// A training result is not a SCALE-encoded `TrainingResult`.
 		BadResult,
-		/// A training result names other datanet versions than the job, or in another order.
+		/// A training result names other datanet versions than the job, or in another order, or
+		/// more contributions trained on than they hold.
 		WrongTrainingSet,
 		/// A training result's Merkle root differs from the version's.
 		RootMismatch,

@@ -502,6 +502,10 @@ mod results {
 			let mut no_index = result();
 			no_index.records.corpus_index.length = 0;
 			cases.push((no_index, Error::<Test>::IncompleteResult));
+			// More contributions trained on than versions 0/0 and 1/1 hold (3 and 4).
+			let mut too_many = result();
+			too_many.records.trained = 8;
+			cases.push((too_many, Error::<Test>::WrongTrainingSet));
 			let mut empty_features = result();
 			empty_features.records.features =
 				Some(FileRef { content_hash: H256::repeat_byte(13), length: 0 });

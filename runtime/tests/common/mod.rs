@@ -130,7 +130,7 @@ pub fn training_records() -> pallet_models::TrainingRecords {
 			length: 600,
 		},
 		trained_root: sp_core::H256::repeat_byte(11),
-		trained: 3,
+		trained: 2,
 		corpus_index: pallet_models::FileRef {
 			content_hash: sp_core::H256::repeat_byte(12),
 			length: 9_000,

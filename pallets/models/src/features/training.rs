@@ -205,6 +205,9 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WrongSplitSeed
 		);
 		let records = &result.records;
+		// No more contributions trained on than the versions hold (each trains once).
+		let held = request.sources.iter().fold(0u32, |n, s| n.saturating_add(s.contributions));
+		ensure!(records.trained <= held, Error::<T>::WrongTrainingSet);
 		ensure!(
 			result.artifact.length > 0
 				&& result.metrics.steps > 0
