@@ -634,19 +634,18 @@ impl Shared {
 		for file in [&trained.result.artifact, &records.manifest, &records.corpus_index] {
 			self.store.record_owned(&file.content_hash, job).map_err(store_error)?;
 		}
-		self.store
-			.put(trained.result.artifact.content_hash, &trained.artifact)
-			.map_err(store_error)?;
-		self.store
-			.put(records.manifest.content_hash, &trained.manifest)
-			.map_err(store_error)?;
-		self.store
-			.put_file(records.corpus_index.content_hash, &trained.corpus_index)
-			.map_err(store_error)?;
-		if let (Some(file), Some(bytes)) = (&records.features, &trained.features) {
-			self.store.record_owned(&file.content_hash, job).map_err(store_error)?;
-			self.store.put(file.content_hash, bytes).map_err(store_error)?;
-		}
+		// Files of up to the store's limit, written and synced: off the async workers' loop.
+		tokio::task::block_in_place(|| {
+			self.store.put(trained.result.artifact.content_hash, &trained.artifact)?;
+			self.store.put(records.manifest.content_hash, &trained.manifest)?;
+			self.store.put_file(records.corpus_index.content_hash, &trained.corpus_index)?;
+			if let (Some(file), Some(bytes)) = (&records.features, &trained.features) {
+				self.store.record_owned(&file.content_hash, job)?;
+				self.store.put(file.content_hash, bytes)?;
+			}
+			Ok(())
+		})
+		.map_err(store_error)?;
 		let m = &trained.result.metrics;
 		tracing::info!(
 			job,

@@ -133,9 +133,12 @@ pub enum TrainingError {
 pub const MAX_CONTRIBUTIONS: u32 = 1 << 20;
 /// The longest context a base model may declare here.
 pub const MAX_CONTEXT: u32 = 1 << 16;
-/// What the data of a job takes in memory per byte of its versions: tokens as `u32`, at most
-/// one per byte plus one per document (every document has a byte at least).
-pub const DATA_MEMORY_PER_BYTE: u64 = 8;
+/// What the data of a job takes in memory per byte of its versions, at its peak while the corpus
+/// index is built, in the worst case of one-byte documents (at most one token per byte, and one
+/// document per byte): the token streams as `u32` with one end-of-document token per document (8),
+/// each trained document's range in the stream (16), and the index builder's corpus of `u16`
+/// tokens and separators (4) beside its suffix array of `i32` (8) while it is sorted: 36.
+pub const DATA_MEMORY_PER_BYTE: u64 = 36;
 
 /// Holds a job's payload to the model registry's request for it and to the registry's bounds,
 /// checked again here so that nothing a payload claims is allocated unchecked.
