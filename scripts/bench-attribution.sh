@@ -3,12 +3,15 @@
 # build time and bytes per token for corpora of 1M, 10M and 40M tokens, span attribution of
 # 200-token answers (p50, p99) with BM25 over the same corpus beside it, and gradient influence top
 # k over 10,000 contributions on one core; then attribution quality on planted data
-# (provider/examples/attribution_quality.rs): precision@1 of span attribution and of BM25 on the
-# answers of a model trained on contributors' disjoint passages.
+# (provider/examples/attribution_quality.rs): precision@1 of span attribution, gradient influence
+# and BM25 on the answers of a model trained on contributors' disjoint passages, the agreement of
+# one and two threads, and a leave-one-out check of influence; then what attribution adds to an
+# answer's latency on a real provider (tests/bench/attribution.js: a development node, a training
+# provider, a serving provider and the `openai` client).
 #
-#   scripts/bench-attribution.sh          # about 5 minutes on 2 cores
+#   scripts/bench-attribution.sh          # about 12 minutes on 2 cores
 #   scripts/bench-attribution.sh 1 10     # corpus sizes, in millions of tokens
-#   QUALITY=0 scripts/bench-attribution.sh # without the quality run (about 3 minutes of it)
+#   QUALITY=0 SERVING=0 scripts/bench-attribution.sh   # the engine alone
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
 # The whole workspace selected, as every script's build is (scripts/common.sh), so that shared
@@ -18,4 +21,8 @@ install_system_packages
 if [ "${QUALITY:-1}" != 0 ]; then
 	echo
 	"$CARGO_TARGET_DIR/release/examples/attribution_quality"
+fi
+if [ "${SERVING:-1}" != 0 ]; then
+	echo
+	run_node_bench attribution.js
 fi

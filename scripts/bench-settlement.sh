@@ -7,10 +7,4 @@
 #   scripts/bench-settlement.sh --records 8000 --users 1000
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_system_packages
-build_node
-build_provider
-"$ROOT/scripts/fetch-models.sh" >/dev/null
-cd "$ROOT/tests"
-npm ci --no-audit --no-fund >/dev/null
-OPENLEDGER_NODE="$CARGO_TARGET_DIR/release/openledger-node" \
-	OPENLEDGER_BIN="$CARGO_TARGET_DIR/release" node bench/settlement.js "$@"
+run_node_bench settlement.js "$@"

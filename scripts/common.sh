@@ -95,6 +95,17 @@ build_bench_node() {
 		cargo build --locked --release -p openledger-node --features runtime-benchmarks)
 }
 
+# Runs `tests/bench/$1` (with the arguments after it) against the node and the provider programs of
+# $CARGO_TARGET_DIR, built first, with the base models fetched and the clients installed.
+run_node_bench() {
+	build_node
+	build_provider
+	"$ROOT/scripts/fetch-models.sh" >/dev/null
+	(cd "$ROOT/tests" && npm ci --no-audit --no-fund >/dev/null &&
+		OPENLEDGER_NODE="$CARGO_TARGET_DIR/release/openledger-node" \
+			OPENLEDGER_BIN="$CARGO_TARGET_DIR/release" node "bench/$1" "${@:2}")
+}
+
 # The provider daemon and the contributor CLI.
 build_provider() {
 	echo "==> building openledger-provider and openledger (release) into $CARGO_TARGET_DIR"
