@@ -42,7 +42,7 @@
 //! | `GET /v1/models` | the published models served here (OpenAI's list; `id` is the on-chain model id) |
 //! | `POST /v1/completions` | OpenAI's completions, paid with `Authorization: Bearer olk_…` (an API key, see [`settlement`]; 401, 402 or 403 without one that pays): `model` (`"3"`, or an ensemble `"0.7*3+0.3*5"`), `prompt`, `max_tokens`, `temperature`, `top_p`, `seed`, `stop`, `logprobs: 0`, `stream` (server-sent events ending `data: [DONE]`), `stream_options.include_usage`; 400 for a bad or unserved field (`n` ≠ 1 among them), 404 for a model not served, 413 for a prompt over the limit, 429 with `Retry-After` when the queue is full |
 //! | `POST /v1/chat/completions` | the same for `messages`, in SmolLM2's ChatML template; `logprobs: true` |
-//! | | every answer carries `openledger_receipt` and `openledger_attribution`, the contributions whose data the answer's text matches, with their contributors, weights and spans (see [`attribution`]); a stream, in its last event |
+//! | | every answer carries `openledger_receipt` and `openledger_attribution`, the contributions whose data the answer's text matches, with their contributors, weights and spans (see [`attribution`]), and with `openledger_influence: true` the gradient influence for models that have features; a stream, in its last event |
 //! | `GET /metrics` | Prometheus' text format: queue, batch, tokens, adapter pool, TTFT and TPOT histograms, attribution time, inferences not yet settled |
 //!
 //! Every connection is under [`http::Limits`]: 256 at once, 16 from one client (429 beyond),

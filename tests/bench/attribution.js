@@ -3,8 +3,8 @@
 // them, and the official `openai` client asking each model for answers one at a time. Prints, per
 // base model, the answers, their mean latency as the client saw it, and the mean time their
 // attribution took on the provider (`openlora:attribution_seconds`: the text's tokenization, the
-// spans, the contributors' lookup and, for the tiny adapter, the gradient influence), with its
-// share of the latency.
+// spans, the contributors' lookup and, for the tiny adapter when asked, the gradient influence),
+// with its share of the latency.
 //
 //   node bench/attribution.js [--answers 30] [--max-tokens 64]
 import assert from 'node:assert/strict';
@@ -82,11 +82,13 @@ try {
     return Number(line?.split(' ').pop() ?? 0);
   };
   console.log('base model | answers | tokens per answer | latency mean (ms) | attribution mean (ms) | share');
-  for (const [base, id] of Object.entries(models)) {
+  const cases = [['tiny-byte-gpt', false], ['tiny-byte-gpt', true], ['SmolLM2-135M-Instruct', false]];
+  for (const [base, influence] of cases) {
+    const id = models[base];
     // One answer first: the adapter, the index and the features load in the background.
     await client.completions.create({ model: String(id), prompt: 'Question 0: who is paid for data? ', max_tokens: 4 });
     await waitFor('the attribution files', async () => {
-      const answer = await client.completions.create({ model: String(id), prompt: 'Datanet fact', max_tokens: 2 });
+      const answer = await client.completions.create({ model: String(id), prompt: 'Datanet fact', max_tokens: 2, openledger_influence: true });
       return !answer.openledger_attribution[0].error && !answer.openledger_attribution[0].influence?.error;
     });
     const [sum0, count0] = [await metric('attribution_seconds_sum', base), await metric('attribution_seconds_count', base)];
@@ -94,7 +96,7 @@ try {
     let tokens = 0;
     for (let i = 0; i < ANSWERS; i += 1) {
       const started = performance.now();
-      const answer = await client.completions.create({ model: String(id), prompt: `Question ${i % 6}: who is paid for data? `, max_tokens: MAX_TOKENS, temperature: 0.8, seed: i });
+      const answer = await client.completions.create({ model: String(id), prompt: `Question ${i % 6}: who is paid for data? `, max_tokens: MAX_TOKENS, temperature: 0.8, seed: i, openledger_influence: influence });
       latency += performance.now() - started;
       tokens += answer.usage.completion_tokens;
       assert.equal(answer.openledger_attribution.length, 1);
@@ -102,7 +104,7 @@ try {
     const [sum, count] = [await metric('attribution_seconds_sum', base), await metric('attribution_seconds_count', base)];
     const attribution = ((sum - sum0) / (count - count0)) * 1e3;
     const mean = latency / ANSWERS;
-    console.log(`${base} | ${ANSWERS} | ${(tokens / ANSWERS).toFixed(1)} | ${mean.toFixed(1)} | ${attribution.toFixed(3)} | ${((100 * attribution) / mean).toFixed(2)}%`);
+    console.log(`${base}${influence ? ' (with influence)' : ''} | ${ANSWERS} | ${(tokens / ANSWERS).toFixed(1)} | ${mean.toFixed(1)} | ${attribution.toFixed(3)} | ${((100 * attribution) / mean).toFixed(2)}%`);
   }
 } finally {
   if (server) await server.cleanup();

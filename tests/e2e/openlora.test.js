@@ -272,7 +272,11 @@ describe('OpenLoRA serving through the openai client', () => {
 
   test('every answer carries its attribution, as anyone recomputes it from the published corpus index', async () => {
     const prompt = 'Question 3: who is paid for data? ';
-    const whole = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0 });
+    // Spans in every answer; gradient influence (a backward pass) when asked for.
+    const plain = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0 });
+    assert.equal(plain.openledger_attribution[0].influence, undefined);
+    const whole = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0, openledger_influence: true });
+    assert.deepEqual({ ...whole.openledger_attribution[0], influence: undefined }, { ...plain.openledger_attribution[0], influence: undefined });
     assert.equal(whole.openledger_attribution.length, 1);
     const [attribution] = whole.openledger_attribution;
     assert.equal(attribution.model, models.a);
@@ -297,7 +301,7 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.deepEqual(JSON.parse(recomputed.stdout), attribution);
 
     // A stream carries it in its last event.
-    const stream = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0, stream: true });
+    const stream = await client.completions.create({ model: String(models.a), prompt, max_tokens: 24, temperature: 0, stream: true, openledger_influence: true });
     let last;
     for await (const chunk of stream) if (chunk.openledger_attribution) last = chunk.openledger_attribution;
     assert.deepEqual(last, whole.openledger_attribution);

@@ -334,7 +334,14 @@ async fn answer(
 						),
 					};
 					let attribution = serving
-						.attribute(shared, &started.base, &started.models, &started.prompt, &text)
+						.attribute(
+							shared,
+							&started.base,
+							&started.models,
+							&started.prompt,
+							&text,
+							started.influence,
+						)
 						.await;
 					let mut response = axum::Json(json!({
 						"id": answer.id, "object": object, "created": answer.created,
@@ -423,6 +430,7 @@ fn stream(
 									&started.models,
 									&started.prompt,
 									&full,
+									started.influence,
 								)
 								.await;
 							last["openledger_attribution"] = json!(attribution);

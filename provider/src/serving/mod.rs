@@ -181,6 +181,8 @@ pub struct Started {
 	pub models: Vec<ModelId>,
 	/// The prompt's tokens, which an answer's gradient influence is computed after.
 	pub prompt: Vec<u32>,
+	/// Whether the request asked for gradient influence.
+	pub influence: bool,
 	/// The stop sequences, the request's and the template's.
 	pub stops: Vec<String>,
 	guard: CancelOnDrop,
@@ -304,8 +306,8 @@ impl Serving {
 	}
 
 	/// The attribution of an answer's `text` under the corpus index of each model in `models`
-	/// and, for tiny-byte-gpt adapters whose training published gradient features, its gradient
-	/// influence after `prompt`.
+	/// and, when `influence` is asked for, for tiny-byte-gpt adapters whose training published
+	/// gradient features, its gradient influence after `prompt`.
 	pub async fn attribute(
 		&self,
 		shared: &Arc<Shared>,
@@ -313,6 +315,7 @@ impl Serving {
 		models: &[ModelId],
 		prompt: &[u32],
 		text: &str,
+		influence: bool,
 	) -> Vec<ModelAttribution> {
 		let started = std::time::Instant::now();
 		let mut out = Vec::with_capacity(models.len());
@@ -321,7 +324,10 @@ impl Serving {
 				Ok(outcome) => outcome,
 				Err(error) => Outcome::Unavailable { error },
 			};
-			let influence = self.influence(shared, base, model, prompt, text).await;
+			let influence = match influence {
+				true => self.influence(shared, base, model, prompt, text).await,
+				false => None,
+			};
 			out.push(ModelAttribution { model, outcome, influence });
 		}
 		base.metrics.attributed(started.elapsed());
@@ -635,6 +641,7 @@ impl Serving {
 			prompt_tokens,
 			models: members.iter().map(|(m, _)| m.id).collect(),
 			prompt: prompt_ids,
+			influence: generation.influence,
 			stops,
 			guard: CancelOnDrop { cancel: ticket.cancel, by_stop },
 		})

@@ -141,6 +141,9 @@ pub struct Generation {
 	pub stream: bool,
 	pub include_usage: bool,
 	pub logprobs: bool,
+	/// `openledger_influence: true`: the answer's attribution also carries its gradient influence
+	/// (a backward pass of the model; spans alone cost a fraction of a millisecond).
+	pub influence: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -306,6 +309,7 @@ fn common(
 			return Err(ApiError::invalid("stream_options", "`stream_options` is an object"))
 		},
 	};
+	let influence = fields.boolean("openledger_influence")?;
 	fields.only("n", |v| v.as_u64() == Some(1), "`n` must be 1: one answer per request")?;
 	fields.only("presence_penalty", zero, "`presence_penalty` is not served (only 0)")?;
 	fields.only("frequency_penalty", zero, "`frequency_penalty` is not served (only 0)")?;
@@ -326,6 +330,7 @@ fn common(
 		stream,
 		include_usage,
 		logprobs: false,
+		influence,
 	})
 }
 
