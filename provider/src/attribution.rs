@@ -16,6 +16,10 @@
 //!                "contributions": [ { "datanet": 0, "contribution": 4 } ] } ] }
 //! ```
 //!
+//! With `openledger_influence: true` in the request, an entry also carries `influence`: the
+//! features file's hash, the method and the contributions by gradient influence, for models whose
+//! training published features (tiny-byte-gpt's).
+//!
 //! `start` and `end` are byte offsets of the answer's text. A model whose training recorded
 //! nothing (trained before records existed), or whose index is not loaded yet or cannot be had,
 //! has an `error` instead, and no contributions: an attribution never names a contributor it did
