@@ -530,7 +530,7 @@ pub async fn load_file<T: Send + 'static>(
 /// A gradient features file, checked against its hash.
 pub struct LoadedFeatures {
 	pub hash: H256,
-	bytes: Vec<u8>,
+	features: Features<Vec<u8>>,
 }
 
 impl LoadedFeatures {
@@ -542,7 +542,7 @@ impl LoadedFeatures {
 		if crate::store::content_hash(&bytes) != hash {
 			return Err(format!("the features file does not hash to {hash:?}: refused"));
 		}
-		let features = Features::open(&bytes[..]).map_err(|e| e.to_string())?;
+		let features = Features::open(bytes).map_err(|e| e.to_string())?;
 		if features.dims() as usize != FEATURE_DIMS || features.len() != rows {
 			return Err(format!(
 				"the features file has {} rows of {} dimensions, not one of {FEATURE_DIMS} per trained contribution ({rows})",
@@ -550,12 +550,11 @@ impl LoadedFeatures {
 				features.dims()
 			));
 		}
-		Ok(Self { hash, bytes })
+		Ok(Self { hash, features })
 	}
 
-	pub fn features(&self) -> Features<&[u8]> {
-		// Checked when opened.
-		Features::open(&self.bytes[..]).unwrap_or_else(|_| unreachable!("checked when opened"))
+	pub fn features(&self) -> &Features<Vec<u8>> {
+		&self.features
 	}
 }
 
