@@ -5,10 +5,13 @@
 //! The trainer publishes one projected gradient per trained contribution (the **features**). The
 //! gradients are floating point, and floating point differs between CPUs (kernels chosen at run
 //! time, thread counts), so every vector is stored in block floating point: 16-bit integer
-//! mantissas and one power-of-two exponent per vector, rounded to nearest. The dot products and
-//! the scores are then integers: two machines whose gradients of an output round to the same
-//! mantissas give the same attribution bit for bit, and rounding to 15 significant bits makes
-//! that the rule (the tolerance is measured in the benchmarks).
+//! mantissas and one power-of-two exponent per vector, rounded to nearest. The dot products are
+//! then exact integers. Two honest machines still round a few mantissas differently (SSE against
+//! AVX2+FMA kernels: about 1% of them, by one unit, in `scripts/bench-attribution.sh`), and since
+//! an influence score is often a small difference of large products, that moves weights by up to
+//! a few percent. So the scores are rounded to [`SCORE_BITS`] significant bits below the largest
+//! before weighting: a step far coarser than what those mantissas change, so that two machines
+//! give the same weights bit for bit unless a score lies that close to a step's edge.
 //!
 //! Features file, little-endian: `"OLGFEAT1"`, dims (u32), rows (u32), projection seed (u64),
 //! then per row the contribution (datanet u32, contribution u32), the exponent (i32), 4 bytes of
@@ -27,6 +30,9 @@ const HEADER: usize = 24;
 pub const MAX_DIMS: u32 = 1 << 16;
 /// Exponents further than this below the largest row's count as zero: it keeps scores in u128.
 const EXPONENT_SPREAD: i32 = 40;
+/// Influence scores are kept to this many significant bits, counted from the largest: steps of
+/// about 0.1% of the top score.
+pub const SCORE_BITS: u32 = 10;
 /// The range of exponents a file may hold: f32's, less the mantissas' 14 bits, and then some.
 const MAX_EXPONENT: i32 = 200;
 
@@ -197,6 +203,13 @@ impl<B: AsRef<[u8]>> Features<B> {
 					scores.push((contribution, (dot as u128) << (exponent - base)));
 				}
 			}
+		}
+		if let Some(max) = scores.iter().map(|s| s.1).max() {
+			let shift = (u128::BITS - max.leading_zeros()).saturating_sub(SCORE_BITS);
+			for score in &mut scores {
+				score.1 >>= shift;
+			}
+			scores.retain(|s| s.1 > 0);
 		}
 		Ok(Attribution {
 			method: Method::Influence(InfluenceParams {

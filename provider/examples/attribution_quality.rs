@@ -9,6 +9,10 @@
 //! `cargo run --release --example attribution_quality [-- contributors passages steps]` (12, 6 and
 //! 2,500 by default: about 6 minutes on 2 cores, the counterfactual retraining included)
 //!
+//! `attribution_quality tolerance DIR`, run natively and then under `qemu-x86_64 -cpu Nehalem`
+//! (as `scripts/bench-attribution.sh` does): how far influence computed with candle's AVX2+FMA
+//! kernels and with its SSE kernels differs, for the same trained weights (kept in `DIR`).
+//!
 //! Each contributor holds one contribution of `passages` sentences of 12 words drawn at random
 //! from one shared vocabulary (so no word tells a contributor apart; only sequences do). The
 //! tiny-byte-gpt base is trained in full on them; contributions the job's split holds out are not
@@ -30,7 +34,9 @@ use openledger_ml::{
 };
 use openledger_provider::{
 	store::content_hash,
-	training::{train, BaseModels, Item, Limits, MemoryBudget, Progress, Trained, FEATURE_DIMS},
+	training::{
+		train, BaseModels, Corpus, Item, Limits, MemoryBudget, Progress, Trained, FEATURE_DIMS,
+	},
 };
 use pallet_datanets::DataFormat;
 use pallet_models::{Architecture, Hyperparameters, Method, SourceVersion, TrainingSpec};
@@ -145,6 +151,7 @@ fn train_tiny(dir: &Path, items: Vec<Item>, seed: u64, steps: u32) -> (Trained, 
 		seconds_left: 3_600.0,
 		memory: Arc::new(MemoryBudget::new(8_192)),
 		max_artifact_bytes: 1 << 30,
+		store_free: 1 << 40,
 	};
 	let work = dir.join("work");
 	let trained = train(
@@ -207,7 +214,13 @@ fn scores(features: &Features<&[u8]>, query: &Quantized) -> BTreeMap<Contributio
 }
 
 fn main() {
-	let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+	let raw: Vec<String> = std::env::args().skip(1).collect();
+	if let [mode, dir] = raw.as_slice() {
+		if mode == "tolerance" {
+			return tolerance(Path::new(dir));
+		}
+	}
+	let args: Vec<usize> = raw.iter().filter_map(|a| a.parse().ok()).collect();
 	let contributors = args.first().copied().unwrap_or(12);
 	let passages = args.get(1).copied().unwrap_or(6);
 	let steps = args.get(2).copied().unwrap_or(2_500) as u32;
@@ -400,4 +413,155 @@ fn counterfactual(dir: &Path) {
 		correlation / n,
 		baseline / n
 	);
+}
+
+/// The SIMD kernels candle's matrix products dispatch to on this CPU, as `gemm` picks them at run
+/// time.
+fn kernels() -> &'static str {
+	if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+		"avx2+fma"
+	} else if std::arch::is_x86_feature_detected!("avx") {
+		"avx"
+	} else {
+		"sse"
+	}
+}
+
+/// What one machine computes of gradient influence for a fixed model: the features file training
+/// publishes and each query's gradient, quantized, with its top 8.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Computed {
+	kernels: String,
+	/// `(exponent, mantissas)` of each trained contribution's features, then of each query.
+	features: Vec<(i32, Vec<i16>)>,
+	queries: Vec<(i32, Vec<i16>)>,
+	/// Each query's top 8: `(contribution, ppb)`.
+	top: Vec<Vec<(u32, u32)>>,
+}
+
+/// How far two machines' influence computations of the same model differ: run once natively
+/// (which trains the model and keeps it in `dir`), then again on another CPU, or the same binary
+/// under `qemu-x86_64 -cpu Nehalem` (SSE4.2, no AVX or FMA: candle's matrix products take other
+/// kernels), which loads the same weights and compares its figures with the first run's.
+fn tolerance(dir: &Path) {
+	std::fs::create_dir_all(dir).expect("a directory");
+	let (corpus, items) = planted(dir, 12, 6, 0xc0ffee);
+	let seed = split_seed(&items);
+	let weights = dir.join("model.safetensors");
+	let model = if weights.exists() {
+		TinyByteGpt::load(TinyConfig::small(), &weights, &candle_core::Device::Cpu)
+			.expect("the model")
+	} else {
+		train_tiny(dir, items.clone(), seed, 400).1
+	};
+	let data = vec![(
+		SourceVersion {
+			datanet: 0,
+			version: 0,
+			root: H256::zero(),
+			contributions: 12,
+			total_bytes: 0,
+		},
+		items,
+	)];
+	let started = Instant::now();
+	let corpus_read = Corpus::read(&data, &model, seed, HELD_OUT_PPM).expect("the corpus");
+	let far = Instant::now() + std::time::Duration::from_secs(3_600);
+	let file = corpus_read
+		.features(&model, None, 64, seed, 1 << 30, far)
+		.expect("features")
+		.expect("within the deadline");
+	let features = Features::open(&file[..]).expect("valid features");
+	let manifest = &corpus_read.manifest;
+	let mut computed = Computed {
+		kernels: kernels().into(),
+		// Rows of 16 bytes (contribution, exponent, padding) and the mantissas, after a header
+		// of 24 bytes (attribution/src/influence.rs).
+		features: file[24..]
+			.chunks(16 + 2 * FEATURE_DIMS)
+			.map(|row| {
+				let exponent = i32::from_le_bytes(row[8..12].try_into().expect("4 bytes"));
+				let mantissas =
+					row[16..].chunks(2).map(|m| i16::from_le_bytes([m[0], m[1]])).collect();
+				(exponent, mantissas)
+			})
+			.collect(),
+		queries: vec![],
+		top: vec![],
+	};
+	for t in &manifest.trained {
+		// Each trained passage, as the answer to its first 16 and its first 24 bytes.
+		let passages = corpus[t.contribution as usize].iter();
+		for (text, split) in passages.flat_map(|t| [(t, 16), (t, PROMPT)]) {
+			let (prompt, answer) = (bytes(&text[..split]), bytes(&text[split..]));
+			let query = Quantized::from_f32(
+				&answer_gradient(&model, None, &prompt, &answer, FEATURE_DIMS, seed)
+					.expect("a gradient"),
+			);
+			let top = features.attribute(&query, 8).expect("dimensions match");
+			computed.top.push(
+				top.contributions.iter().map(|w| (w.contribution.contribution, w.ppb)).collect(),
+			);
+			computed.queries.push((query.exponent, query.mantissas));
+		}
+	}
+	println!(
+		"tolerance: {} features and {} query gradients computed with {} kernels in {:.1} s",
+		computed.features.len(),
+		computed.queries.len(),
+		computed.kernels,
+		started.elapsed().as_secs_f64()
+	);
+	let mine = dir.join(format!("{}.json", computed.kernels));
+	std::fs::write(&mine, serde_json::to_vec(&computed).expect("json")).expect("writing");
+	for other in ["avx2+fma", "avx", "sse"].iter().filter(|k| **k != computed.kernels) {
+		let Ok(theirs) = std::fs::read(dir.join(format!("{other}.json"))) else { continue };
+		let theirs: Computed = serde_json::from_slice(&theirs).expect("their figures");
+		let compare = |a: &[(i32, Vec<i16>)], b: &[(i32, Vec<i16>)]| {
+			let (mut exponents, mut differing, mut largest, mut total) = (0, 0, 0, 0);
+			for ((ea, ma), (eb, mb)) in a.iter().zip(b) {
+				total += ma.len();
+				if ea != eb {
+					exponents += 1;
+					differing += ma.len();
+					continue;
+				}
+				for (x, y) in ma.iter().zip(mb) {
+					let d = (i32::from(*x) - i32::from(*y)).abs();
+					differing += usize::from(d != 0);
+					largest = largest.max(d);
+				}
+			}
+			format!("{differing} of {total} mantissas differ (by at most {largest}), {exponents} exponents")
+		};
+		let same_top = computed.top.iter().zip(&theirs.top).filter(|(a, b)| a == b).count();
+		let same_order = computed
+			.top
+			.iter()
+			.zip(&theirs.top)
+			.filter(|(a, b)| a.iter().map(|w| w.0).eq(b.iter().map(|w| w.0)))
+			.count();
+		let ppb = computed
+			.top
+			.iter()
+			.zip(&theirs.top)
+			.flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.1.abs_diff(y.1)))
+			.max()
+			.unwrap_or(0);
+		println!(
+			"{} against {other}: features: {}",
+			computed.kernels,
+			compare(&computed.features, &theirs.features)
+		);
+		println!(
+			"{} against {other}: query gradients: {}",
+			computed.kernels,
+			compare(&computed.queries, &theirs.queries)
+		);
+		println!(
+			"{} against {other}: top 8 identical to the ppb for {same_top} of {} answers, in the same order for {same_order}; weights differ by at most {ppb} ppb",
+			computed.kernels,
+			computed.top.len()
+		);
+	}
 }

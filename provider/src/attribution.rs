@@ -271,7 +271,7 @@ pub async fn fetch_into_store(
 			.download(&url, file.length, |piece| upload.write(piece).map_err(|e| e.to_string()))
 			.await;
 		match fetched {
-			Ok(true) => match upload.finish(hash) {
+			Ok(true) => match crate::store::blocking(|| upload.finish(hash)) {
 				Ok(()) => return Ok(()),
 				Err(e) => tried.push(format!("{url}: {e}")),
 			},
@@ -283,14 +283,22 @@ pub async fn fetch_into_store(
 }
 
 /// Fetches `file` into the file at `path` a piece at a time, from the first endpoint that
-/// serves it with its hash: for `openledger attribute`, which has no blob store.
+/// serves it with its hash: for `openledger attribute`, which has no blob store. A file the
+/// chain records as longer than `max_bytes` is not fetched.
 pub async fn fetch_to_file(
 	http: &HttpClient,
 	endpoints: &[String],
 	file: &FileRef,
 	path: &Path,
+	max_bytes: u64,
 ) -> Result<(), String> {
 	use std::io::Write;
+	if file.length > max_bytes {
+		return Err(format!(
+			"{:?} has {} bytes, more than the {max_bytes} this fetches (--max-bytes)",
+			file.content_hash, file.length
+		));
+	}
 	let mut tried = Vec::new();
 	for endpoint in endpoints {
 		let url = format!("{endpoint}/v1/blobs/{:?}", file.content_hash);
@@ -321,6 +329,7 @@ pub async fn fetch_to_file(
 /// fetched from the blob stores of the providers (its trainer's first) into `scratch`, checked
 /// against the hash the chain records; a model on a llama base needs its weights file in
 /// `base_models_dir` for the tokenizer.
+#[allow(clippy::too_many_arguments)]
 pub async fn attribute_model(
 	chain: &Chain,
 	http: &HttpClient,
@@ -329,6 +338,7 @@ pub async fn attribute_model(
 	prompt: Option<&str>,
 	base_models_dir: Option<&Path>,
 	scratch: &Path,
+	max_bytes: u64,
 ) -> Result<ModelAttribution, String> {
 	let lineage: Lineage<AccountId> = chain
 		.runtime_call::<Option<Lineage<AccountId>>>("ModelsApi_provenance", model)
@@ -360,7 +370,7 @@ pub async fn attribute_model(
 	};
 	let path = scratch.join("corpus.idx");
 	let endpoints = blob_endpoints(chain, &lineage.provider, None).await;
-	fetch_to_file(http, &endpoints, &records.corpus_index, &path).await?;
+	fetch_to_file(http, &endpoints, &records.corpus_index, &path, max_bytes).await?;
 	let hash = records.corpus_index.content_hash;
 	let index = LoadedIndex::open(&path, hash)?;
 	let params = span_params(matches!(codec, Codec::Bytes));
@@ -377,6 +387,7 @@ pub async fn attribute_model(
 		(Some(prompt), Some(file)) => Some(
 			influence_of_model(
 				chain, http, &endpoints, &lineage, model, file, &codec, prompt, text, scratch,
+				max_bytes,
 			)
 			.await,
 		),
@@ -409,16 +420,17 @@ async fn influence_of_model(
 	prompt: &str,
 	text: &str,
 	scratch: &Path,
+	max_bytes: u64,
 ) -> Result<(LoadedFeatures, Attribution), String> {
 	use openledger_ml::tiny::{TinyByteGpt, TinyConfig};
 	let path = scratch.join("features");
-	fetch_to_file(http, endpoints, file, &path).await?;
+	fetch_to_file(http, endpoints, file, &path, max_bytes).await?;
 	let rows = lineage.records.as_ref().map_or(0, |r| r.trained as usize);
 	let features = LoadedFeatures::open(&path, file.content_hash, rows)?;
 	let dir = scratch.join("peft");
 	std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
 	let weights = dir.join("adapter_model.safetensors");
-	fetch_to_file(http, endpoints, &lineage.artifact, &weights).await?;
+	fetch_to_file(http, endpoints, &lineage.artifact, &weights, max_bytes).await?;
 	let record: Option<pallet_models::ModelOf<Runtime>> = chain
 		.runtime_call("ModelsApi_model", model)
 		.await

@@ -621,6 +621,7 @@ impl Shared {
 				seconds_left,
 				memory: self.memory.clone(),
 				max_artifact_bytes: self.store.limit(),
+				store_free: self.store.free(true),
 			};
 			tokio::task::spawn_blocking(move || {
 				training::train(&spec, &data, &bases, &work_dir, limits, &cell)
@@ -635,7 +636,7 @@ impl Shared {
 			self.store.record_owned(&file.content_hash, job).map_err(store_error)?;
 		}
 		// Files of up to the store's limit, written and synced: off the async workers' loop.
-		tokio::task::block_in_place(|| {
+		crate::store::blocking(|| {
 			self.store.put(trained.result.artifact.content_hash, &trained.artifact)?;
 			self.store.put(records.manifest.content_hash, &trained.manifest)?;
 			self.store.put_file(records.corpus_index.content_hash, &trained.corpus_index)?;

@@ -219,7 +219,7 @@ async fn put_blob(
 	// Kept only while the commitment stands or once the datanet records it: see
 	// `daemon::Shared::sweep`.
 	let claim = committed_only.then_some((datanet, contributor.as_ref()));
-	let stored = upload.finish_claimed(hash, claim);
+	let stored = crate::store::blocking(|| upload.finish_claimed(hash, claim));
 	match stored {
 		Ok(()) => json(
 			StatusCode::CREATED,

@@ -378,6 +378,14 @@ impl BlobStore {
 		}
 	}
 
+	/// The bytes the store takes before its quota is reached: for the provider's own results
+	/// (`own`), or for uploads from the network.
+	pub fn free(&self, own: bool) -> u64 {
+		let used = self.used.lock().map(|u| *u).unwrap_or(u64::MAX);
+		let quota = if own { self.quota } else { self.quota.saturating_sub(self.own) };
+		quota.saturating_sub(used)
+	}
+
 	fn reserve(&self, size: u64, own: bool) -> Result<(), StoreError> {
 		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
 		let quota = if own { self.quota } else { self.quota.saturating_sub(self.own) };
@@ -393,6 +401,19 @@ impl BlobStore {
 		if let Ok(mut used) = self.used.lock() {
 			*used = used.saturating_sub(size);
 		}
+	}
+}
+
+/// Runs blocking file work (a write synced to disk) from async code: under
+/// `tokio::task::block_in_place` on the daemon's multi-threaded runtime, so that the worker's
+/// other tasks move to another thread meanwhile, and directly elsewhere (a current-thread
+/// runtime, which cannot move them, or no runtime).
+pub fn blocking<T>(work: impl FnOnce() -> T) -> T {
+	match tokio::runtime::Handle::try_current() {
+		Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+			tokio::task::block_in_place(work)
+		},
+		_ => work(),
 	}
 }
 

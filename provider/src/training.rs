@@ -118,6 +118,8 @@ pub enum TrainingError {
 	ArtifactTooLarge { bytes: u64, limit: u64 },
 	#[error("the corpus index of the trained data would be {bytes} bytes, more than this provider's blob store takes ({limit})")]
 	IndexTooLarge { bytes: u64, limit: u64 },
+	#[error("the job's files would take about {bytes} bytes; this provider's blob store has {free} free")]
+	StoreFull { bytes: u64, free: u64 },
 	#[error("building the corpus index")]
 	Index(#[from] openledger_attribution::IndexError),
 	#[error("training")]
@@ -131,6 +133,8 @@ pub enum TrainingError {
 /// The most contributions of one version this daemon reads (the registry's versions are far
 /// smaller; a payload's count is never allocated without this cap).
 pub const MAX_CONTRIBUTIONS: u32 = 1 << 20;
+/// What a safetensors header over an adapter's tensors takes at most, beyond their values.
+const SAFETENSORS_HEADER: u64 = 1 << 16;
 /// The longest context a base model may declare here.
 pub const MAX_CONTEXT: u32 = 1 << 16;
 /// What the data of a job takes in memory per byte of its versions, at its peak while the corpus
@@ -578,6 +582,10 @@ pub struct Limits {
 	pub memory: Arc<MemoryBudget>,
 	/// The largest blob the provider's store takes: the artifact must fit.
 	pub max_artifact_bytes: u64,
+	/// What the store has free for the provider's own results when the job starts: the
+	/// artifact, the manifest and the corpus index must fit in it together, and the gradient
+	/// features are left out when they do not fit beside them.
+	pub store_free: u64,
 }
 
 /// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
@@ -641,6 +649,13 @@ pub fn train(
 	if bytes > limits.max_artifact_bytes {
 		return Err(TrainingError::ArtifactTooLarge { bytes, limit: limits.max_artifact_bytes });
 	}
+	// Every file the job stores, counted before the first step rather than refused after the
+	// last (a safetensors header and the manifest's JSON are a few KiB over the exact sizes).
+	let manifest_bytes = corpus.manifest.to_json().len() as u64;
+	let stored = bytes + SAFETENSORS_HEADER + manifest_bytes + index_bytes;
+	if stored > limits.store_free {
+		return Err(TrainingError::StoreFull { bytes: stored, free: limits.store_free });
+	}
 	let per_step = h.batch_size as usize * seq_len;
 	let steps = (h.epochs as usize)
 		.saturating_mul(train_tokens.len().div_ceil(per_step))
@@ -703,7 +718,7 @@ pub fn train(
 				lora.as_ref(),
 				seq_len,
 				h.seed,
-				limits.max_artifact_bytes,
+				limits.max_artifact_bytes.min(limits.store_free - stored),
 				until,
 			)?
 		},
@@ -1108,6 +1123,7 @@ mod tests {
 			seconds_left,
 			memory: Arc::new(MemoryBudget::new(4_096)),
 			max_artifact_bytes: 1 << 20,
+			store_free: 1 << 30,
 		}
 	}
 
@@ -1261,6 +1277,25 @@ mod tests {
 	}
 
 	#[test]
+	fn a_job_whose_files_together_would_not_fit_the_store_is_given_up_before_a_step() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(Method::Full, 5);
+		// Each file fits the store's limit; the artifact (492,800 bytes) and the index do not
+		// fit its free space together.
+		let limit = Limits { max_artifact_bytes: 1 << 20, store_free: 500_000, ..limits(600.0) };
+		let progress = cell();
+		let error = train(&spec, &data(), &bases(), dir.path(), limit, &progress).err();
+		assert!(
+			matches!(error, Some(TrainingError::StoreFull { bytes, free: 500_000 }) if bytes > 500_000),
+			"{error:?}"
+		);
+		assert_eq!(progress.lock().unwrap().step, 0);
+		// With room for the files, the same job trains.
+		let roomy = Limits { max_artifact_bytes: 1 << 20, store_free: 1 << 30, ..limits(600.0) };
+		train(&spec, &data(), &bases(), dir.path(), roomy, &cell()).unwrap();
+	}
+
+	#[test]
 	fn the_same_job_gives_the_same_artifact_bytes() {
 		let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 		let spec = spec(Method::Full, 5);
@@ -1407,8 +1442,12 @@ mod tests {
 
 		let budget = Arc::new(MemoryBudget::new(needed));
 		let _other_job = budget.reserve(needed, Instant::now()).unwrap();
-		let limits =
-			Limits { seconds_left: 0.2, memory: budget.clone(), max_artifact_bytes: 1 << 20 };
+		let limits = Limits {
+			seconds_left: 0.2,
+			memory: budget.clone(),
+			max_artifact_bytes: 1 << 20,
+			store_free: 1 << 30,
+		};
 		let dir = tempfile::tempdir().unwrap();
 		let error = train(&spec, &data(), &bases, dir.path(), limits, &cell()).err();
 		assert!(matches!(error, Some(TrainingError::MemoryBusy { .. })), "{error:?}");

@@ -6,7 +6,9 @@
 // ensembles, log-probabilities, and every refusal: 400, 404, 413 and 429 with Retry-After.
 // Every answer is paid: the client's API key is an `openledger key`, a signed spending
 // authorisation of prepaid OPEN; the last tests follow the fees through settlement, a provider
-// killed with answers unsettled, and each refusal of a key.
+// killed with answers unsettled, and each refusal of a key. Two contributors (Bob and Alice)
+// hold the datanet's contributions; the SmolLM2 adapter learns a passage of each by heart, and
+// its answers are traced to the contribution and the contributor the passage came from.
 import assert from 'node:assert/strict';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -25,12 +27,27 @@ import { waitFor } from '../lib/wait.js';
 
 const MODEL_CACHE = process.env.MODEL_CACHE ?? join(homedir(), '.cache', 'openledger', 'models');
 
+/** A passage of each contribution that no other text holds, for the model to learn by heart. */
+const PASSAGES = [
+  'The lighthouse keeper of Varn counts seventeen grey gulls on the northern rocks at every dawn.',
+  'The miller of Ostrel grinds amber barley under a copper moon at the end of each autumn.',
+  'The ferryman of Quell carries violet lanterns across the salt marsh every spring evening.',
+  'The cartographer of Lume draws silver coastlines on goatskin maps through the winter nights.',
+];
+/** How many words of a passage the model is given; it answers with the rest. */
+const OPENING = 5;
+
 const contributions = Array.from({ length: 4 }, (_, i) =>
   [
     JSON.stringify({ text: `Datanet fact ${i}: contributors are paid when models trained on their data are used.` }),
     JSON.stringify({ prompt: `Question ${i}: who is paid for data? `, completion: `Answer ${i}: the contributors.` }),
+    // Three times: the passage the model learns by heart.
+    ...Array(3).fill(JSON.stringify({ text: PASSAGES[i] })),
   ].join('\n') + '\n',
 );
+/** Two contributors: Bob contributes the even contributions, Alice the odd ones. */
+const CONTRIBUTORS = ['//Bob', '//Alice'];
+const contributorOf = (i) => CONTRIBUTORS[i % 2];
 
 const EVAL_PPM = 300_000;
 
@@ -49,6 +66,19 @@ const SERVING = {
 
 /** The community pot, which the protocol's share of each fee goes to. */
 const POT = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('ol/cmnty'), new Uint8Array(20)), 42);
+
+/** The longest run of consecutive words that `a` and `b` share. */
+function longestCommonRun(a, b) {
+  let best = [];
+  for (let i = 0; i < a.length; i += 1) {
+    for (let j = 0; j < b.length; j += 1) {
+      let n = 0;
+      while (i + n < a.length && j + n < b.length && a[i + n] === b[j + n]) n += 1;
+      if (n > best.length) best = a.slice(i, i + n);
+    }
+  }
+  return best.filter((w) => w.length > 0);
+}
 
 /** Signs an API key with the CLI; returns its JSON (`key`, `id`, `models`). */
 async function makeKey(ws, provider, suri, models, max) {
@@ -102,14 +132,17 @@ describe('OpenLoRA serving through the openai client', () => {
       provider: trainer,
       dir,
       contributions,
-      contributor: () => '//Bob',
+      contributor: contributorOf,
       metadata: { name: 'Facts', description: '', tags: [], kind: 'Text', licence: 'CC0-1.0' },
     })).map((h) => u8aToHex(h));
-    seed = splittingSeed(contributionHashes.map((h) => hexToU8a(h)), EVAL_PPM);
+    // A split that trains on at least one contribution of each contributor.
+    const hashes = contributionHashes.map((h) => hexToU8a(h));
+    seed = splittingSeed(hashes, EVAL_PPM, (held) => CONTRIBUTORS.every((_, c) => held.some((out, i) => !out && i % 2 === c)));
 
     models.a = await train('tiny-a', ['--base', 'tiny-byte-gpt', '--rank', '8', '--max-steps', '10', '--learning-rate', '0.01']);
     models.b = await train('tiny-b', ['--base', 'tiny-byte-gpt', '--rank', '4', '--targets', 'q_proj,k_proj,up_proj', '--max-steps', '10', '--learning-rate', '0.01']);
-    models.smol = await train('smol', ['--base', 'SmolLM2-135M-Instruct', '--rank', '4', '--max-steps', '2', '--learning-rate', '0.002']);
+    // Enough steps for SmolLM2 to learn the passages by heart.
+    models.smol = await train('smol', ['--base', 'SmolLM2-135M-Instruct', '--rank', '4', '--targets', 'q_proj,v_proj,up_proj,down_proj', '--epochs', '100', '--max-steps', '60', '--learning-rate', '0.005']);
     models.draft = await train('tiny-draft', ['--base', 'tiny-byte-gpt', '--rank', '2', '--max-steps', '2', '--learning-rate', '0.01']);
     for (const id of [models.a, models.b, models.smol]) {
       await submit(api, api.tx.models.publish(id, OPEN, 300_000_000), eve, { until: 'inBlock' });
@@ -309,7 +342,7 @@ describe('OpenLoRA serving through the openai client', () => {
   });
 
   test('a passage of the data is attributed to its contribution alone, with its span and contributor', async () => {
-    const { bob } = await accounts();
+    const keys = await accounts();
     const records = (await api.call.modelsApi.provenance(models.a)).unwrap().records.unwrap();
     const manifest = await (await fetch(`${trainer.url}/v1/blobs/${records.manifest.contentHash.toHex()}`)).json();
     const trained = manifest.trained[0];
@@ -320,26 +353,45 @@ describe('OpenLoRA serving through the openai client', () => {
     const out = await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', text]);
     assert.equal(out.code, 0, out.stderr);
     const attribution = JSON.parse(out.stdout);
-    assert.deepEqual(attribution.contributions, [{ datanet: 0, contribution: trained.contribution, contributor: bob.address, ppb: 1_000_000_000 }]);
+    const contributor = keys[contributorOf(i).slice(2).toLowerCase()].address;
+    assert.deepEqual(attribution.contributions, [{ datanet: 0, contribution: trained.contribution, contributor, ppb: 1_000_000_000 }]);
     // Each document of the corpus starts where its text does: the span starts at "Datanet".
     assert.deepEqual(attribution.spans.map((s) => s.text), [passage]);
     assert.equal(text.slice(attribution.spans[0].start, attribution.spans[0].end), passage);
     // A text the data never held names no one.
     const none = JSON.parse((await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', 'Quartz lanterns drift over the northern harbor at dusk.'])).stdout);
     assert.deepEqual(none.contributions, []);
-    // SmolLM2 asked to repeat the passage: its answer is traced to the contribution whose
-    // passage it holds (the small model may change the fact's number: the trace follows the text).
-    const messages = [{ role: 'user', content: `Repeat this sentence exactly: ${passage}` }];
-    const chat = await client.chat.completions.create({ model: String(models.smol), messages, max_tokens: 48, temperature: 0 });
-    const content = chat.choices[0].message.content;
-    const repeated = content.match(/Datanet fact (\d+): contributors are paid when models trained on their data are used/);
-    assert.ok(repeated, content);
-    const source = manifest.trained.find((t) => t.content_hash === contributionHashes[Number(repeated[1])]);
-    assert.ok(source, `fact ${repeated[1]} is trained on`);
-    const [smol] = chat.openledger_attribution;
-    assert.equal(smol.contributions[0].contribution, source.contribution, JSON.stringify(smol));
-    assert.equal(smol.contributions[0].contributor, bob.address);
-    assert.ok(smol.spans.some((s) => content.slice(s.start, s.end) === s.text && s.text.includes(repeated[0])), JSON.stringify(smol.spans));
+    // A corpus index larger than the caller takes is not fetched.
+    const capped = await cli(['--rpc', ws(), 'model', 'attribute', String(models.a), '--text', text, '--max-bytes', '1000']);
+    assert.notEqual(capped.code, 0);
+    assert.match(capped.stderr, new RegExp(`${records.corpusIndex.length.toString()} bytes, more than the 1000 this fetches`));
+  });
+
+  test('a model trained on two contributors\' data recalls a passage of each, and each answer is traced to its contribution and contributor', async () => {
+    const keys = await accounts();
+    const records = (await api.call.modelsApi.provenance(models.smol)).unwrap().records.unwrap();
+    const manifest = await (await fetch(`${trainer.url}/v1/blobs/${records.manifest.contentHash.toHex()}`)).json();
+    for (const [c, suri] of CONTRIBUTORS.entries()) {
+      // A contribution of this contributor that training did not hold out.
+      const i = contributionHashes.findIndex((h, i) => i % 2 === c && manifest.trained.some((t) => t.content_hash === h));
+      const trained = manifest.trained.find((t) => t.content_hash === contributionHashes[i]);
+      const words = PASSAGES[i].split(' ');
+      const prompt = words.slice(0, OPENING).join(' ');
+      const rest = ` ${words.slice(OPENING).join(' ')}`;
+      const answer = await client.completions.create({ model: String(models.smol), prompt, max_tokens: 32, temperature: 0 });
+      const text = answer.choices[0].text;
+      // The model learned the passage: its answer holds a run of at least seven of its words.
+      const recalled = longestCommonRun(text.split(/\s+/), rest.split(/\s+/));
+      assert.ok(recalled.length >= 7, `${JSON.stringify(prompt)} -> ${JSON.stringify(text)}`);
+      const [attribution] = answer.openledger_attribution;
+      const contributor = keys[suri.slice(2).toLowerCase()].address;
+      assert.deepEqual(attribution.contributions[0], { datanet: 0, contribution: trained.contribution, contributor, ppb: attribution.contributions[0].ppb });
+      assert.ok(attribution.contributions[0].ppb > 500_000_000, JSON.stringify(attribution.contributions));
+      // The matched span is the recalled passage, as the answer holds it.
+      const span = attribution.spans.find((s) => rest.includes(s.text) && recalled.join(' ').includes(s.text.trim()));
+      assert.ok(span && span.text.trim().split(' ').length >= 6, `${JSON.stringify(text)}: ${JSON.stringify(attribution.spans)}`);
+      assert.equal(text.slice(span.start, span.end), span.text);
+    }
   });
 
   test('refusals: 400 for what is not served, 404, 413 and 429 with Retry-After', async () => {

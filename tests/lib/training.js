@@ -19,11 +19,15 @@ export function heldOut(hash, seed, evalPpm) {
   return new DataView(digest.buffer, digest.byteOffset).getBigUint64(0, true) % 1_000_000n < BigInt(evalPpm);
 }
 
-/** The first seed that puts at least one of `hashes` on each side of the split. */
-export function splittingSeed(hashes, evalPpm) {
+/**
+ * The first seed that puts at least one of `hashes` on each side of the split, and for which
+ * `accept` (given whether each hash is held out) holds.
+ */
+export function splittingSeed(hashes, evalPpm, accept = () => true) {
   for (let seed = 0; ; seed += 1) {
-    const out = hashes.filter((h) => heldOut(h, seed, evalPpm)).length;
-    if (out > 0 && out < hashes.length) return seed;
+    const held = hashes.map((h) => heldOut(h, seed, evalPpm));
+    const out = held.filter((h) => h).length;
+    if (out > 0 && out < hashes.length && accept(held)) return seed;
   }
 }
 

@@ -319,6 +319,10 @@ enum ModelCommand {
 		/// ~/.cache/openledger/models, where scripts/fetch-models.sh puts SmolLM2, by default).
 		#[arg(long)]
 		base_models_dir: Option<PathBuf>,
+		/// The largest file (corpus index, features, adapter) fetched, in bytes: a model whose
+		/// training recorded a larger one is refused rather than filling the disk.
+		#[arg(long, default_value_t = 1 << 30)]
+		max_bytes: u64,
 	},
 	/// Downloads a model's artifact from its provider and checks its hash.
 	Fetch {
@@ -619,7 +623,13 @@ async fn run(cli: Cli) -> Result<()> {
 			}
 			Ok(())
 		},
-		Command::Model(ModelCommand::Attribute { model, text, prompt, base_models_dir }) => {
+		Command::Model(ModelCommand::Attribute {
+			model,
+			text,
+			prompt,
+			base_models_dir,
+			max_bytes,
+		}) => {
 			let text = if text == "-" { std::io::read_to_string(std::io::stdin())? } else { text };
 			let http = HttpClient::new(true);
 			let scratch = tempfile::tempdir()?;
@@ -637,6 +647,7 @@ async fn run(cli: Cli) -> Result<()> {
 				prompt.as_deref(),
 				base_models_dir.as_deref(),
 				scratch.path(),
+				max_bytes,
 			)
 			.await
 			.map_err(|e| anyhow!(e))?;

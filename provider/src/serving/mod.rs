@@ -883,7 +883,8 @@ async fn adapter_bytes(shared: &Arc<Shared>, served: &Served) -> Result<Vec<u8>,
 		let url = format!("{endpoint}/v1/blobs/{hash:?}");
 		match shared.http.get(&url, limit).await {
 			Ok(Some(bytes)) if content_hash(&bytes) == hash => {
-				let kept = shared.store.upload(hash).and_then(|mut upload| {
+				let kept = crate::store::blocking(|| {
+					let mut upload = shared.store.upload(hash)?;
 					upload.write(&bytes)?;
 					upload.finish(hash)
 				});
