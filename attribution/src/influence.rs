@@ -9,7 +9,7 @@
 //! then exact integers. Two honest machines still round a few mantissas differently (SSE against
 //! AVX2+FMA kernels: about 1% of them, by one unit, in `scripts/bench-attribution.sh`), and since
 //! an influence score is often a small difference of large products, that moves weights by up to
-//! a few percent. So the scores are rounded to [`SCORE_BITS`] significant bits below the largest
+//! a few percent. So the scores are truncated to [`SCORE_BITS`] significant bits below the largest
 //! before weighting: a step far coarser than what those mantissas change, so that two machines
 //! give the same weights bit for bit unless a score lies that close to a step's edge.
 //!
@@ -30,8 +30,8 @@ const HEADER: usize = 24;
 pub const MAX_DIMS: u32 = 1 << 16;
 /// Exponents further than this below the largest row's count as zero: it keeps scores in u128.
 const EXPONENT_SPREAD: i32 = 40;
-/// Influence scores are kept to this many significant bits, counted from the largest: steps of
-/// about 0.1% of the top score.
+/// Influence scores are truncated to this many significant bits, counted from the largest: steps
+/// of about 0.1% of the top score.
 pub const SCORE_BITS: u32 = 10;
 /// The range of exponents a file may hold: f32's, less the mantissas' 14 bits, and then some.
 const MAX_EXPONENT: i32 = 200;
@@ -205,11 +205,15 @@ impl<B: AsRef<[u8]>> Features<B> {
 			}
 		}
 		if let Some(max) = scores.iter().map(|s| s.1).max() {
+			// Truncated to SCORE_BITS, then scores equal at that precision ordered by a hash of
+			// the projection seed and the contribution (in bits far below a score's step, at
+			// most 2^-32 of it), not by the contribution's id: the last places of the top k do
+			// not go to the oldest contributions.
 			let shift = (u128::BITS - max.leading_zeros()).saturating_sub(SCORE_BITS);
-			for score in &mut scores {
-				score.1 >>= shift;
+			scores.retain(|s| s.1 >> shift > 0);
+			for (contribution, score) in &mut scores {
+				*score = (*score >> shift) << 64 | u128::from(tie_break(self.seed, *contribution));
 			}
-			scores.retain(|s| s.1 > 0);
 		}
 		Ok(Attribution {
 			method: Method::Influence(InfluenceParams {
@@ -221,6 +225,15 @@ impl<B: AsRef<[u8]>> Features<B> {
 			spans: Vec::new(),
 		})
 	}
+}
+
+/// 32 bits of splitmix64 over the seed and the contribution.
+fn tie_break(seed: u64, c: ContributionRef) -> u32 {
+	let mut z = seed ^ (u64::from(c.datanet) << 32 | u64::from(c.contribution));
+	z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+	((z ^ (z >> 31)) >> 32) as u32
 }
 
 /// Sum of `a[i] * b[i]`, `b` as little-endian i16 bytes; exact in i64 (each product is below

@@ -488,6 +488,26 @@ fn influence_weights_agree_when_a_few_mantissas_round_the_other_way() {
 }
 
 #[test]
+fn influence_ties_do_not_give_the_last_places_to_the_oldest_contributions() {
+	// Nine contributions with the same gradient, eight places: which one is left out depends
+	// on the projection seed, not on the contributions' ids.
+	let gradient = Quantized::from_f32(&[0.5, -0.25, 1.0, 0.125]);
+	let left_out: std::collections::BTreeSet<u32> = (1..=16u64)
+		.map(|seed| {
+			let rows: Vec<_> = (0..9).map(|i| (c(0, i), gradient.clone())).collect();
+			let bytes = write_features(4, seed, &rows);
+			let attribution = Features::open(&bytes[..]).unwrap().attribute(&gradient, 8).unwrap();
+			let ppb: Vec<u32> = attribution.contributions.iter().map(|w| w.ppb).collect();
+			assert!(ppb.iter().all(|&p| p.abs_diff(125_000_000) <= 1), "{ppb:?}");
+			(0..9)
+				.find(|&i| attribution.contributions.iter().all(|w| w.contribution != c(0, i)))
+				.unwrap()
+		})
+		.collect();
+	assert!(left_out.len() >= 4, "{left_out:?}");
+}
+
+#[test]
 fn features_with_exponents_out_of_range_are_refused() {
 	let row = |exponent| (c(1, 0), Quantized { exponent, mantissas: vec![1; 4] });
 	assert!(Features::open(&write_features(4, 1, &[row(-120)])[..]).is_ok());

@@ -151,7 +151,7 @@ fn train_tiny(dir: &Path, items: Vec<Item>, seed: u64, steps: u32) -> (Trained, 
 		seconds_left: 3_600.0,
 		memory: Arc::new(MemoryBudget::new(8_192)),
 		max_artifact_bytes: 1 << 30,
-		store_free: 1 << 40,
+		space: openledger_provider::store::Space::with_quota(1 << 40),
 	};
 	let work = dir.join("work");
 	let trained = train(

@@ -615,13 +615,13 @@ impl Shared {
 			deadline.saturating_sub(self.chain.best_number().await?).saturating_sub(2);
 		let seconds_left =
 			f64::from(blocks_left) * openledger_runtime::time::MILLISECS_PER_BLOCK as f64 / 1e3;
-		let trained = {
+		let mut trained = {
 			let (work_dir, bases) = (work_dir.to_path_buf(), self.bases.clone());
 			let limits = training::Limits {
 				seconds_left,
 				memory: self.memory.clone(),
 				max_artifact_bytes: self.store.limit(),
-				store_free: self.store.free(true),
+				space: self.store.own_space(),
 			};
 			tokio::task::spawn_blocking(move || {
 				training::train(&spec, &data, &bases, &work_dir, limits, &cell)
@@ -629,6 +629,8 @@ impl Shared {
 			.await
 			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
 		};
+		// The space training reserved, released as its files take it.
+		let reserved = trained.reserved.take();
 		// Kept while the job is open, across restarts; then only as a model's (see `evict`).
 		let records = &trained.result.records;
 		let store_error = |e| DaemonError::Training(TrainingError::Store(e));
@@ -637,6 +639,7 @@ impl Shared {
 		}
 		// Files of up to the store's limit, written and synced: off the async workers' loop.
 		crate::store::blocking(|| {
+			drop(reserved);
 			self.store.put(trained.result.artifact.content_hash, &trained.artifact)?;
 			self.store.put(records.manifest.content_hash, &trained.manifest)?;
 			self.store.put_file(records.corpus_index.content_hash, &trained.corpus_index)?;

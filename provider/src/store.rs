@@ -12,6 +12,7 @@ use sp_core::H256;
 use std::{
 	io::Write,
 	path::{Path, PathBuf},
+	sync::Arc,
 };
 
 /// Why the store refused or failed.
@@ -74,8 +75,57 @@ pub struct BlobStore {
 	quota: u64,
 	/// The part of the quota that uploads from the network may not take.
 	own: u64,
-	/// Bytes stored or reserved by uploads under way, counted at open and as bytes arrive.
-	used: std::sync::Mutex<u64>,
+	/// Bytes stored, reserved by uploads under way (counted at open and as bytes arrive), and
+	/// held by [`Reservation`]s.
+	used: Arc<std::sync::Mutex<u64>>,
+}
+
+/// The store's quota for the provider's own results, as a handle that training jobs (which run
+/// off the async runtime, outliving any borrow) reserve space from.
+#[derive(Clone)]
+pub struct Space {
+	used: Arc<std::sync::Mutex<u64>>,
+	quota: u64,
+}
+
+impl Space {
+	/// A space of its own, of `quota` bytes (for tests and tools without a store).
+	pub fn with_quota(quota: u64) -> Self {
+		Self { used: Default::default(), quota }
+	}
+
+	/// Holds `size` bytes of the quota until the reservation is dropped, or refuses
+	/// ([`StoreError::Full`]) when fewer are free.
+	pub fn reserve(&self, size: u64) -> Result<Reservation, StoreError> {
+		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
+		let free = self.quota.saturating_sub(*used);
+		if size > free {
+			return Err(StoreError::Full { size, free });
+		}
+		*used = used.saturating_add(size);
+		Ok(Reservation { used: self.used.clone(), size })
+	}
+}
+
+/// Bytes of a store's quota held for files not yet stored: released when dropped, just before
+/// the files are stored, so that jobs running at once cannot all count on the same free space.
+pub struct Reservation {
+	used: Arc<std::sync::Mutex<u64>>,
+	size: u64,
+}
+
+impl Reservation {
+	pub fn size(&self) -> u64 {
+		self.size
+	}
+}
+
+impl Drop for Reservation {
+	fn drop(&mut self) {
+		if let Ok(mut used) = self.used.lock() {
+			*used = used.saturating_sub(self.size);
+		}
+	}
 }
 
 impl BlobStore {
@@ -107,7 +157,7 @@ impl BlobStore {
 			limit,
 			quota,
 			own: 0,
-			used: std::sync::Mutex::new(used),
+			used: Arc::new(std::sync::Mutex::new(used)),
 		})
 	}
 
@@ -378,12 +428,9 @@ impl BlobStore {
 		}
 	}
 
-	/// The bytes the store takes before its quota is reached: for the provider's own results
-	/// (`own`), or for uploads from the network.
-	pub fn free(&self, own: bool) -> u64 {
-		let used = self.used.lock().map(|u| *u).unwrap_or(u64::MAX);
-		let quota = if own { self.quota } else { self.quota.saturating_sub(self.own) };
-		quota.saturating_sub(used)
+	/// The whole quota, which the provider's own results may take, as a handle to reserve from.
+	pub fn own_space(&self) -> Space {
+		Space { used: self.used.clone(), quota: self.quota }
 	}
 
 	fn reserve(&self, size: u64, own: bool) -> Result<(), StoreError> {
@@ -535,6 +582,26 @@ mod tests {
 			file.read_to_end(&mut bytes).unwrap();
 			bytes
 		})
+	}
+
+	#[test]
+	fn space_a_job_reserved_is_not_free_to_another_job_or_upload_until_released() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), 1_000, 1_000).unwrap();
+		let space = store.own_space();
+		let first = space.reserve(700).unwrap();
+		assert_eq!(space.reserve(400).err(), Some(StoreError::Full { size: 400, free: 300 }));
+		// Nor can an upload or a put take it.
+		assert!(matches!(
+			store.put(content_hash(&[1; 400]), &[1; 400]),
+			Err(StoreError::Full { .. })
+		));
+		drop(first);
+		let second = space.reserve(400).unwrap();
+		assert_eq!(second.size(), 400);
+		drop(second);
+		store.put(content_hash(&[1; 400]), &[1; 400]).unwrap();
+		assert_eq!(space.reserve(700).err(), Some(StoreError::Full { size: 700, free: 600 }));
 	}
 
 	#[test]

@@ -26,7 +26,7 @@
 use crate::{
 	chain::{Chain, ChainError},
 	client::HttpClient,
-	store::{content_hash, BlobStore, Hasher, StoreError},
+	store::{self, content_hash, BlobStore, Hasher, Space, StoreError},
 };
 use candle_core::Device;
 use openledger_attribution::{
@@ -133,8 +133,9 @@ pub enum TrainingError {
 /// The most contributions of one version this daemon reads (the registry's versions are far
 /// smaller; a payload's count is never allocated without this cap).
 pub const MAX_CONTRIBUTIONS: u32 = 1 << 20;
-/// What a safetensors header over an adapter's tensors takes at most, beyond their values.
-const SAFETENSORS_HEADER: u64 = 1 << 16;
+/// What a safetensors header takes at most per tensor (its name, dtype, shape and offsets, in
+/// JSON), beyond the values.
+const SAFETENSORS_HEADER_PER_TENSOR: u64 = 256;
 /// The longest context a base model may declare here.
 pub const MAX_CONTEXT: u32 = 1 << 16;
 /// What the data of a job takes in memory per byte of its versions, at its peak while the corpus
@@ -505,6 +506,8 @@ pub struct Trained {
 	pub features: Option<Vec<u8>>,
 	pub corpus_index: PathBuf,
 	pub result: TrainingResult,
+	/// The store's space held for these files: drop it just before storing them.
+	pub reserved: Option<store::Reservation>,
 }
 
 /// Held-out windows evaluated at once.
@@ -582,10 +585,11 @@ pub struct Limits {
 	pub memory: Arc<MemoryBudget>,
 	/// The largest blob the provider's store takes: the artifact must fit.
 	pub max_artifact_bytes: u64,
-	/// What the store has free for the provider's own results when the job starts: the
-	/// artifact, the manifest and the corpus index must fit in it together, and the gradient
-	/// features are left out when they do not fit beside them.
-	pub store_free: u64,
+	/// The store's quota for the provider's own results: before the first step the job reserves
+	/// the artifact, the manifest and the corpus index in it together (or gives up), and the
+	/// gradient features beside them when they fit (else leaves them out). The reservation
+	/// ([`Trained::reserved`]) is released just before the files are stored.
+	pub space: Space,
 }
 
 /// Splits the data by the job's seed, trains as the job says, and evaluates the base and the
@@ -649,13 +653,30 @@ pub fn train(
 	if bytes > limits.max_artifact_bytes {
 		return Err(TrainingError::ArtifactTooLarge { bytes, limit: limits.max_artifact_bytes });
 	}
-	// Every file the job stores, counted before the first step rather than refused after the
-	// last (a safetensors header and the manifest's JSON are a few KiB over the exact sizes).
+	// Every file the job stores, reserved before the first step rather than refused after the
+	// last: the artifact with its safetensors header, the manifest, the index, and the
+	// features if they fit too.
+	let tensors = match &lora {
+		Some(lora) => 2 * lora.modules().count(),
+		None => model.trainable().len(),
+	};
 	let manifest_bytes = corpus.manifest.to_json().len() as u64;
-	let stored = bytes + SAFETENSORS_HEADER + manifest_bytes + index_bytes;
-	if stored > limits.store_free {
-		return Err(TrainingError::StoreFull { bytes: stored, free: limits.store_free });
-	}
+	let stored = bytes
+		.saturating_add(SAFETENSORS_HEADER_PER_TENSOR * tensors as u64 + 1024)
+		.saturating_add(manifest_bytes)
+		.saturating_add(index_bytes);
+	let features_bytes = match &base {
+		Base::Tiny(_) => features_size(corpus.manifest.trained.len()),
+		Base::Llama(_) => 0,
+	};
+	let reserved = match limits.space.reserve(stored.saturating_add(features_bytes)) {
+		Ok(reserved) => reserved,
+		Err(_) => limits.space.reserve(stored).map_err(|e| match e {
+			StoreError::Full { free, .. } => TrainingError::StoreFull { bytes: stored, free },
+			other => TrainingError::Store(other),
+		})?,
+	};
+	let features_room = reserved.size() - stored;
 	let per_step = h.batch_size as usize * seq_len;
 	let steps = (h.epochs as usize)
 		.saturating_mul(train_tokens.len().div_ceil(per_step))
@@ -718,7 +739,7 @@ pub fn train(
 				lora.as_ref(),
 				seq_len,
 				h.seed,
-				limits.max_artifact_bytes.min(limits.store_free - stored),
+				limits.max_artifact_bytes.min(features_room),
 				until,
 			)?
 		},
@@ -777,11 +798,16 @@ pub fn train(
 		records,
 	};
 	report(progress, |p| p.phase = "done".into());
-	Ok(Trained { artifact, manifest, features, corpus_index, result })
+	Ok(Trained { artifact, manifest, features, corpus_index, result, reserved: Some(reserved) })
 }
 
 /// Projected dimensions of gradient features.
 pub const FEATURE_DIMS: usize = 1_024;
+/// The bytes of a features file of `rows` trained contributions.
+pub fn features_size(rows: usize) -> u64 {
+	24 + rows as u64 * (16 + 2 * FEATURE_DIMS as u64)
+}
+
 /// The most windows of a contribution its gradient feature looks at.
 pub const FEATURE_WINDOWS: usize = 8;
 
@@ -891,7 +917,7 @@ impl Corpus {
 		limit: u64,
 		until: Instant,
 	) -> Result<Option<Vec<u8>>, TrainingError> {
-		let bytes = 24 + self.manifest.trained.len() as u64 * (16 + 2 * FEATURE_DIMS as u64);
+		let bytes = features_size(self.manifest.trained.len());
 		if bytes > limit {
 			tracing::warn!(bytes, limit, "gradient features larger than the store takes: none");
 			return Ok(None);
@@ -1123,7 +1149,7 @@ mod tests {
 			seconds_left,
 			memory: Arc::new(MemoryBudget::new(4_096)),
 			max_artifact_bytes: 1 << 20,
-			store_free: 1 << 30,
+			space: Space::with_quota(1 << 30),
 		}
 	}
 
@@ -1280,19 +1306,48 @@ mod tests {
 	fn a_job_whose_files_together_would_not_fit_the_store_is_given_up_before_a_step() {
 		let dir = tempfile::tempdir().unwrap();
 		let spec = spec(Method::Full, 5);
-		// Each file fits the store's limit; the artifact (492,800 bytes) and the index do not
-		// fit its free space together.
-		let limit = Limits { max_artifact_bytes: 1 << 20, store_free: 500_000, ..limits(600.0) };
-		let progress = cell();
-		let error = train(&spec, &data(), &bases(), dir.path(), limit, &progress).err();
-		assert!(
-			matches!(error, Some(TrainingError::StoreFull { bytes, free: 500_000 }) if bytes > 500_000),
-			"{error:?}"
-		);
-		assert_eq!(progress.lock().unwrap().step, 0);
-		// With room for the files, the same job trains.
-		let roomy = Limits { max_artifact_bytes: 1 << 20, store_free: 1 << 30, ..limits(600.0) };
-		train(&spec, &data(), &bases(), dir.path(), roomy, &cell()).unwrap();
+		let run = |quota: u64| {
+			let limits = Limits { space: Space::with_quota(quota), ..limits(600.0) };
+			let progress = cell();
+			let outcome = train(&spec, &data(), &bases(), dir.path(), limits, &progress);
+			let steps = progress.lock().unwrap().step;
+			(outcome, steps)
+		};
+		// Each file fits the store's limit; together they do not fit its free space.
+		let (refused, steps) = run(500_000);
+		let Err(TrainingError::StoreFull { bytes: needed, free: 500_000 }) = refused else {
+			panic!("{:?}", refused.err());
+		};
+		assert_eq!(steps, 0);
+		// The artifact, the manifest and the index are all counted.
+		let (roomy, _) = run(1 << 30);
+		let trained = roomy.unwrap();
+		let index = std::fs::metadata(&trained.corpus_index).unwrap().len();
+		let files = (trained.artifact.len() + trained.manifest.len()) as u64 + index;
+		assert!(needed >= files && needed < files + (64 << 10), "{needed} for {files}");
+		assert!(trained.features.is_some());
+		// With exactly that much free the job trains, leaving the features out.
+		let (exact, _) = run(needed);
+		let trained = exact.unwrap();
+		assert!(trained.features.is_none());
+		assert_eq!(trained.reserved.as_ref().map(|r| r.size()), Some(needed));
+		assert!(matches!(run(needed - 1).0, Err(TrainingError::StoreFull { .. })));
+	}
+
+	#[test]
+	fn a_job_cannot_count_on_space_another_job_holds() {
+		let dir = tempfile::tempdir().unwrap();
+		let spec = spec(Method::Full, 5);
+		let probe = train(&spec, &data(), &bases(), dir.path(), limits(600.0), &cell()).unwrap();
+		let size = probe.reserved.as_ref().unwrap().size();
+		// Room for one job's files, not two.
+		let limits = Limits { space: Space::with_quota(size + size / 2), ..limits(600.0) };
+		let first = train(&spec, &data(), &bases(), dir.path(), limits.clone(), &cell()).unwrap();
+		// The first job's files are not stored yet: the second finds its space held.
+		let second = train(&spec, &data(), &bases(), dir.path(), limits.clone(), &cell());
+		assert!(matches!(second, Err(TrainingError::StoreFull { .. })), "{:?}", second.err());
+		drop(first.reserved);
+		train(&spec, &data(), &bases(), dir.path(), limits, &cell()).unwrap();
 	}
 
 	#[test]
@@ -1446,7 +1501,7 @@ mod tests {
 			seconds_left: 0.2,
 			memory: budget.clone(),
 			max_artifact_bytes: 1 << 20,
-			store_free: 1 << 30,
+			space: Space::with_quota(1 << 30),
 		};
 		let dir = tempfile::tempdir().unwrap();
 		let error = train(&spec, &data(), &bases, dir.path(), limits, &cell()).err();

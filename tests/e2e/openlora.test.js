@@ -67,8 +67,9 @@ const SERVING = {
 /** The community pot, which the protocol's share of each fee goes to. */
 const POT = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('ol/cmnty'), new Uint8Array(20)), 42);
 
-/** The longest run of consecutive words that `a` and `b` share. */
+/** The longest run of consecutive words that `a` and `b` (without empty words) share. */
 function longestCommonRun(a, b) {
+  [a, b] = [a.filter((w) => w.length > 0), b.filter((w) => w.length > 0)];
   let best = [];
   for (let i = 0; i < a.length; i += 1) {
     for (let j = 0; j < b.length; j += 1) {
@@ -77,7 +78,7 @@ function longestCommonRun(a, b) {
       if (n > best.length) best = a.slice(i, i + n);
     }
   }
-  return best.filter((w) => w.length > 0);
+  return best;
 }
 
 /** Signs an API key with the CLI; returns its JSON (`key`, `id`, `models`). */
@@ -350,7 +351,8 @@ describe('OpenLoRA serving through the openai client', () => {
     assert.ok(i >= 0, 'the manifest names the contributions by their content hashes');
     const passage = `Datanet fact ${i}: contributors are paid when models trained on their data are used.`;
     const text = `As the datanet says: ${passage} That is all.`;
-    const out = await cli(['--rpc', ws(), '--json', 'model', 'attribute', String(models.a), '--text', text]);
+    // `openledger attribute --model` is `openledger model attribute`.
+    const out = await cli(['--rpc', ws(), '--json', 'attribute', '--model', String(models.a), '--text', text]);
     assert.equal(out.code, 0, out.stderr);
     const attribution = JSON.parse(out.stdout);
     const contributor = keys[contributorOf(i).slice(2).toLowerCase()].address;
@@ -386,11 +388,13 @@ describe('OpenLoRA serving through the openai client', () => {
       const [attribution] = answer.openledger_attribution;
       const contributor = keys[suri.slice(2).toLowerCase()].address;
       assert.deepEqual(attribution.contributions[0], { datanet: 0, contribution: trained.contribution, contributor, ppb: attribution.contributions[0].ppb });
-      assert.ok(attribution.contributions[0].ppb > 500_000_000, JSON.stringify(attribution.contributions));
+      // The other contributor's passages are not in the answer: nothing of theirs is named.
+      assert.ok(attribution.contributions.every((w) => w.contributor === contributor), JSON.stringify(attribution.contributions));
       // The matched span is the recalled passage, as the answer holds it.
       const span = attribution.spans.find((s) => rest.includes(s.text) && recalled.join(' ').includes(s.text.trim()));
       assert.ok(span && span.text.trim().split(' ').length >= 6, `${JSON.stringify(text)}: ${JSON.stringify(attribution.spans)}`);
       assert.equal(text.slice(span.start, span.end), span.text);
+      assert.deepEqual(span.contributions, [{ datanet: 0, contribution: trained.contribution }]);
     }
   });
 

@@ -164,6 +164,14 @@ enum Command {
 	/// Reads and fetches trained models.
 	#[command(subcommand)]
 	Model(ModelCommand),
+	/// Prints the attribution of a text under a model's published corpus index, as a provider
+	/// serving the model computes it (the same as `openledger model attribute`).
+	Attribute {
+		#[arg(long)]
+		model: u32,
+		#[command(flatten)]
+		args: AttributeArgs,
+	},
 	/// Completes a prompt with a published model, streaming the answer.
 	Complete {
 		#[command(flatten)]
@@ -299,30 +307,37 @@ struct TrainArgs {
 	wait: Option<u64>,
 }
 
+/// What attribution of a text needs beside the model.
+#[derive(clap::Args)]
+struct AttributeArgs {
+	/// The text; `-` reads it from standard input.
+	#[arg(long)]
+	text: String,
+	/// The prompt the text answered: with it, a model whose training published gradient
+	/// features (tiny-byte-gpt's) is also attributed by gradient influence.
+	#[arg(long)]
+	prompt: Option<String>,
+	/// Where the base model's weights file is, for a llama base's tokenizer ($MODEL_CACHE, or
+	/// ~/.cache/openledger/models, where scripts/fetch-models.sh puts SmolLM2, by default).
+	#[arg(long)]
+	base_models_dir: Option<PathBuf>,
+	/// The largest file (corpus index, features, adapter) fetched, in bytes: a model whose
+	/// training recorded a larger one is refused rather than filling the disk.
+	#[arg(long, default_value_t = 1 << 30)]
+	max_bytes: u64,
+}
+
 #[derive(Subcommand)]
 enum ModelCommand {
 	/// Shows a model and its lineage down to the contributions.
 	Show { model: u32 },
 	/// Prints the attribution of a text under a model's published corpus index, as a provider
 	/// serving the model computes it for an answer: the contributions whose data the text
-	/// matches, with their contributors, weights and spans.
+	/// matches, with their contributors, weights and spans (also `openledger attribute --model`).
 	Attribute {
 		model: u32,
-		/// The text; `-` reads it from standard input.
-		#[arg(long)]
-		text: String,
-		/// The prompt the text answered: with it, a model whose training published gradient
-		/// features (tiny-byte-gpt's) is also attributed by gradient influence.
-		#[arg(long)]
-		prompt: Option<String>,
-		/// Where the base model's weights file is, for a llama base's tokenizer ($MODEL_CACHE, or
-		/// ~/.cache/openledger/models, where scripts/fetch-models.sh puts SmolLM2, by default).
-		#[arg(long)]
-		base_models_dir: Option<PathBuf>,
-		/// The largest file (corpus index, features, adapter) fetched, in bytes: a model whose
-		/// training recorded a larger one is refused rather than filling the disk.
-		#[arg(long, default_value_t = 1 << 30)]
-		max_bytes: u64,
+		#[command(flatten)]
+		args: AttributeArgs,
 	},
 	/// Downloads a model's artifact from its provider and checks its hash.
 	Fetch {
@@ -623,13 +638,9 @@ async fn run(cli: Cli) -> Result<()> {
 			}
 			Ok(())
 		},
-		Command::Model(ModelCommand::Attribute {
-			model,
-			text,
-			prompt,
-			base_models_dir,
-			max_bytes,
-		}) => {
+		Command::Model(ModelCommand::Attribute { model, args })
+		| Command::Attribute { model, args } => {
+			let AttributeArgs { text, prompt, base_models_dir, max_bytes } = args;
 			let text = if text == "-" { std::io::read_to_string(std::io::stdin())? } else { text };
 			let http = HttpClient::new(true);
 			let scratch = tempfile::tempdir()?;
