@@ -21,7 +21,8 @@
 //! token counts and offsets in the training stream, those held out and those skipped with why
 //! (slashed, not text, unreadable: a contribution that does not parse is listed, not trained on,
 //! and does not fail the job); and the **corpus index** of the trained contributions' tokens. Both
-//! are checked against the store's limit before the first step.
+//! are checked against the store's limit before the first step, and reserved with the artifact
+//! (and the gradient features, when they fit) in the store's quota ([`Limits::space`]).
 
 use crate::{
 	chain::{Chain, ChainError},
