@@ -155,6 +155,14 @@ impl<B: AsRef<[u8]>> Features<B> {
 		self.rows == 0
 	}
 
+	/// Row `r`'s contribution and vector.
+	pub fn vector(&self, r: usize) -> (ContributionRef, Quantized) {
+		let (contribution, exponent, mantissas) = self.row(r);
+		let mantissas =
+			mantissas.chunks_exact(2).map(|m| i16::from_le_bytes([m[0], m[1]])).collect();
+		(contribution, Quantized { exponent, mantissas })
+	}
+
 	fn row(&self, r: usize) -> (ContributionRef, i32, &[u8]) {
 		let size = 16 + 2 * self.dims as usize;
 		let row = &self.bytes.as_ref()[HEADER + r * size..HEADER + (r + 1) * size];

@@ -475,15 +475,10 @@ fn tolerance(dir: &Path) {
 	let manifest = &corpus_read.manifest;
 	let mut computed = Computed {
 		kernels: kernels().into(),
-		// Rows of 16 bytes (contribution, exponent, padding) and the mantissas, after a header
-		// of 24 bytes (attribution/src/influence.rs).
-		features: file[24..]
-			.chunks(16 + 2 * FEATURE_DIMS)
-			.map(|row| {
-				let exponent = i32::from_le_bytes(row[8..12].try_into().expect("4 bytes"));
-				let mantissas =
-					row[16..].chunks(2).map(|m| i16::from_le_bytes([m[0], m[1]])).collect();
-				(exponent, mantissas)
+		features: (0..features.len())
+			.map(|r| {
+				let (_, vector) = features.vector(r);
+				(vector.exponent, vector.mantissas)
 			})
 			.collect(),
 		queries: vec![],

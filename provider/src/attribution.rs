@@ -186,23 +186,32 @@ impl Contributors {
 			let cached = self.0.lock().ok().and_then(|m| m.get(&c).cloned());
 			let account = match cached {
 				Some(account) => account,
-				None => chain
+				None => match chain
 					.runtime_call::<Option<ContributionOf<Runtime>>>(
 						"DatanetsApi_contribution",
 						(c.datanet, c.contribution),
 					)
 					.await
-					.ok()
-					.flatten()
-					.map(|record| record.contributor),
+				{
+					Ok(record) => {
+						let account = record.map(|record| record.contributor);
+						if let Ok(mut cache) = self.0.lock() {
+							// Bounded: contributions of the models served, a few words each.
+							if cache.len() >= 1 << 20 {
+								cache.clear();
+							}
+							cache.insert(c, account.clone());
+						}
+						account
+					},
+					// Not remembered: a chain that did not answer is asked again next time,
+					// rather than the contributor left out of every later answer.
+					Err(e) => {
+						tracing::warn!(?c, error = %crate::error_chain(&e), "reading a contributor");
+						None
+					},
+				},
 			};
-			if let Ok(mut cache) = self.0.lock() {
-				// Bounded: contributions of the models served, a few words each.
-				if cache.len() >= 1 << 20 {
-					cache.clear();
-				}
-				cache.insert(c, account.clone());
-			}
 			if let Some(account) = account {
 				found.insert(c, account);
 			}

@@ -141,6 +141,15 @@ pub struct HttpClient {
 	allow_private: bool,
 }
 
+/// A GET's status: `true` for 200, `false` for 404, an error for anything else.
+fn found(status: StatusCode) -> Result<bool, HttpError> {
+	match status {
+		StatusCode::OK => Ok(true),
+		StatusCode::NOT_FOUND => Ok(false),
+		status => Err(HttpError::Unreachable(format!("answered {status}"))),
+	}
+}
+
 impl HttpClient {
 	/// A client for public addresses only, or for private ones too: the daemon's operator
 	/// decides for the endpoints datanets name; a contributor uploads where it chose to.
@@ -163,10 +172,8 @@ impl HttpClient {
 	pub async fn get(&self, url: &str, limit: usize) -> Result<Option<Vec<u8>>, HttpError> {
 		let uri = self.checked(url)?;
 		let response = self.request(Request::get(uri).body(Full::default())).await?;
-		match response.status() {
-			StatusCode::OK => {},
-			StatusCode::NOT_FOUND => return Ok(None),
-			status => return Err(HttpError::Unreachable(format!("answered {status}"))),
+		if !found(response.status())? {
+			return Ok(None);
 		}
 		Ok(Some(read_body(response, limit).await?.to_vec()))
 	}
@@ -184,10 +191,8 @@ impl HttpClient {
 	) -> Result<bool, HttpError> {
 		let uri = self.checked(url)?;
 		let response = self.request(Request::get(uri).body(Full::default())).await?;
-		match response.status() {
-			StatusCode::OK => {},
-			StatusCode::NOT_FOUND => return Ok(false),
-			status => return Err(HttpError::Unreachable(format!("answered {status}"))),
+		if !found(response.status())? {
+			return Ok(false);
 		}
 		let mut body = response.into_body();
 		let mut total = 0u64;

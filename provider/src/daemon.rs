@@ -615,7 +615,7 @@ impl Shared {
 			deadline.saturating_sub(self.chain.best_number().await?).saturating_sub(2);
 		let seconds_left =
 			f64::from(blocks_left) * openledger_runtime::time::MILLISECS_PER_BLOCK as f64 / 1e3;
-		let mut trained = {
+		let trained = {
 			let (work_dir, bases) = (work_dir.to_path_buf(), self.bases.clone());
 			let limits = training::Limits {
 				seconds_left,
@@ -630,7 +630,7 @@ impl Shared {
 			.map_err(|e| DaemonError::Training(TrainingError::Io(std::io::Error::other(e))))??
 		};
 		// The space training reserved, released as its files take it.
-		let reserved = trained.reserved.take();
+		let reserved = trained.reserved;
 		// Kept while the job is open, across restarts; then only as a model's (see `evict`).
 		let records = &trained.result.records;
 		let store_error = |e| DaemonError::Training(TrainingError::Store(e));

@@ -97,12 +97,7 @@ impl Space {
 	/// Holds `size` bytes of the quota until the reservation is dropped, or refuses
 	/// ([`StoreError::Full`]) when fewer are free.
 	pub fn reserve(&self, size: u64) -> Result<Reservation, StoreError> {
-		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
-		let free = self.quota.saturating_sub(*used);
-		if size > free {
-			return Err(StoreError::Full { size, free });
-		}
-		*used = used.saturating_add(size);
+		take(&self.used, self.quota, size)?;
 		Ok(Reservation { used: self.used.clone(), size })
 	}
 }
@@ -122,9 +117,24 @@ impl Reservation {
 
 impl Drop for Reservation {
 	fn drop(&mut self) {
-		if let Ok(mut used) = self.used.lock() {
-			*used = used.saturating_sub(self.size);
-		}
+		give_back(&self.used, self.size);
+	}
+}
+
+/// Counts `size` more bytes as used, or refuses if that would pass `quota`.
+fn take(used: &std::sync::Mutex<u64>, quota: u64, size: u64) -> Result<(), StoreError> {
+	let mut used = used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
+	let free = quota.saturating_sub(*used);
+	if size > free {
+		return Err(StoreError::Full { size, free });
+	}
+	*used = used.saturating_add(size);
+	Ok(())
+}
+
+fn give_back(used: &std::sync::Mutex<u64>, size: u64) {
+	if let Ok(mut used) = used.lock() {
+		*used = used.saturating_sub(size);
 	}
 }
 
@@ -434,20 +444,12 @@ impl BlobStore {
 	}
 
 	fn reserve(&self, size: u64, own: bool) -> Result<(), StoreError> {
-		let mut used = self.used.lock().map_err(|_| StoreError::Io("lock poisoned".into()))?;
 		let quota = if own { self.quota } else { self.quota.saturating_sub(self.own) };
-		let free = quota.saturating_sub(*used);
-		if size > free {
-			return Err(StoreError::Full { size, free });
-		}
-		*used = used.saturating_add(size);
-		Ok(())
+		take(&self.used, quota, size)
 	}
 
 	fn unreserve(&self, size: u64) {
-		if let Ok(mut used) = self.used.lock() {
-			*used = used.saturating_sub(size);
-		}
+		give_back(&self.used, size);
 	}
 }
 

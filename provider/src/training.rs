@@ -508,7 +508,7 @@ pub struct Trained {
 	pub corpus_index: PathBuf,
 	pub result: TrainingResult,
 	/// The store's space held for these files: drop it just before storing them.
-	pub reserved: Option<store::Reservation>,
+	pub reserved: store::Reservation,
 }
 
 /// Held-out windows evaluated at once.
@@ -661,10 +661,10 @@ pub fn train(
 		Some(lora) => 2 * lora.modules().count(),
 		None => model.trainable().len(),
 	};
-	let manifest_bytes = corpus.manifest.to_json().len() as u64;
+	let manifest = corpus.manifest.to_json();
 	let stored = bytes
 		.saturating_add(SAFETENSORS_HEADER_PER_TENSOR * tensors as u64 + 1024)
-		.saturating_add(manifest_bytes)
+		.saturating_add(manifest.len() as u64)
 		.saturating_add(index_bytes);
 	let features_bytes = match &base {
 		Base::Tiny(_) => features_size(corpus.manifest.trained.len()),
@@ -767,7 +767,6 @@ pub fn train(
 	std::fs::remove_dir_all(&out)?;
 	let corpus_index = work_dir.join("corpus.idx");
 	let index = corpus.write_index(vocabulary, &corpus_index)?;
-	let manifest = corpus.manifest.to_json();
 	let leaves: Vec<H256> =
 		corpus.manifest.trained.iter().map(|t| H256(manifest::leaf(t))).collect();
 	let records = TrainingRecords {
@@ -799,7 +798,7 @@ pub fn train(
 		records,
 	};
 	report(progress, |p| p.phase = "done".into());
-	Ok(Trained { artifact, manifest, features, corpus_index, result, reserved: Some(reserved) })
+	Ok(Trained { artifact, manifest, features, corpus_index, result, reserved })
 }
 
 /// Projected dimensions of gradient features.
@@ -1331,7 +1330,7 @@ mod tests {
 		let (exact, _) = run(needed);
 		let trained = exact.unwrap();
 		assert!(trained.features.is_none());
-		assert_eq!(trained.reserved.as_ref().map(|r| r.size()), Some(needed));
+		assert_eq!(trained.reserved.size(), needed);
 		assert!(matches!(run(needed - 1).0, Err(TrainingError::StoreFull { .. })));
 	}
 
@@ -1340,7 +1339,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let spec = spec(Method::Full, 5);
 		let probe = train(&spec, &data(), &bases(), dir.path(), limits(600.0), &cell()).unwrap();
-		let size = probe.reserved.as_ref().unwrap().size();
+		let size = probe.reserved.size();
 		// Room for one job's files, not two.
 		let limits = Limits { space: Space::with_quota(size + size / 2), ..limits(600.0) };
 		let first = train(&spec, &data(), &bases(), dir.path(), limits.clone(), &cell()).unwrap();
