@@ -57,12 +57,31 @@ export async function free(api, address) {
   return data.free.toBigInt();
 }
 
+/** Per signer address, the nonce of the last transaction `submit` sent, until it fails. */
+const sentNonces = new Map();
+
+/**
+ * The nonce for `address`'s next transaction: the node's `accountNextIndex`, but never one already
+ * used here. A node that has just put a transaction in a block can still answer that
+ * transaction's nonce for a moment (its pool has not yet caught up with the block), and signing
+ * with it again would be refused as a replacement of too low a priority. Synchronous after the
+ * await, so concurrent submissions from one signer get consecutive nonces.
+ */
+async function nextNonce(api, address) {
+  const next = (await api.rpc.system.accountNextIndex(address)).toNumber();
+  const last = sentNonces.get(address);
+  const nonce = last === undefined ? next : Math.max(next, last + 1);
+  sentNonces.set(address, nonce);
+  return nonce;
+}
+
 /**
  * Signs and submits `tx`, and resolves when it is in a block (`until: 'inBlock'`) or finalized
  * (the default) with the block hash, its events and the fee paid. Rejects with the module error's
  * name (`section.Name`) if the call failed; that error carries the block hash, events and fee too.
  */
-export function submit(api, tx, signer, { until = 'finalized', timeoutMs = 120_000 } = {}) {
+export async function submit(api, tx, signer, { until = 'finalized', timeoutMs = 120_000 } = {}) {
+  const nonce = await nextNonce(api, signer.address);
   return new Promise((resolve, reject) => {
     let unsubscribe;
     const timer = setTimeout(() => {
@@ -74,9 +93,11 @@ export function submit(api, tx, signer, { until = 'finalized', timeoutMs = 120_0
       if (unsubscribe) unsubscribe();
       fn(value);
     };
-    tx.signAndSend(signer, (result) => {
+    tx.signAndSend(signer, { nonce }, (result) => {
       const { status, events, dispatchError } = result;
       if (status.isInvalid || status.isDropped || status.isUsurped) {
+        // The nonce was not used: the next transaction asks the node again.
+        if (sentNonces.get(signer.address) === nonce) sentNonces.delete(signer.address);
         finish(reject, new Error(`transaction ${status.type}`));
         return;
       }
@@ -105,6 +126,9 @@ export function submit(api, tx, signer, { until = 'finalized', timeoutMs = 120_0
       .then((u) => {
         unsubscribe = u;
       })
-      .catch((error) => finish(reject, error));
+      .catch((error) => {
+        if (sentNonces.get(signer.address) === nonce) sentNonces.delete(signer.address);
+        finish(reject, error);
+      });
   });
 }
