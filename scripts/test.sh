@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting and clippy; the Rust unit, runtime, pallet
-# and provider tests; the pallet benchmarks (as tests); then the end-to-end tests that drive real
-# nodes and provider daemons through @polkadot/api and the openledger CLI.
+# and provider tests; the pallet benchmarks (as tests); a bounded run of the runtime fuzzer; then
+# the end-to-end tests that drive real nodes and provider daemons through @polkadot/api and the
+# openledger CLI.
 # At its end, passed or not, it prints the time each phase took.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -69,6 +70,13 @@ for pallet in "$ROOT"/pallets/*/; do
 	features+=("pallet-$(basename "$pallet")/runtime-benchmarks")
 done
 (cd "$ROOT" && cargo test --locked --release "${pallets[@]}" --features "$(IFS=,; echo "${features[*]}")")
+
+phase "runtime fuzzer: 2,000 call sequences from a fixed seed, invariants after every block"
+# fuzz/ with `try-runtime` (every pallet's try_state), in an invocation of its own: in one with the
+# node, the feature would reach the node's runtime too. The runtime compiles natively only
+# (SKIP_WASM_BUILD): no WebAssembly runtime of this feature set is needed. Linted as it compiles.
+(cd "$ROOT" && SKIP_WASM_BUILD=1 cargo test --locked --release -p openledger-fuzz --features try-runtime \
+	--test bounded --test findings -- --nocapture)
 
 phase "end-to-end tests (node --test, @polkadot/api)"
 cd "$ROOT/tests"

@@ -1,0 +1,643 @@
+//! # OpenLedger runtime fuzzer
+//!
+//! Random sequences of calls, from random origins, into the real runtime, block after block, with
+//! the chain's invariants checked after every block. The same [`Fuzzer::run`] serves three uses:
+//!
+//! - `scripts/test.sh` runs a few thousand inputs from a fixed seed (`tests/bounded.rs`);
+//! - `scripts/fuzz.sh` runs a coverage-guided campaign (ziggy, on AFL++) on the
+//!   `openledger-fuzz-runtime` binary, with its corpus outside the clone;
+//! - the same binary, built without a fuzzer, replays inputs (a finding, a corpus) and prints each
+//!   block, call and result.
+//!
+//! ## An input
+//!
+//! An input is read as a sequence of decisions ([`arbitrary::Unstructured`]): advance some blocks,
+//! or dispatch a call from an origin. Origins are the signed accounts of [`Fuzzer::accounts`]
+//! (endowed ones, Alice holding the sudo key; `//One` and `//Two` with the investor and team
+//! allocations under vesting; one poor account and one without any OPEN), root, the governance
+//! origins of every referendum track, and none. Calls come from [`generate::CallGenerator`],
+//! which writes any call of any pallet of the runtime from its type information: a pallet added
+//! to the runtime is fuzzed with no change here.
+//!
+//! Signed calls are real transactions: signed (ed25519), with the runtime's transaction
+//! extensions (nonce, weight, fees), applied by `Executive::apply_extrinsic`. Root and governance
+//! origins dispatch as a referendum's enactment does. Each block runs `on_initialize`, the
+//! timestamp inherent, the calls, `on_idle` and `on_finalize`.
+//!
+//! ## The invariants, after every block
+//!
+//! - the block's weight is within its limit;
+//! - total issuance equals the sum of every account's free and reserved OPEN;
+//! - total issuance changes only by what the block's events account for: burns and dust lost.
+//!   OPEN has a fixed supply: nothing creates it;
+//! - no account's holds exceed its reserved balance, its frozen balance is its largest lock or
+//!   freeze, and an account with consumers has a provider;
+//! - `try_state` of every pallet, and every pallet's `integrity_test`.
+//!
+//! A broken invariant panics with what broke: that is a finding.
+
+pub mod generate;
+
+use std::{
+	collections::BTreeMap,
+	time::{Duration, Instant},
+};
+
+use arbitrary::Unstructured;
+use codec::{DecodeLimit, Encode};
+use frame_support::{
+	dispatch::GetDispatchInfo,
+	traits::{GetCallMetadata, IntegrityTest},
+};
+use openledger_runtime::{
+	currency::OPEN,
+	genesis_config_presets::{base_models, genesis_balances, Beneficiaries},
+	time::SLOT_DURATION,
+	tokenomics::investor_and_team_vesting,
+	AccountId, AllPalletsWithSystem, AuraConfig, Balance, BlockNumber, Executive, GrandpaConfig,
+	Header, ModelsConfig, OriginsConfig, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
+	RuntimeOrigin, SignedPayload, SudoConfig, TxExtension, UncheckedExtrinsic, VestingConfig,
+};
+use pallet_governance::{Origin as GovernanceOrigin, Pace};
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_core::{ed25519, Pair, H256};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::{
+	generic::Era,
+	traits::{BlakeTwo256, Dispatchable, Hash, Header as _},
+	BuildStorage, Digest, DigestItem, Storage,
+};
+
+use generate::{CallGenerator, Dictionary};
+
+/// The most blocks one input runs.
+pub const MAX_BLOCKS: BlockNumber = 400;
+/// What the poor account holds at genesis.
+pub const POOR_BALANCE: Balance = 10 * OPEN;
+
+/// An account that signs transactions.
+pub struct Signer {
+	/// Its name in traces.
+	pub name: &'static str,
+	/// Its key.
+	pub pair: ed25519::Pair,
+	/// Its account.
+	pub id: AccountId,
+}
+
+/// The origins that dispatch without a transaction, as a referendum's enactment does.
+const GOVERNANCE: [GovernanceOrigin; 8] = [
+	GovernanceOrigin::ProtocolParameters,
+	GovernanceOrigin::Treasurer,
+	GovernanceOrigin::SmallSpender,
+	GovernanceOrigin::MediumSpender,
+	GovernanceOrigin::BigSpender,
+	GovernanceOrigin::GrantsExploration,
+	GovernanceOrigin::GrantsBuilding,
+	GovernanceOrigin::GrantsExpansion,
+];
+
+/// What a run did: how many blocks and calls, and which calls succeeded.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+	/// Blocks run (and checked).
+	pub blocks: u64,
+	/// Calls generated that decoded.
+	pub calls: u64,
+	/// Generated calls that did not decode (a bound the type information does not state).
+	pub undecodable: u64,
+	/// Transactions refused before dispatch (nonce, fees, weight, a bad origin for unsigned).
+	pub invalid: u64,
+	/// Calls dispatched that returned an error.
+	pub failed: u64,
+	/// Per `pallet.call`: how many were dispatched, and how many succeeded.
+	pub per_call: BTreeMap<String, (u64, u64)>,
+	/// The largest ratio of a successful signed call's time here (native code, weights being
+	/// measured on WebAssembly) to its weight's time.
+	pub worst_time_per_weight: f64,
+	/// The call of that ratio.
+	pub worst_call: String,
+}
+
+impl Stats {
+	/// Adds another run's figures.
+	pub fn merge(&mut self, other: &Stats) {
+		self.blocks += other.blocks;
+		self.calls += other.calls;
+		self.undecodable += other.undecodable;
+		self.invalid += other.invalid;
+		self.failed += other.failed;
+		for (call, (dispatched, ok)) in &other.per_call {
+			let entry = self.per_call.entry(call.clone()).or_default();
+			entry.0 += dispatched;
+			entry.1 += ok;
+		}
+		if other.worst_time_per_weight > self.worst_time_per_weight {
+			self.worst_time_per_weight = other.worst_time_per_weight;
+			self.worst_call = other.worst_call.clone();
+		}
+	}
+}
+
+/// The runtime, its genesis state and the accounts that call it.
+pub struct Fuzzer {
+	genesis: Storage,
+	accounts: Vec<Signer>,
+	dictionary: Dictionary,
+	generator: CallGenerator,
+	trace: bool,
+}
+
+impl Default for Fuzzer {
+	fn default() -> Self {
+		Self::new()
+	}
+}
+
+impl Fuzzer {
+	/// The development network's genesis (governance at the fast pace, Alice the sudo key), with
+	/// ed25519 accounts in place of the well-known sr25519 ones.
+	pub fn new() -> Self {
+		// What a failed `try_state` says is in its log; a logger installed elsewhere stays.
+		if log::set_logger(&StderrLogger).is_ok() {
+			log::set_max_level(log::LevelFilter::Warn);
+		}
+		let key = |k: Ed25519Keyring| k.pair();
+		let mut accounts: Vec<Signer> = [
+			("alice", key(Ed25519Keyring::Alice)),
+			("bob", key(Ed25519Keyring::Bob)),
+			("charlie", key(Ed25519Keyring::Charlie)),
+			("dave", key(Ed25519Keyring::Dave)),
+			("eve", key(Ed25519Keyring::Eve)),
+			("ferdie", key(Ed25519Keyring::Ferdie)),
+			("one", key(Ed25519Keyring::One)),
+			("two", key(Ed25519Keyring::Two)),
+			("poor", ed25519::Pair::from_seed(&[1; 32])),
+			("nobody", ed25519::Pair::from_seed(&[2; 32])),
+		]
+		.into_iter()
+		.map(|(name, pair)| Signer { name, id: pair.public().into(), pair })
+		.collect();
+		let id =
+			|name: &str| {
+				accounts.iter().find(|a| a.name == name).map(|a| a.id.clone()).unwrap_or_else(
+					|| unreachable!("every account named here is in the list above"),
+				)
+			};
+		let beneficiaries = Beneficiaries {
+			investors: id("one"),
+			team: id("two"),
+			endowed: ["alice", "bob", "charlie", "dave", "eve", "ferdie"].map(id).to_vec(),
+		};
+		let mut balances =
+			genesis_balances(&beneficiaries).unwrap_or_else(|| unreachable!("the supply suffices"));
+		// The poor account's OPEN comes out of the community pot, as the endowments do.
+		let community = openledger_runtime::configs::CommunityPotAccount::get();
+		for (who, balance) in balances.iter_mut() {
+			if *who == community {
+				*balance -= POOR_BALANCE;
+			}
+		}
+		balances.push((id("poor"), POOR_BALANCE));
+		let config = RuntimeGenesisConfig {
+			balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
+			vesting: VestingConfig {
+				vesting: vec![
+					investor_and_team_vesting(id("one")),
+					investor_and_team_vesting(id("two")),
+				],
+			},
+			aura: AuraConfig { authorities: vec![Sr25519Keyring::Alice.public().into()] },
+			grandpa: GrandpaConfig {
+				authorities: vec![(Ed25519Keyring::Alice.public().into(), 1)],
+				..Default::default()
+			},
+			sudo: SudoConfig { key: Some(id("alice")) },
+			origins: OriginsConfig { pace: Pace::Fast, ..Default::default() },
+			models: ModelsConfig { base_models: base_models(), ..Default::default() },
+			..Default::default()
+		};
+		let genesis = config.build_storage().unwrap_or_else(|e| panic!("genesis: {e}"));
+
+		let mut dictionary_accounts: Vec<AccountId> =
+			accounts.iter().map(|a| a.id.clone()).collect();
+		dictionary_accounts.push(community);
+		dictionary_accounts.push(openledger_runtime::configs::ContributorRewardsPot::get());
+		dictionary_accounts.push(openledger_runtime::configs::EcosystemGrantsPot::get());
+		// Contents, and the commitments each account would make to them in datanets 0 and 1.
+		let contents: Vec<H256> = (1..=3u8).map(H256::repeat_byte).collect();
+		let mut hashes = vec![H256::zero()];
+		hashes.extend(contents.iter().copied());
+		for account in &accounts {
+			for datanet in 0..2u32 {
+				for content in &contents {
+					hashes.push(pallet_datanets::commitment_of(&account.id, datanet, content));
+				}
+			}
+		}
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![] }).encode();
+		let bytes = vec![
+			vec![],
+			b"openledger".to_vec(),
+			b"CC-BY-4.0".to_vec(),
+			vec![0x55; 64],
+			remark.clone(),
+		];
+		// The preimages of the byte strings, so that noting one and naming it by hash can meet.
+		hashes.extend(bytes.iter().map(|b| BlakeTwo256::hash(b)));
+		accounts.shrink_to_fit();
+		Self {
+			genesis,
+			accounts,
+			dictionary: Dictionary { accounts: dictionary_accounts, hashes, bytes },
+			generator: CallGenerator::new(),
+			trace: false,
+		}
+	}
+
+	/// Prints each block, call and outcome to standard error.
+	pub fn with_trace(mut self, trace: bool) -> Self {
+		self.trace = trace;
+		self
+	}
+
+	/// The accounts that sign calls.
+	pub fn accounts(&self) -> &[Signer] {
+		&self.accounts
+	}
+
+	/// Externalities holding the harness's genesis state, for tests of one finding.
+	pub fn genesis_ext(&self) -> sp_io::TestExternalities {
+		sp_io::TestExternalities::new(self.genesis.clone())
+	}
+
+	/// Runs one input from genesis, checking the invariants after every block. Panics with what
+	/// broke if one does not hold.
+	pub fn run(&self, data: &[u8]) -> Stats {
+		let mut stats = Stats::default();
+		let mut ext = sp_io::TestExternalities::new(self.genesis.clone());
+		ext.execute_with(|| {
+			let mut chain = Chain::start(self.trace);
+			let mut u = Unstructured::new(data);
+			while !u.is_empty() && chain.number < MAX_BLOCKS {
+				let step = self.step(&mut u, &mut chain, &mut stats);
+				if step.is_err() {
+					break;
+				}
+			}
+			chain.end_block(&mut stats);
+		});
+		stats
+	}
+
+	fn step(
+		&self,
+		u: &mut Unstructured,
+		chain: &mut Chain,
+		stats: &mut Stats,
+	) -> arbitrary::Result<()> {
+		let choice = u.int_in_range(0u8..=99)?;
+		if choice < 12 {
+			// Advance: one block most often, sometimes enough for a referendum or a deadline.
+			let blocks = match u.int_in_range(0u8..=15)? {
+				0..=11 => 1,
+				12..=14 => u.int_in_range(2..=20)?,
+				_ => u.int_in_range(21..=80)?,
+			};
+			for _ in 0..blocks {
+				if chain.number >= MAX_BLOCKS {
+					break;
+				}
+				chain.next_block(stats);
+			}
+			return Ok(());
+		}
+		// The origin: a signed account most often.
+		let origin = match choice {
+			12..=85 => Origin::Signed(u.int_in_range(0..=self.accounts.len() - 1)?),
+			86..=91 => Origin::Root,
+			92..=97 => Origin::Governance(*u.choose(&GOVERNANCE)?),
+			_ => Origin::None,
+		};
+		let mut dictionary = self.dictionary.clone();
+		if let Origin::Signed(index) = origin {
+			// The signer's own account first: calls about oneself pass more checks.
+			if let Some(signer) = self.accounts.get(index) {
+				dictionary.accounts.insert(0, signer.id.clone());
+			}
+		}
+		let encoded = self.generator.call(u, &dictionary)?;
+		let Ok(call) = RuntimeCall::decode_all_with_depth_limit(64, &mut encoded.as_slice()) else {
+			stats.undecodable += 1;
+			return Ok(());
+		};
+		stats.calls += 1;
+		let name = call_name(&call);
+		let tip = if u.ratio(1, 8)? { u.int_in_range(0u128..=10)?.saturating_mul(OPEN) } else { 0 };
+		chain.trace(format_args!("    {origin:?} {call:?}"));
+		let outcome = match origin {
+			Origin::Signed(index) => {
+				let Some(signer) = self.accounts.get(index) else { return Ok(()) };
+				self.signed(chain, signer, call, tip, &name, stats)
+			},
+			Origin::None => {
+				match Executive::apply_extrinsic(UncheckedExtrinsic::new_bare(call.clone())) {
+					Ok(result) => Some(result.map_err(|e| format!("{e:?}"))),
+					Err(invalid) => {
+						chain.trace(format_args!("    none {name}: invalid {invalid:?}"));
+						None
+					},
+				}
+			},
+			Origin::Root => Some(
+				call.clone()
+					.dispatch(RuntimeOrigin::root())
+					.map(|_| ())
+					.map_err(|e| format!("{:?}", e.error)),
+			),
+			Origin::Governance(origin) => Some(
+				call.clone()
+					.dispatch(RuntimeOrigin::from(origin))
+					.map(|_| ())
+					.map_err(|e| format!("{:?}", e.error)),
+			),
+		};
+		let entry = stats.per_call.entry(name.clone()).or_default();
+		match outcome {
+			None => stats.invalid += 1,
+			Some(result) => {
+				entry.0 += 1;
+				match &result {
+					Ok(()) => entry.1 += 1,
+					Err(_) => stats.failed += 1,
+				}
+				chain.trace(format_args!("      -> {result:?}"));
+			},
+		}
+		Ok(())
+	}
+
+	/// A signed transaction, as a wallet would send it, applied as a block builder does.
+	fn signed(
+		&self,
+		chain: &Chain,
+		signer: &Signer,
+		call: RuntimeCall,
+		tip: Balance,
+		name: &str,
+		stats: &mut Stats,
+	) -> Option<Result<(), String>> {
+		let nonce = frame_system::Pallet::<Runtime>::account_nonce(&signer.id);
+		let extension = tx_extension(nonce, tip);
+		// What the transaction is charged for: the call, its extensions and the base of every
+		// transaction (signature check, fee payment).
+		let base = <Runtime as frame_system::Config>::BlockWeights::get()
+			.get(frame_support::dispatch::DispatchClass::Normal)
+			.base_extrinsic;
+		let weight = call.get_dispatch_info().total_weight().saturating_add(base);
+		let payload = SignedPayload::new(call.clone(), extension.clone()).ok()?;
+		let signature = payload.using_encoded(|bytes| signer.pair.sign(bytes));
+		let xt = UncheckedExtrinsic::new_signed(
+			call,
+			sp_runtime::MultiAddress::Id(signer.id.clone()),
+			signature.into(),
+			extension,
+		);
+		let started = Instant::now();
+		let applied = Executive::apply_extrinsic(xt);
+		let elapsed = started.elapsed();
+		match applied {
+			Ok(result) => {
+				// Of the calls that succeeded (one refused early is quicker than its weight says),
+				// but for those whose weight the caller declares.
+				let declared = DECLARED_WEIGHT.contains(&name);
+				let ratio = if result.is_ok() && !declared {
+					time_per_weight(elapsed, weight.ref_time())
+				} else {
+					0.0
+				};
+				if ratio > stats.worst_time_per_weight {
+					stats.worst_time_per_weight = ratio;
+					stats.worst_call = name.to_string();
+				}
+				Some(result.map_err(|e| format!("{e:?}")))
+			},
+			Err(invalid) => {
+				chain.trace(format_args!("    {} {name}: invalid {invalid:?}", signer.name));
+				None
+			},
+		}
+	}
+}
+
+/// Prints warnings and errors (those of a failed `try_state` among them) to standard error.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+	fn enabled(&self, metadata: &log::Metadata) -> bool {
+		metadata.level() <= log::Level::Warn
+	}
+
+	fn log(&self, record: &log::Record) {
+		if self.enabled(record.metadata()) {
+			eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+		}
+	}
+
+	fn flush(&self) {}
+}
+
+/// Calls whose weight their (root) caller declares rather than the runtime's measurements.
+const DECLARED_WEIGHT: [&str; 2] = ["Sudo.sudo_unchecked_weight", "Utility.with_weight"];
+
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+	Signed(usize),
+	Root,
+	Governance(GovernanceOrigin),
+	None,
+}
+
+fn call_name(call: &RuntimeCall) -> String {
+	let metadata = call.get_call_metadata();
+	format!("{}.{}", metadata.pallet_name, metadata.function_name)
+}
+
+/// The time a call took here per unit of the time its weight stands for.
+fn time_per_weight(elapsed: Duration, ref_time: u64) -> f64 {
+	// A weight's ref_time is in picoseconds.
+	elapsed.as_nanos() as f64 * 1_000.0 / (ref_time.max(1) as f64)
+}
+
+/// The transaction extensions a wallet attaches: immortal, with `nonce` and `tip`.
+pub fn tx_extension(nonce: u32, tip: Balance) -> TxExtension {
+	(
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	)
+}
+
+/// The chain being built: its current block, and the total issuance its last block ended with.
+struct Chain {
+	number: BlockNumber,
+	parent: H256,
+	issuance: Balance,
+	trace: bool,
+}
+
+impl Chain {
+	/// Starts block 1 on the genesis state.
+	fn start(trace: bool) -> Self {
+		let mut chain = Self {
+			number: 0,
+			parent: frame_system::Pallet::<Runtime>::block_hash(0),
+			issuance: pallet_balances::TotalIssuance::<Runtime>::get(),
+			trace,
+		};
+		AllPalletsWithSystem::integrity_test();
+		chain.begin(1);
+		chain
+	}
+
+	fn trace(&self, message: std::fmt::Arguments) {
+		if self.trace {
+			eprintln!("{message}");
+		}
+	}
+
+	/// `on_initialize` and the timestamp inherent of block `number`, in Aura's slot `number`.
+	fn begin(&mut self, number: BlockNumber) {
+		self.number = number;
+		self.trace(format_args!("block {number}"));
+		let digest = Digest {
+			logs: vec![DigestItem::PreRuntime(
+				AURA_ENGINE_ID,
+				Slot::from(u64::from(number)).encode(),
+			)],
+		};
+		Executive::initialize_block(&Header::new(
+			number,
+			H256::zero(),
+			H256::zero(),
+			self.parent,
+			digest,
+		));
+		let now = u64::from(number) * SLOT_DURATION;
+		let inherent =
+			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+				now,
+			}));
+		let applied = Executive::apply_extrinsic(inherent);
+		assert!(
+			matches!(applied, Ok(Ok(()))),
+			"block {number}: the timestamp inherent failed: {applied:?}"
+		);
+	}
+
+	/// Ends the current block, checks the invariants, and starts the next.
+	fn next_block(&mut self, stats: &mut Stats) {
+		self.end_block(stats);
+		self.begin(self.number + 1);
+	}
+
+	/// `on_idle` and `on_finalize`, then every invariant.
+	fn end_block(&mut self, stats: &mut Stats) {
+		let header = Executive::finalize_block();
+		self.parent = header.hash();
+		stats.blocks += 1;
+		self.issuance = check_block(self.number, self.issuance);
+	}
+}
+
+/// Checks every invariant after block `number`, whose parent ended with total issuance
+/// `issuance`; returns the block's total issuance.
+fn check_block(number: BlockNumber, issuance: Balance) -> Balance {
+	// The block's weight, within its limit.
+	let weight = frame_system::Pallet::<Runtime>::block_weight();
+	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+	assert!(
+		weight.total().all_lte(limits.max_block),
+		"block {number}: weight {:?} above the block's limit {:?}",
+		weight.total(),
+		limits.max_block
+	);
+
+	// Total issuance, accounted for by the block's events.
+	let total = pallet_balances::TotalIssuance::<Runtime>::get();
+	let (mut created, mut destroyed) = (0u128, 0u128);
+	for record in frame_system::Pallet::<Runtime>::read_events_no_consensus() {
+		if let RuntimeEvent::Balances(event) = record.event {
+			use pallet_balances::Event::*;
+			match event {
+				Minted { amount, .. } | Issued { amount } | MintedCredit { amount } => {
+					created = created.saturating_add(amount)
+				},
+				Burned { amount, .. }
+				| BurnedHeld { amount, .. }
+				| Rescinded { amount }
+				| BurnedDebt { amount }
+				| DustLost { amount, .. } => destroyed = destroyed.saturating_add(amount),
+				_ => {},
+			}
+		}
+	}
+	assert_eq!(
+		total,
+		issuance.saturating_add(created).saturating_sub(destroyed),
+		"block {number}: total issuance moved from {issuance} to {total}, but the events account \
+		 for +{created} -{destroyed}"
+	);
+	assert_eq!(created, 0, "block {number}: {created} OPEN created");
+
+	// Every account: the sum of balances, holds, locks and freezes, references.
+	let mut sum: Balance = 0;
+	for (who, info) in frame_system::Account::<Runtime>::iter() {
+		let data = info.data;
+		sum = sum.saturating_add(data.free).saturating_add(data.reserved);
+		assert!(
+			info.consumers == 0 || info.providers > 0 || info.sufficients > 0,
+			"block {number}: {who} has {} consumers and no provider",
+			info.consumers
+		);
+		let held: Balance =
+			pallet_balances::Holds::<Runtime>::get(&who).iter().map(|h| h.amount).sum();
+		assert!(
+			held <= data.reserved,
+			"block {number}: {who} has {held} held but {} reserved",
+			data.reserved
+		);
+		let locked = pallet_balances::Locks::<Runtime>::get(&who).iter().map(|l| l.amount).max();
+		let frozen = pallet_balances::Freezes::<Runtime>::get(&who).iter().map(|f| f.amount).max();
+		let expected = locked.unwrap_or_default().max(frozen.unwrap_or_default());
+		assert_eq!(
+			data.frozen, expected,
+			"block {number}: {who} has {} frozen, but its largest lock or freeze is {expected}",
+			data.frozen
+		);
+	}
+	assert_eq!(
+		total, sum,
+		"block {number}: total issuance {total} is not the sum of all balances {sum}"
+	);
+
+	AllPalletsWithSystem::integrity_test();
+	#[cfg(any(feature = "try-runtime", fuzzing))]
+	{
+		use frame_support::traits::{TryState, TryStateSelect};
+		if let Err(e) =
+			<AllPalletsWithSystem as TryState<BlockNumber>>::try_state(number, TryStateSelect::All)
+		{
+			panic!("block {number}: try_state: {e:?}");
+		}
+	}
+	total
+}
