@@ -10,7 +10,7 @@
 #   FUZZ_MINUTES=60 scripts/fuzz.sh          # one hour, then the summary
 #   FUZZ_JOBS=1 FUZZ_MINUTES=60 scripts/fuzz.sh
 #   scripts/fuzz.sh summary                  # the summary of the last campaign
-#   scripts/fuzz.sh replay FILE...           # replays findings, printing every block and call
+#   scripts/fuzz.sh replay FILE_OR_DIR...    # replays inputs, printing every block and call
 #
 # Installs cargo-ziggy and cargo-afl (which builds AFL++ from its sources) on first use.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -37,10 +37,25 @@ install_fuzzers() {
 	fi
 }
 
-# Runs inputs (files or folders) through the target built without a fuzzer, with try_state.
+# Runs inputs (files, or the files of folders) through the target built without a fuzzer, with
+# try_state, printing every block, call and result. An AFL++ build has overflow checks and debug
+# assertions (a `defensive!` failure panics there, and is reported here after its block): with
+# REPLAY_CHECKS=1 the replay has them too, in a build of all the dependencies of its own.
 replay() {
-	(cd "$ROOT" && SKIP_WASM_BUILD=1 OPENLEDGER_FUZZ_TRACE=1 cargo run --locked --release \
-		-p openledger-fuzz --features try-runtime --bin "$TARGET" -- "$@")
+	local files=()
+	local path
+	for path in "$@"; do
+		if [ -d "$path" ]; then
+			while IFS= read -r -d '' file; do files+=("$file"); done < <(find "$path" -type f -print0 | sort -z)
+		else
+			files+=("$path")
+		fi
+	done
+	local checks=()
+	[ -z "${REPLAY_CHECKS:-}" ] ||
+		checks=(env CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true)
+	(cd "$ROOT" && SKIP_WASM_BUILD=1 OPENLEDGER_FUZZ_TRACE=1 "${checks[@]}" cargo run --locked --release \
+		-p openledger-fuzz --features try-runtime --bin "$TARGET" -- "${files[@]}")
 }
 
 summary() {
@@ -53,11 +68,10 @@ summary() {
 			sed 's/^/  /'
 	done
 	local crashes
-	crashes="$(find "$FUZZ_DIR"/output/"$TARGET"/crashes "$FUZZ_DIR"/output/"$TARGET"/afl/*/crashes \
-		-type f ! -name 'README.txt' 2>/dev/null | wc -l)"
-	echo "findings (crashes): $crashes, in $FUZZ_DIR/output/$TARGET/crashes"
+	crashes="$(find "$FUZZ_DIR"/output/"$TARGET"/afl/*/crashes -type f -name 'id:*' 2>/dev/null | wc -l)"
+	echo "findings (crashes): $crashes, in $FUZZ_DIR/output/$TARGET/afl/*/crashes"
 	echo "==> calls the corpus reaches ($FUZZ_DIR/output/$TARGET/corpus)"
-	(cd "$ROOT" && SKIP_WASM_BUILD=1 FUZZ_CORPUS="$FUZZ_DIR/output/$TARGET/corpus" cargo test \
+	(cd "$ROOT" && SKIP_WASM_BUILD=1 FUZZ_CALLS=1 FUZZ_CORPUS="$FUZZ_DIR/output/$TARGET/corpus" cargo test \
 		--locked --release -p openledger-fuzz --features try-runtime --test bounded -- --nocapture 2>&1 |
 		grep -E '^(  |[0-9]+ inputs|slowest|test result)' || true)
 }
@@ -79,19 +93,19 @@ case "${1:-fuzz}" in
 		fi
 		jobs="${FUZZ_JOBS:-$(nproc)}"
 		cd "$ROOT/fuzz"
-		export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 SKIP_WASM_BUILD=1
-		# The instrumented build has a build directory of its own ($CARGO_TARGET_DIR/afl), where
-		# the tests' linting would only slow it.
-		unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
-		cargo ziggy build --release --no-honggfuzz
-		args=(fuzz --release --no-honggfuzz --jobs "$jobs" --timeout 10
+		# The instrumented build (by `cargo ziggy fuzz`, into $CARGO_TARGET_DIR/afl) is not linted:
+		# the tests' builds lint the same code. Inputs above 64 KiB only slow AFL++ down: the
+		# harness reads at most 512 calls.
+		args=(env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS AFL_SKIP_CPUFREQ=1
+			AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 SKIP_WASM_BUILD=1
+			cargo ziggy fuzz --release --no-honggfuzz --jobs "$jobs" --timeout 10 --maxlength 65536
 			--initial-corpus "$FUZZ_DIR/seeds" --corpus "$FUZZ_DIR/output/$TARGET/corpus"
 			--ziggy-output "$FUZZ_DIR/output")
 		status=0
 		if [ -n "${FUZZ_MINUTES:-}" ]; then
-			timeout --foreground -s INT "$((FUZZ_MINUTES * 60))" cargo ziggy "${args[@]}" </dev/null || status=$?
+			timeout --foreground -s INT "$((FUZZ_MINUTES * 60))" "${args[@]}" </dev/null || status=$?
 		else
-			cargo ziggy "${args[@]}" || status=$?
+			"${args[@]}" || status=$?
 		fi
 		# 124: the campaign's time is up, 130: interrupted.
 		[ "$status" -eq 0 ] || [ "$status" -eq 124 ] || [ "$status" -eq 130 ] || exit "$status"

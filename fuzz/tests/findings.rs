@@ -56,3 +56,44 @@ fn known_upstream_treasury_spend_valid_from_the_last_blocks() {
 		assert!(<AllPalletsWithSystem as TryState<u32>>::try_state(1, TryStateSelect::All).is_ok());
 	});
 }
+
+/// Found by the first hour-long campaign (5 crashes, all this one): root's
+/// `Vesting::force_vested_transfer` from an account that holds nothing to itself. pallet-balances
+/// (polkadot-sdk 2609) returns at once from a transfer to oneself, so the empty account "receives"
+/// the OPEN it lacks; pallet-vesting then records the schedule and locks the amount on an account
+/// that does not exist, which pallet-balances refuses with a `defensive!` failure ("errored in
+/// mutate_account"; a panic in builds with debug assertions, such as the fuzzer's). The schedule
+/// and the lock's record stay, and the account's frozen balance is not the lock's. Root's balance surgery is not generated (generate::EXCLUDED); this
+/// test fails once the pallets refuse the call, and the call can be generated again.
+#[test]
+fn known_upstream_force_vested_transfer_from_an_empty_account_to_itself() {
+	use frame_support::traits::Currency;
+	let fuzzer = Fuzzer::new();
+	fuzzer.genesis_ext().execute_with(|| {
+		System::set_block_number(1);
+		let empty = fuzzer.accounts()[9].id.clone();
+		assert_eq!(openledger_runtime::Balances::total_balance(&empty), 0);
+		let call = RuntimeCall::Vesting(pallet_vesting::Call::force_vested_transfer {
+			source: sp_runtime::MultiAddress::Id(empty.clone()),
+			target: sp_runtime::MultiAddress::Id(empty.clone()),
+			schedule: pallet_vesting::VestingInfo::new(500_000 * OPEN, 10_000 * OPEN, 1_000),
+		});
+		let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+			call.dispatch(RuntimeOrigin::root())
+		}));
+		// With debug assertions the defensive failure panics; without, the call succeeds and
+		// leaves a schedule of 500,000 OPEN on an account that holds none.
+		if let Ok(result) = dispatched {
+			assert!(result.is_ok(), "pallet-vesting now refuses the call: generate it again");
+			assert!(pallet_vesting::Vesting::<openledger_runtime::Runtime>::get(&empty).is_some());
+			assert_eq!(openledger_runtime::Balances::total_balance(&empty), 0);
+			// The lock is recorded, yet the account (which does not exist) freezes nothing.
+			let locks = pallet_balances::Locks::<openledger_runtime::Runtime>::get(&empty);
+			assert_eq!(locks.iter().map(|l| l.amount).max(), Some(500_000 * OPEN));
+			assert_eq!(
+				frame_system::Account::<openledger_runtime::Runtime>::get(&empty).data.frozen,
+				0
+			);
+		}
+	});
+}

@@ -32,6 +32,12 @@
 //!
 //! No dispatchable functions. The [`Origin`] enum, its `EnsureOrigin` implementations and the
 //! [`GovernancePace`] storage value.
+//!
+//! ## Fuzzing
+//!
+//! The runtime fuzzer (`fuzz/` at the workspace's root) dispatches calls from each of these
+//! origins, as a referendum's enactment does, and checks the chain's invariants after every block
+//! of its campaigns and of the bounded run in `scripts/test.sh`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub use pallet::*;

@@ -64,6 +64,13 @@
 //! and whether a
 //! key may be served now, a provider's offers, a model's earnings, an account's claimable
 //! rewards and a contribution's.
+//!
+//! ## Fuzzing
+//!
+//! The runtime fuzzer (`fuzz/` at the workspace's root) generates this pallet's calls from the
+//! runtime's type information, from every origin, and checks its invariants
+//! (`features/try_state.rs`) and the chain's balance invariants after every block of its campaigns
+//! and of the bounded run in `scripts/test.sh`. A call added here is fuzzed with no change there.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

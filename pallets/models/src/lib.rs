@@ -57,6 +57,13 @@
 //! Each call checks its origin and calls a `do_*` function of `src/features/`: `base_model.rs`,
 //! `training.rs` (requests, results, abandonment, the [`JobConsumer`] implementation),
 //! `model.rs` (the lifecycle); `features/try_state.rs` holds the invariants.
+//!
+//! ## Fuzzing
+//!
+//! The runtime fuzzer (`fuzz/` at the workspace's root) generates this pallet's calls from the
+//! runtime's type information, from every origin, and checks its invariants
+//! (`features/try_state.rs`) and the chain's balance invariants after every block of its campaigns
+//! and of the bounded run in `scripts/test.sh`. A call added here is fuzzed with no change there.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
