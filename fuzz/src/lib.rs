@@ -331,11 +331,19 @@ impl Fuzzer {
 		}
 		// The origin: a signed account most often.
 		let origin = match choice {
-			12..=85 => Origin::Signed(u.int_in_range(0..=self.accounts.len() - 1)?),
+			// Half the time the last signer again: a datanet's or a provider's owner acts on what it
+			// created.
+			12..=85 => match chain.last_signer {
+				Some(last) if u.arbitrary()? => Origin::Signed(last),
+				_ => Origin::Signed(u.int_in_range(0..=self.accounts.len() - 1)?),
+			},
 			86..=91 => Origin::Root,
 			92..=97 => Origin::Governance(*u.choose(&GOVERNANCE)?),
 			_ => Origin::None,
 		};
+		if let Origin::Signed(index) = origin {
+			chain.last_signer = Some(index);
+		}
 		let mut dictionary = self.dictionary.clone();
 		dictionary.now = u64::from(chain.number);
 		if let Origin::Signed(index) = origin {
@@ -527,6 +535,7 @@ struct Chain {
 	number: BlockNumber,
 	parent: H256,
 	books: Books,
+	last_signer: Option<usize>,
 	trace: bool,
 }
 
@@ -548,6 +557,7 @@ impl Chain {
 			number: 0,
 			parent: frame_system::Pallet::<Runtime>::block_hash(0),
 			books: Books { issuance: pallet_balances::TotalIssuance::<Runtime>::get(), decreed: 0 },
+			last_signer: None,
 			trace,
 		};
 		AllPalletsWithSystem::integrity_test();
