@@ -58,14 +58,13 @@ use openledger_runtime::{
 	tokenomics::investor_and_team_vesting,
 	AccountId, AllPalletsWithSystem, AuraConfig, Balance, BlockNumber, Executive, GrandpaConfig,
 	Header, ModelsConfig, OriginsConfig, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeOrigin, SignedPayload, SudoConfig, TxExtension, UncheckedExtrinsic, VestingConfig,
+	RuntimeOrigin, SignedPayload, SudoConfig, UncheckedExtrinsic, VestingConfig,
 };
 use pallet_governance::{Origin as GovernanceOrigin, Pace};
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_core::{ed25519, Pair, H256};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::{
-	generic::Era,
 	traits::{AccountIdConversion, BlakeTwo256, Dispatchable, Hash, Header as _},
 	BuildStorage, Digest, DigestItem, Storage,
 };
@@ -406,7 +405,7 @@ impl Fuzzer {
 		stats: &mut Stats,
 	) -> Option<Result<(), String>> {
 		let nonce = frame_system::Pallet::<Runtime>::account_nonce(&signer.id);
-		let extension = tx_extension(nonce, tip);
+		let extension = openledger_runtime::tx_extension(nonce, tip);
 		// What the transaction is charged for: the call, its extensions and the base of every
 		// transaction (signature check, fee payment).
 		let base = <Runtime as frame_system::Config>::BlockWeights::get()
@@ -511,23 +510,6 @@ fn call_name(call: &RuntimeCall) -> String {
 fn time_per_weight(elapsed: Duration, ref_time: u64) -> f64 {
 	// A weight's ref_time is in picoseconds.
 	elapsed.as_nanos() as f64 * 1_000.0 / (ref_time.max(1) as f64)
-}
-
-/// The transaction extensions a wallet attaches: immortal, with `nonce` and `tip`.
-pub fn tx_extension(nonce: u32, tip: Balance) -> TxExtension {
-	(
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	)
 }
 
 /// The chain being built: its current block, and the books its last block ended with.

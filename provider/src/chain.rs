@@ -9,12 +9,11 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use openledger_runtime::{
-	AccountId, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+	AccountId, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, UncheckedExtrinsic,
 };
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_crypto_hashing::twox_128;
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
+use sp_runtime::{MultiAddress, MultiSignature};
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 use tokio::sync::{Mutex, OnceCell};
 
@@ -260,19 +259,7 @@ impl Chain {
 				(number("specVersion"), number("transactionVersion"))
 			},
 		};
-		let extension: TxExtension = (
-			frame_system::AuthorizeCall::<Runtime>::new(),
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let extension = openledger_runtime::tx_extension(nonce, 0);
 		let implicit =
 			((), (), spec_version, tx_version, self.genesis, self.genesis, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);

@@ -5,12 +5,10 @@
 use codec::Encode;
 use frame_support::traits::BuildGenesisConfig;
 use openledger_runtime::{
-	genesis_config_presets, Runtime, RuntimeCall, RuntimeGenesisConfig, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+	genesis_config_presets, RuntimeCall, RuntimeGenesisConfig, SignedPayload, UncheckedExtrinsic,
 };
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::generic::Era;
 
 fn merge(base: &mut Value, patch: Value) {
 	match (base, patch) {
@@ -37,22 +35,7 @@ pub fn preset_ext(preset: &str) -> sp_io::TestExternalities {
 	ext
 }
 
-/// The transaction extensions a wallet attaches: immortal, with `nonce` and `tip`.
-pub fn tx_extension(nonce: u32, tip: u128) -> TxExtension {
-	(
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	)
-}
+pub use openledger_runtime::tx_extension;
 
 /// `call` signed by `signer` with `nonce`, as a wallet sends it.
 pub fn signed(signer: Sr25519Keyring, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
