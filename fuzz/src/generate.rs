@@ -52,6 +52,29 @@ pub const EXCLUDED: &[(&str, &str)] = &[
 /// created (`known_upstream_treasury_spend_valid_from_the_last_blocks` in tests/findings.rs).
 const KNOWN_UPSTREAM: (&str, &str, &str) = ("Treasury", "spend", "valid_from");
 
+/// Fields whose number names something that exists: a datanet, a job, a model, a referendum...
+const ID_FIELDS: &[&str] = &[
+	"datanet",
+	"version",
+	"contribution",
+	"job",
+	"model",
+	"base_model",
+	"application",
+	"milestone",
+	"index",
+	"poll_index",
+];
+
+/// Fields whose number is a block to come.
+const DEADLINE_FIELDS: &[&str] = &["due", "expires", "deadline", "until"];
+
+#[derive(Clone, Copy)]
+enum Hint {
+	Id,
+	Ahead,
+}
+
 /// What values the generator draws from, beyond the input's own bytes.
 #[derive(Clone, Debug, Default)]
 pub struct Dictionary {
@@ -159,7 +182,7 @@ impl CallGenerator {
 		match &ty.type_def {
 			TypeDef::Composite(composite) => {
 				for field in &composite.fields {
-					self.value(field.ty.id, u, dictionary, depth, out)?;
+					self.field(field.name.as_deref(), field.ty.id, u, dictionary, depth, out)?;
 				}
 			},
 			TypeDef::Variant(_) => self.variant(ty, u, dictionary, depth, out, false)?,
@@ -293,14 +316,59 @@ impl CallGenerator {
 					}
 					continue;
 				}
-				self.value(field.ty.id, u, dictionary, depth, out)?;
+				self.field(Some(name), field.ty.id, u, dictionary, depth, out)?;
 			}
 			return Ok(());
 		}
 		for field in &variant.fields {
-			self.value(field.ty.id, u, dictionary, depth, out)?;
+			self.field(field.name.as_deref(), field.ty.id, u, dictionary, depth, out)?;
 		}
 		Ok(())
+	}
+
+	/// A field's value: a number whose name says it is an id or a block to come is drawn as
+	/// one most often (the type alone says `u32`); any other value as [`Self::value`] draws it.
+	fn field(
+		&self,
+		name: Option<&str>,
+		id: u32,
+		u: &mut Unstructured,
+		dictionary: &Dictionary,
+		depth: u32,
+		out: &mut Vec<u8>,
+	) -> Result<()> {
+		let hint = name.and_then(|name| {
+			if ID_FIELDS.contains(&name) {
+				Some(Hint::Id)
+			} else if DEADLINE_FIELDS.contains(&name) {
+				Some(Hint::Ahead)
+			} else {
+				None
+			}
+		});
+		let primitive = match self.registry.resolve(id).map(|t| &t.type_def) {
+			Some(TypeDef::Primitive(primitive)) => Some(primitive.clone()),
+			_ => None,
+		};
+		if let (Some(hint), Some(primitive)) = (hint, primitive) {
+			if u.ratio(3, 4)? {
+				let value: u64 = match hint {
+					// The first things of each kind exist in the world (fuzz/src/world.rs).
+					Hint::Id => u64::from(u.ratio(1, 3)?),
+					Hint::Ahead => dictionary
+						.now
+						.saturating_add(*choose(u, &[1, 2, 10, 100, 1_000])?.unwrap_or(&1)),
+				};
+				match primitive {
+					TypeDefPrimitive::U16 => (value as u16).encode_to(out),
+					TypeDefPrimitive::U32 => (value as u32).encode_to(out),
+					TypeDefPrimitive::U64 => value.encode_to(out),
+					_ => return self.value(id, u, dictionary, depth, out),
+				}
+				return Ok(());
+			}
+		}
+		self.value(id, u, dictionary, depth, out)
 	}
 
 	fn is_u8(&self, id: u32) -> bool {

@@ -11,13 +11,21 @@
 //!
 //! ## An input
 //!
+//! Every input starts from the same chain: the development genesis, then a few blocks of real
+//! transactions ([`world`]) that leave one of each thing OpenLedger's calls act on (a datanet
+//! with a published version, a provider, jobs, a published model with an offer and prepaid
+//! funds, a grant application, a referendum with vote-locked OPEN), so that the generator's
+//! small ids name things that exist.
+//!
 //! An input is read as a sequence of decisions ([`arbitrary::Unstructured`]): advance some blocks,
 //! or dispatch a call from an origin. Origins are the signed accounts of [`Fuzzer::accounts`]
 //! (endowed ones, Alice holding the sudo key; `//One` and `//Two` with the investor and team
 //! allocations under vesting; one poor account and one without any OPEN), root, the governance
 //! origins of every referendum track, and none. Calls come from [`generate::CallGenerator`],
 //! which writes any call of any pallet of the runtime from its type information: a pallet added
-//! to the runtime is fuzzed with no change here.
+//! to the runtime is fuzzed with no change here. [`world::shape`] then fills in what random bytes
+//! cannot: inference keys signed by their users' keys with fees from their prices, and job
+//! results that match their requests.
 //!
 //! Signed calls are real transactions: signed (ed25519), with the runtime's transaction
 //! extensions (nonce, weight, fees), applied by `Executive::apply_extrinsic`. Root and governance
@@ -39,6 +47,7 @@
 //! A broken invariant panics with what broke: that is a finding.
 
 pub mod generate;
+pub mod world;
 
 use std::{
 	collections::BTreeMap,
@@ -71,7 +80,7 @@ use sp_runtime::{
 
 use generate::{CallGenerator, Dictionary};
 
-/// The most blocks one input runs.
+/// The most blocks one input runs, after the world's.
 pub const MAX_BLOCKS: BlockNumber = 400;
 /// The most calls one input makes.
 pub const MAX_CALLS: u64 = 512;
@@ -115,6 +124,8 @@ pub struct Stats {
 	pub failed: u64,
 	/// Per `pallet.call`: how many were dispatched, and how many succeeded.
 	pub per_call: BTreeMap<String, (u64, u64)>,
+	/// Per `pallet.call` and error: how often a dispatched call failed with it.
+	pub errors: BTreeMap<(String, String), u64>,
 	/// The largest ratio of a successful signed call's time here (native code, weights being
 	/// measured on WebAssembly) to its weight's time.
 	pub worst_time_per_weight: f64,
@@ -135,6 +146,9 @@ impl Stats {
 			entry.0 += dispatched;
 			entry.1 += ok;
 		}
+		for (key, count) in &other.errors {
+			*self.errors.entry(key.clone()).or_default() += count;
+		}
 		if other.worst_time_per_weight > self.worst_time_per_weight {
 			self.worst_time_per_weight = other.worst_time_per_weight;
 			self.worst_call = other.worst_call.clone();
@@ -142,9 +156,13 @@ impl Stats {
 	}
 }
 
-/// The runtime, its genesis state and the accounts that call it.
+/// The runtime, its genesis state, the state inputs start from and the accounts that call it.
 pub struct Fuzzer {
 	genesis: Storage,
+	/// The state after [`world::blocks`], and its last block's number and hash.
+	world: Storage,
+	head: (BlockNumber, H256),
+	genesis_hash: H256,
 	accounts: Vec<Signer>,
 	dictionary: Dictionary,
 	generator: CallGenerator,
@@ -232,7 +250,7 @@ impl Fuzzer {
 			dictionary_accounts.push(frame_support::PalletId(id).into_account_truncating());
 		}
 		// Contents, and the commitments each account would make to them in datanets 0 and 1.
-		let contents: Vec<H256> = (1..=3u8).map(H256::repeat_byte).collect();
+		let contents: Vec<H256> = world::contents().to_vec();
 		// The genesis hash, which signed authorisations name.
 		let genesis_hash = sp_io::TestExternalities::new(genesis.clone())
 			.execute_with(|| frame_system::Pallet::<Runtime>::block_hash(0));
@@ -259,13 +277,80 @@ impl Fuzzer {
 		// The preimages of the byte strings, so that noting one and naming it by hash can meet.
 		hashes.extend(bytes.iter().map(|b| BlakeTwo256::hash(b)));
 		accounts.shrink_to_fit();
-		Self {
+		let mut fuzzer = Self {
+			world: genesis.clone(),
 			genesis,
+			head: (0, genesis_hash),
+			genesis_hash,
 			accounts,
 			dictionary: Dictionary { accounts: dictionary_accounts, hashes, bytes, now: 0 },
 			generator: CallGenerator::new(),
 			trace: false,
-		}
+		};
+		let (world, head) = fuzzer.build_world(&contents);
+		fuzzer.world = world;
+		fuzzer.head = head;
+		fuzzer
+	}
+
+	/// Runs [`world::blocks`] from genesis, every transaction of which must succeed and every
+	/// block of which is checked, and returns the state it leaves with its last block.
+	fn build_world(&self, contents: &[H256]) -> (Storage, (BlockNumber, H256)) {
+		let id = |name: &str| {
+			self.accounts
+				.iter()
+				.find(|a| a.name == name)
+				.map(|a| a.id.clone())
+				.unwrap_or_else(|| panic!("the world names {name}, who is not a harness account"))
+		};
+		let blocks = world::blocks(&id, contents);
+		let mut ext = sp_io::TestExternalities::new(self.genesis.clone());
+		ext.execute_with(|| {
+			let mut stats = Stats::default();
+			let mut chain = Chain::start((0, self.genesis_hash), false);
+			for (n, transactions) in blocks.into_iter().enumerate() {
+				if n > 0 {
+					chain.next_block(&mut stats);
+				}
+				for (name, mut call) in transactions {
+					let signer = self.accounts.iter().find(|a| a.name == name);
+					let Some(signer) = signer else { unreachable!("id() found {name}") };
+					// The world's results are the ones shaped from their requests.
+					if matches!(&call, RuntimeCall::Compute(pallet_compute::Call::submit_result {
+						result, ..
+					}) if result.is_empty())
+					{
+						let mut u = Unstructured::new(&[]);
+						let _ = world::shape(
+							&mut call,
+							&mut u,
+							signer,
+							&self.accounts,
+							self.genesis_hash,
+							chain.number,
+						);
+					}
+					let label = call_name(&call);
+					let outcome = self.signed(&chain, signer, call, 0, &label, &mut stats);
+					assert!(
+						matches!(outcome, Some(Ok(()))),
+						"the world's {label} from {name} in block {}: {outcome:?}",
+						chain.number
+					);
+				}
+			}
+			chain.end_block(&mut stats);
+			// The state, key by key (the runtime keeps nothing in child tries).
+			let mut top = BTreeMap::new();
+			let mut key = Vec::new();
+			while let Some(next) = sp_io::storage::next_key(&key) {
+				if let Some(value) = sp_io::storage::get(&next) {
+					top.insert(next.clone(), value.to_vec());
+				}
+				key = next;
+			}
+			(Storage { top, children_default: Default::default() }, (chain.number, chain.parent))
+		})
 	}
 
 	/// Prints each block, call and outcome to standard error.
@@ -279,6 +364,11 @@ impl Fuzzer {
 		&self.accounts
 	}
 
+	/// The block the world ends with: inputs start with the next.
+	pub fn world_head(&self) -> BlockNumber {
+		self.head.0
+	}
+
 	/// Externalities holding the harness's genesis state, for tests of one finding.
 	pub fn genesis_ext(&self) -> sp_io::TestExternalities {
 		sp_io::TestExternalities::new(self.genesis.clone())
@@ -288,14 +378,13 @@ impl Fuzzer {
 	/// broke if one does not hold.
 	pub fn run(&self, data: &[u8]) -> Stats {
 		let mut stats = Stats::default();
-		let mut ext = sp_io::TestExternalities::new(self.genesis.clone());
+		let mut ext = sp_io::TestExternalities::new(self.world.clone());
 		ext.execute_with(|| {
-			let mut chain = Chain::start(self.trace);
+			let mut chain = Chain::start(self.head, self.trace);
+			let last = self.head.0.saturating_add(MAX_BLOCKS);
 			let mut u = Unstructured::new(data);
-			if let Ok(mut reports) = DEFENSIVE.lock() {
-				reports.clear();
-			}
-			while !u.is_empty() && chain.number < MAX_BLOCKS && stats.calls < MAX_CALLS {
+			DEFENSIVE.with_borrow_mut(Vec::clear);
+			while !u.is_empty() && chain.number < last && stats.calls < MAX_CALLS {
 				let step = self.step(&mut u, &mut chain, &mut stats);
 				if step.is_err() {
 					break;
@@ -321,7 +410,7 @@ impl Fuzzer {
 				_ => u.int_in_range(21..=80)?,
 			};
 			for _ in 0..blocks {
-				if chain.number >= MAX_BLOCKS {
+				if chain.number >= self.head.0.saturating_add(MAX_BLOCKS) {
 					break;
 				}
 				chain.next_block(stats);
@@ -329,7 +418,7 @@ impl Fuzzer {
 			return Ok(());
 		}
 		// The origin: a signed account most often.
-		let origin = match choice {
+		let mut origin = match choice {
 			// Half the time the last signer again: a datanet's or a provider's owner acts on what it
 			// created.
 			12..=85 => match chain.last_signer {
@@ -352,12 +441,42 @@ impl Fuzzer {
 			}
 		}
 		let encoded = self.generator.call(u, &dictionary)?;
-		let Ok(call) = RuntimeCall::decode_all_with_depth_limit(64, &mut encoded.as_slice()) else {
+		let Ok(mut call) = RuntimeCall::decode_all_with_depth_limit(64, &mut encoded.as_slice())
+		else {
 			stats.undecodable += 1;
 			return Ok(());
 		};
-		stats.calls += 1;
 		let name = call_name(&call);
+		// Half the time, a signed call that someone of the world makes comes from them: the
+		// provider, a datanet's owner, a model's owner, the prepaid user, a grant's track.
+		if let (Origin::Signed(_), Some(actor)) = (origin, world::actor(&name)) {
+			if u.ratio(1, 2)? {
+				origin = match actor {
+					world::Actor::Signed(who) => self
+						.accounts
+						.iter()
+						.position(|a| a.name == who)
+						.map_or(origin, Origin::Signed),
+					world::Actor::Governance(track) => Origin::Governance(track),
+				};
+				if let Origin::Signed(index) = origin {
+					chain.last_signer = Some(index);
+				}
+			}
+		}
+		if let Origin::Signed(index) = origin {
+			if let Some(signer) = self.accounts.get(index) {
+				world::shape(
+					&mut call,
+					u,
+					signer,
+					&self.accounts,
+					self.genesis_hash,
+					chain.number,
+				)?;
+			}
+		}
+		stats.calls += 1;
 		let tip = if u.ratio(1, 8)? { u.int_in_range(0u128..=10)?.saturating_mul(OPEN) } else { 0 };
 		chain.trace(format_args!("    {origin:?} {call:?}"));
 		let outcome = match origin {
@@ -386,7 +505,10 @@ impl Fuzzer {
 				entry.0 += 1;
 				match &result {
 					Ok(()) => entry.1 += 1,
-					Err(_) => stats.failed += 1,
+					Err(error) => {
+						stats.failed += 1;
+						*stats.errors.entry((name.clone(), error.clone())).or_default() += 1;
+					},
 				}
 				chain.trace(format_args!("      -> {result:?}"));
 			},
@@ -452,7 +574,10 @@ impl Fuzzer {
 /// build with debug assertions (AFL++'s) and is a finding in every build.
 struct StderrLogger;
 
-static DEFENSIVE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+thread_local! {
+	/// What `defensive!` reported on this thread (inputs run on several threads at once).
+	static DEFENSIVE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl log::Log for StderrLogger {
 	fn enabled(&self, metadata: &log::Metadata) -> bool {
@@ -463,9 +588,7 @@ impl log::Log for StderrLogger {
 		if self.enabled(record.metadata()) {
 			eprintln!("{} {}: {}", record.level(), record.target(), record.args());
 			if record.target() == "runtime::defensive" {
-				if let Ok(mut reports) = DEFENSIVE.lock() {
-					reports.push(record.args().to_string());
-				}
+				DEFENSIVE.with_borrow_mut(|reports| reports.push(record.args().to_string()));
 			}
 		}
 	}
@@ -533,17 +656,17 @@ struct Books {
 }
 
 impl Chain {
-	/// Starts block 1 on the genesis state.
-	fn start(trace: bool) -> Self {
+	/// Starts the block after `head` (its number and hash) on the state it left.
+	fn start(head: (BlockNumber, H256), trace: bool) -> Self {
 		let mut chain = Self {
-			number: 0,
-			parent: frame_system::Pallet::<Runtime>::block_hash(0),
+			number: head.0,
+			parent: head.1,
 			books: Books { issuance: pallet_balances::TotalIssuance::<Runtime>::get(), decreed: 0 },
 			last_signer: None,
 			trace,
 		};
 		AllPalletsWithSystem::integrity_test();
-		chain.begin(1);
+		chain.begin(head.0 + 1);
 		chain
 	}
 
@@ -601,10 +724,8 @@ impl Chain {
 /// block's.
 fn check_block(number: BlockNumber, books: Books) -> Books {
 	let issuance = books.issuance;
-	if let Ok(mut reports) = DEFENSIVE.lock() {
-		let reports = std::mem::take(&mut *reports);
-		assert!(reports.is_empty(), "block {number}: defensive failures: {reports:?}");
-	}
+	let reports = DEFENSIVE.with_borrow_mut(std::mem::take);
+	assert!(reports.is_empty(), "block {number}: defensive failures: {reports:?}");
 	// The block's weight, within its limit.
 	let weight = frame_system::Pallet::<Runtime>::block_weight();
 	let limits = <Runtime as frame_system::Config>::BlockWeights::get();

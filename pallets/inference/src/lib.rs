@@ -71,6 +71,8 @@
 //! runtime's type information, from every origin, and checks its invariants
 //! (`features/try_state.rs`) and the chain's balance invariants after every block of its campaigns
 //! and of the bounded run in `scripts/test.sh`. A call added here is fuzzed with no change there.
+//! Its inputs start from a chain with a published model, a provider's offer and a user's prepaid
+//! funds, and settlements carry keys signed by their users' keys (`fuzz/src/world.rs`).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
