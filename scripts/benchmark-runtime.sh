@@ -75,6 +75,27 @@ report_noise() { # <raw results>
 	PY
 }
 
+# Removes the `#[cfg(test)]` module that `benchmark overhead` and `benchmark storage` write into
+# their files: runtime/tests/weights.rs checks the same bounds, and the runtime's library has no
+# unit tests (runtime/Cargo.toml).
+without_unit_tests() {
+	python3 - "$@" <<-'PY'
+		import re, sys
+		for path in sys.argv[1:]:
+		    text = open(path).read()
+		    found = re.search(r"\n\n[ \t]*#\[cfg\(test\)\]\n", text)
+		    if not found:
+		        continue
+		    depth, end = 0, text.index("{", found.end())
+		    while True:
+		        depth += {"{": 1, "}": -1}.get(text[end], 0)
+		        end += 1
+		        if depth == 0:
+		            break
+		    open(path, "w").write(text[: found.start()] + text[end:])
+	PY
+}
+
 for what in "${selected[@]}"; do
 	start=$(date +%s)
 	case "$what" in
@@ -89,6 +110,7 @@ for what in "${selected[@]}"; do
 			--weight-path "$weights"
 		# The generated files name `sp_weights`, which the runtime reaches through frame_support.
 		sed -i 's/\bsp_weights::/frame_support::weights::/' "$weights/block_weights.rs" "$weights/extrinsic_weights.rs"
+		without_unit_tests "$weights/block_weights.rs" "$weights/extrinsic_weights.rs"
 		;;
 	storage)
 		# Reads and writes every key of a ParityDb holding a development chain's genesis plus
@@ -117,6 +139,7 @@ for what in "${selected[@]}"; do
 			--weight-path "$weights"
 		rm -rf "$base"
 		sed -i 's/\bsp_weights::/frame_support::weights::/' "$weights/paritydb_weights.rs"
+		without_unit_tests "$weights/paritydb_weights.rs"
 		;;
 	frame_* | pallet_*)
 		benchmark_pallet "$what" "$weights/$what.rs"

@@ -111,3 +111,18 @@ build_provider() {
 	echo "==> building openledger-provider and openledger (release) into $CARGO_TARGET_DIR"
 	(cd "$ROOT" && cargo build --locked --release --workspace --bin openledger-provider --bin openledger)
 }
+
+# The packages and features of scripts/test.sh's phase for the pallets and the runtime fuzzer (see
+# there): every pallet with `runtime-benchmarks`, the runtime with `runtime-benchmarks`, the fuzzer
+# with `try-runtime`. Sets the array `pallets_and_fuzzer` to the cargo arguments that select them,
+# so that scripts/fuzz.sh replays with what the tests built, and compiles nothing again.
+select_pallets_and_fuzzer() {
+	local pallet features=()
+	pallets_and_fuzzer=()
+	for pallet in "$ROOT"/pallets/*/; do
+		pallets_and_fuzzer+=(-p "pallet-$(basename "$pallet")")
+		features+=("pallet-$(basename "$pallet")/runtime-benchmarks")
+	done
+	features+=(openledger-runtime/runtime-benchmarks openledger-fuzz/try-runtime)
+	pallets_and_fuzzer+=(-p openledger-fuzz --features "$(IFS=,; echo "${features[*]}")")
+}

@@ -54,8 +54,10 @@ replay() {
 	local checks=()
 	[ -z "${REPLAY_CHECKS:-}" ] ||
 		checks=(env CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true)
-	(cd "$ROOT" && SKIP_WASM_BUILD=1 OPENLEDGER_FUZZ_TRACE=1 "${checks[@]}" cargo run --locked --release \
-		-p openledger-fuzz --features try-runtime --bin "$TARGET" -- "${files[@]}")
+	select_pallets_and_fuzzer
+	(cd "$ROOT" && SKIP_WASM_BUILD=1 "${checks[@]}" cargo build --locked --release "${pallets_and_fuzzer[@]}" \
+		--bin "$TARGET")
+	OPENLEDGER_FUZZ_TRACE=1 "$CARGO_TARGET_DIR/release/$TARGET" "${files[@]}"
 }
 
 summary() {
@@ -71,9 +73,10 @@ summary() {
 	crashes="$(find "$FUZZ_DIR"/output/"$TARGET"/afl/*/crashes -type f -name 'id:*' 2>/dev/null | wc -l)"
 	echo "findings (crashes): $crashes, in $FUZZ_DIR/output/$TARGET/afl/*/crashes"
 	echo "==> calls the corpus reaches ($FUZZ_DIR/output/$TARGET/corpus)"
+	select_pallets_and_fuzzer
 	(cd "$ROOT" && SKIP_WASM_BUILD=1 FUZZ_CALLS=1 FUZZ_CORPUS="$FUZZ_DIR/output/$TARGET/corpus" cargo test \
-		--locked --release -p openledger-fuzz --features try-runtime --test bounded -- --nocapture 2>&1 |
-		grep -E '^(  |[0-9]+ inputs|slowest|test result)' || true)
+		--locked --release "${pallets_and_fuzzer[@]}" --test bounded -- --nocapture 2>&1 |
+		grep -E '^(  |[0-9]+ inputs|slowest|never|test result)' || true)
 }
 
 case "${1:-fuzz}" in

@@ -118,3 +118,26 @@ const TRANSFER_LOW_US: u64 = 287;
 const TRANSFER_HIGH_US: u64 = 351;
 const CONTRIBUTION_LOW_US: u64 = 652;
 const CONTRIBUTION_HIGH_US: u64 = 798;
+
+/// The constants `benchmark overhead` and `benchmark storage` measured are within the bounds their
+/// generator checks (its checks are kept here, not in the generated files, so that the runtime's
+/// library has no unit tests to compile): an empty block between 100 µs and 50 ms, a
+/// transaction's base between 10 µs and 1 ms, a database read or write between 1 µs and 1 ms.
+#[test]
+fn the_measured_block_transaction_and_database_costs_are_within_bounds() {
+	use frame_support::weights::constants::{
+		WEIGHT_REF_TIME_PER_MICROS, WEIGHT_REF_TIME_PER_MILLIS,
+	};
+	use openledger_runtime::weights::{BlockExecutionWeight, ParityDbWeight};
+	let micros = WEIGHT_REF_TIME_PER_MICROS;
+	let millis = WEIGHT_REF_TIME_PER_MILLIS;
+	let block = BlockExecutionWeight::get().ref_time();
+	assert!((100 * micros..=50 * millis).contains(&block), "an empty block: {block}");
+	let base = ExtrinsicBaseWeight::get().ref_time();
+	assert!((10 * micros..=millis).contains(&base), "a transaction's base: {base}");
+	let db = ParityDbWeight::get();
+	for (what, weight) in [("read", db.reads(1)), ("write", db.writes(1))] {
+		let time = weight.ref_time();
+		assert!((micros..=millis).contains(&time), "a database {what}: {time}");
+	}
+}
