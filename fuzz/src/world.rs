@@ -3,10 +3,11 @@
 //!
 //! Ids 0 to 3 name nothing on a fresh chain, and most of OpenLedger's calls act on something that
 //! exists: a datanet with a published version, a provider with a bond, a training job, a
-//! published model with an offer to serve it, prepaid funds, a grant, a referendum. [`build`]
-//! makes one of each with real transactions from the harness's accounts, block after block and
-//! with every invariant checked, so that every input starts where a live chain is, and the
-//! generator's small ids name things that exist:
+//! published model with an offer to serve it, prepaid funds, a grant, a referendum. [`blocks`]
+//! makes one of each with real transactions from the harness's accounts, which the harness
+//! ([`crate::Fuzzer`]) applies block after block with every invariant checked, once, and every
+//! input starts from the state they leave, where a live chain is, so that the generator's small
+//! ids name things that exist:
 //!
 //! - datanet 0, "facts", Alice's and curated by her, with Bob's contributions 0 and 1 accepted
 //!   and published as version 0; Charlie's commitment to a third content, not yet revealed;
@@ -20,8 +21,9 @@
 //!   it, and Eve's delegation on the root track: two accounts whose OPEN is vote-locked.
 //!
 //! [`shape`] then fills in what random bytes cannot: the signature of an inference key by its
-//! user's key, the fees that a key's prices give, and a training or validation result that
-//! matches the job's request.
+//! user's key, the fees that a key's prices give, a training or validation result that matches
+//! the job's request, a contribution that reveals a commitment; and [`actor`] names who of the
+//! world makes a call, to sign it half the time.
 
 use arbitrary::{Result, Unstructured};
 use codec::Encode;
