@@ -97,6 +97,11 @@ pub struct Signer {
 	pub id: AccountId,
 }
 
+/// The signer of `signers` named `name`.
+pub fn named<'a>(signers: &'a [Signer], name: &str) -> Option<&'a Signer> {
+	signers.iter().find(|signer| signer.name == name)
+}
+
 /// The origins that dispatch without a transaction, as a referendum's enactment does.
 const GOVERNANCE: [GovernanceOrigin; 8] = [
 	GovernanceOrigin::ProtocolParameters,
@@ -297,9 +302,7 @@ impl Fuzzer {
 	/// block of which is checked, and returns the state it leaves with its last block.
 	fn build_world(&self, contents: &[H256]) -> (Storage, (BlockNumber, H256)) {
 		let id = |name: &str| {
-			self.accounts
-				.iter()
-				.find(|a| a.name == name)
+			named(&self.accounts, name)
 				.map(|a| a.id.clone())
 				.unwrap_or_else(|| panic!("the world names {name}, who is not a harness account"))
 		};
@@ -313,7 +316,7 @@ impl Fuzzer {
 					chain.next_block(&mut stats);
 				}
 				for (name, mut call) in transactions {
-					let signer = self.accounts.iter().find(|a| a.name == name);
+					let signer = named(&self.accounts, name);
 					let Some(signer) = signer else { unreachable!("id() found {name}") };
 					// The world's results are the ones shaped from their requests.
 					if matches!(&call, RuntimeCall::Compute(pallet_compute::Call::submit_result {

@@ -335,7 +335,7 @@ pub fn shape(
 				// prepaid with Ferdie), each with a few records of model 0.
 				batch.clear();
 				for _ in 0..u.int_in_range(1..=2)? {
-					let user = match signers.iter().find(|s| s.name == "charlie") {
+					let user = match crate::named(signers, "charlie") {
 						Some(charlie) if u.ratio(3, 4)? => charlie,
 						_ => u.choose(signers)?,
 					};
@@ -441,7 +441,7 @@ pub fn shape(
 		{
 			// Those whom settlements pay: the provider and the model's owner.
 			let who = *u.choose(&["ferdie", "eve"])?;
-			if let Some(payee) = signers.iter().find(|s| s.name == who) {
+			if let Some(payee) = crate::named(signers, who) {
 				*account = payee.id.clone();
 			}
 		},
